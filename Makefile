@@ -1,0 +1,30 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test model bench golden screenshot clean
+
+install: $(BIN)/newsctl
+
+$(BIN)/newsctl: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(BIN)/newsctl
+
+test: install
+	$(BIN)/python -m pytest
+
+# Retrain the bundled Dutch NER pipeline from ../shared/corpora/conll2002 (not run by CI).
+model: install
+	$(BIN)/python scripts/train_model.py
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+# Regenerate the golden CLI outputs in tests/golden/ (review the diff).
+golden: install
+	$(BIN)/python scripts/make_golden.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,167 @@
+"""Datelines: ``ALMATY (ANP/RTR) - `` at the start of a story.
+
+A dateline is an upper-case place part (one or more places joined by ``/``),
+a parenthesised agency part (upper-case codes joined by ``/``) and a hyphen,
+en dash or em dash. Only text at the very start of a story is tried, and the
+place part must be entirely upper case, so mid-sentence look-alikes such as
+``de VN (OCHA) - het bureau`` are never datelines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+# Known agency codes and their full names (documented in the README).
+AGENCIES = {
+    "ANP": "Algemeen Nederlands Persbureau",
+    "RTR": "Reuters",
+    "AFP": "Agence France-Presse",
+    "DPA": "Deutsche Presse-Agentur",
+    "AP": "Associated Press",
+    "BELGA": "Belga (Belgian news agency)",
+    "BLOOMBERG": "Bloomberg News",
+    "EFE": "Agencia EFE",
+    "ANSA": "Agenzia Nazionale Stampa Associata",
+    "TASS": "TASS (Russian news agency)",
+    "NTB": "Norsk Telegrambyrå",
+    "PA": "PA Media",
+    "UPI": "United Press International",
+    "APA": "Austria Presse Agentur",
+    "NOS": "NOS (Dutch public broadcaster)",
+}
+
+_DATELINE_RE = re.compile(
+    r"""
+    (?P<places>[^\s()/a-z][^()\n]{0,99}?)     # upper-case place part, checked below
+    [ \t]*\(
+    (?P<agencies>[^()\n]{1,60})               # agency codes, checked below
+    \)[ \t]*[-\u2013\u2014][ \t]*
+    """,
+    re.VERBOSE,
+)
+_AGENCY_RE = re.compile(r"^[A-Z][A-Z0-9&.]*$")
+_PLACE_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019\-])*$")
+_LOWER_PARTICLES = {
+    "aan", "am", "an", "bij", "d", "da", "das", "de", "del", "della", "den",
+    "der", "des", "di", "do", "dos", "du", "el", "en", "im", "in", "la", "le",
+    "les", "of", "op", "sur", "ten", "ter", "upon", "van", "von",
+}
+
+
+@dataclass(frozen=True)
+class Dateline:
+    raw: str  # the dateline as printed, without the trailing dash and space
+    places_raw: tuple[str, ...]  # upper-case places as printed
+    agencies: tuple[str, ...]
+    start: int  # offset of the dateline in the text it was parsed from
+    end: int  # offset just after the dash
+    place_spans: tuple[tuple[int, int], ...]  # offsets of each place
+
+
+def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
+    """Parse a dateline that starts exactly at ``text[pos]``; None if there is none."""
+    m = _DATELINE_RE.match(text, pos)
+    if not m:
+        return None
+    places_part = m.group("places")
+    agencies_part = m.group("agencies")
+    agencies = tuple(a.strip() for a in agencies_part.split("/"))
+    if not agencies or not all(_AGENCY_RE.match(a) for a in agencies):
+        return None
+    places: list[str] = []
+    spans: list[tuple[int, int]] = []
+    offset = m.start("places")
+    for piece in places_part.split("/"):
+        stripped = piece.strip()
+        lead = len(piece) - len(piece.lstrip())
+        if not stripped or not _is_upper_place(stripped):
+            return None
+        places.append(stripped)
+        spans.append((offset + lead, offset + lead + len(stripped)))
+        offset += len(piece) + 1
+    raw = text[m.start(): m.end()].rstrip()
+    return Dateline(
+        raw=raw,
+        places_raw=tuple(places),
+        agencies=agencies,
+        start=m.start(),
+        end=m.start() + len(raw),
+        place_spans=tuple(spans),
+    )
+
+
+def _is_upper_place(place: str) -> bool:
+    if not _PLACE_CHARS.match(place) and not (
+        place[0] in "'\u2019" and _PLACE_CHARS.match(place[1:] or "x")
+    ):
+        return False
+    letters = [c for c in place if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters) and "  " not in place
+
+
+def title_case_place(place: str) -> str:
+    """A readable form of an upper-case place: ``'S-HERTOGENBOSCH`` -> ``'s-Hertogenbosch``."""
+    words = place.lower().split(" ")
+    out = []
+    for i, word in enumerate(words):
+        parts = word.split("-")
+        new_parts = []
+        for j, part in enumerate(parts):
+            if part in ("'s", "\u2019s", "'t", "\u2019t"):
+                new_parts.append(part)  # 's-Hertogenbosch, 't Zand
+            elif (i > 0 or j > 0) and part in _LOWER_PARTICLES and j == 0 and len(parts) == 1:
+                new_parts.append(part)
+            else:
+                new_parts.append(_capitalise(part))
+        out.append("-".join(new_parts))
+    return " ".join(out)
+
+
+def _capitalise(word: str) -> str:
+    m = re.match(r"^([^\W\d_])(['\u2019])([^\W\d_].*)$", word)
+    if m:  # N'Djamena, O'Hare
+        return m.group(1).upper() + m.group(2) + _capitalise(m.group(3))
+    for k, ch in enumerate(word):
+        if ch.isalpha():
+            return word[:k] + ch.upper() + word[k + 1:]
+    return word
+
+
+class PlaceNamer:
+    """Chooses the readable form of dateline places for one corpus.
+
+    The casing the corpus itself uses for a name in running text wins (most
+    frequent mixed-case occurrence); otherwise :func:`title_case_place`.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, Counter[str]] = {}
+
+    def learn(self, names: Iterable[str], texts: Iterable[str]) -> None:
+        wanted = {n.casefold() for n in names if n}
+        wanted -= set(self._seen)
+        if not wanted:
+            return
+        for key in wanted:
+            self._seen[key] = Counter()
+        pattern = re.compile(
+            r"(?<![\w'\u2019-])(?:"
+            + "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+            + r")(?![\w-])",
+            re.IGNORECASE,
+        )
+        for text in texts:
+            for m in pattern.finditer(text):
+                form = m.group(0)
+                letters = [c for c in form if c.isalpha()]
+                if letters and not all(c.isupper() for c in letters):
+                    self._seen[form.casefold()][form] += 1
+
+    def name(self, place: str) -> str:
+        forms = self._seen.get(place.casefold())
+        if forms:
+            return sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        return title_case_place(place)

@@ -1,0 +1,21 @@
+"""Exceptions raised by the newsctl library.
+
+The library never prints and never exits; the command line turns these into
+one line on stderr and an exit status.
+"""
+
+
+class NewsctlError(Exception):
+    """Base class for every error newsctl reports to a user."""
+
+
+class InputError(NewsctlError):
+    """A path or input the user named cannot be used (missing, no input given)."""
+
+
+class ModelError(NewsctlError):
+    """An NLP pipeline cannot be found or loaded."""
+
+
+class QueryError(NewsctlError):
+    """A search query or pattern cannot be parsed."""

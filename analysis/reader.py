@@ -1,0 +1,161 @@
+"""Reading a corpus: walking paths, decoding bytes, normalising newlines.
+
+Every character offset in newsctl refers to the text returned here: the file
+decoded (UTF-8, or Windows-1252 as a fallback), the BOM dropped and CRLF / CR
+line endings turned into ``\\n``; offsets count Unicode code points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable, Iterator
+
+from .errors import InputError
+
+STDIN = "-"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One decoded input file."""
+
+    path: str  # as given on the command line or found by walking a directory
+    text: str  # decoded, normalised text
+    encoding: str  # "utf-8" or "cp1252"
+    sha256: str  # hash of the raw bytes
+
+    @property
+    def stem(self) -> str:
+        if self.path == STDIN:
+            return "stdin"
+        return Path(self.path).stem
+
+
+@dataclass(frozen=True)
+class ReadWarning:
+    """A problem with one input that did not stop the run."""
+
+    path: str
+    message: str
+    skipped: bool  # True when the file was left out of the corpus
+
+
+class DecodeError(Exception):
+    """Raised by :func:`decode` for data that is not text."""
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode raw bytes to normalised text; return ``(text, encoding)``.
+
+    UTF-8 (BOM dropped) is tried first, then Windows-1252. Bytes that
+    Windows-1252 leaves undefined are read as Latin-1. Data containing NUL
+    bytes is binary and raises :class:`DecodeError`.
+    """
+    if b"\x00" in data:
+        raise DecodeError("binary file (contains NUL bytes)")
+    try:
+        text = data.decode("utf-8-sig")
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1").translate(_LATIN1_TO_CP1252)
+        encoding = "cp1252"
+    return normalise_newlines(text), encoding
+
+
+# Windows-1252 differs from Latin-1 only in 0x80-0x9F; the five bytes it leaves
+# undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) keep their Latin-1 meaning.
+_LATIN1_TO_CP1252 = {
+    b: bytes([b]).decode("cp1252")
+    for b in range(0x80, 0xA0)
+    if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """Expand directories (recursively, ``*.txt``, sorted) and check every path.
+
+    ``-`` stands for standard input and is kept as is. A missing path raises
+    :class:`InputError` naming it.
+    """
+    out: list[str] = []
+    for raw in paths:
+        if raw == STDIN:
+            out.append(STDIN)
+            continue
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(
+                str(f) for f in p.rglob("*.txt") if f.is_file() or f.is_symlink()
+            )
+            out.extend(found)
+        elif p.exists() or p.is_symlink():
+            out.append(str(p))
+        else:
+            raise InputError(f"no such file or directory: {raw}")
+    return out
+
+
+def read_document(path: str, *, stdin: BinaryIO | None = None) -> Document:
+    """Read and decode one path (``-`` reads ``stdin``).
+
+    Raises :class:`DecodeError` for binary data and :class:`OSError` when the
+    file cannot be read.
+    """
+    if path == STDIN:
+        stream = stdin if stdin is not None else sys.stdin.buffer
+        data = stream.read()
+    else:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    text, encoding = decode(data)
+    return Document(path=path, text=text, encoding=encoding, sha256=file_digest(data))
+
+
+def read_corpus(
+    paths: Iterable[str],
+    *,
+    on_warning: Callable[[ReadWarning], None] | None = None,
+    stdin: BinaryIO | None = None,
+) -> Iterator[Document]:
+    """Yield the decoded documents of ``paths`` in order.
+
+    Files that cannot be used are skipped and reported through
+    ``on_warning``; so are non-UTF-8 files, which are still yielded.
+    """
+    warn = on_warning or (lambda w: None)
+    for path in expand_paths(paths):
+        try:
+            doc = read_document(path, stdin=stdin)
+        except DecodeError as exc:
+            warn(ReadWarning(path, f"skipped: {exc}", skipped=True))
+            continue
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            warn(ReadWarning(path, f"skipped: cannot read ({reason})", skipped=True))
+            continue
+        if doc.encoding != "utf-8":
+            warn(ReadWarning(path, "not valid UTF-8; decoded as Windows-1252", skipped=False))
+        yield doc
+
+
+def stat_key(path: str) -> tuple[int, int] | None:
+    """``(size, mtime_ns)`` of a file, or None for stdin / a missing file."""
+    if path == STDIN:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns

@@ -1,0 +1,201 @@
+"""Splitting a wire page into stories.
+
+A page is a headline (first non-empty line), a lead story whose first
+paragraph may open with a dateline, and optionally one or more digests. A
+digest starts at a line ``Meer uit <Section>`` and holds items, each opening
+with a dateline and followed by a relative age (``13 minuten geleden``) that
+is glued to the next item's dateline. The age after an item belongs to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from .datelines import Dateline, PlaceNamer, parse_dateline
+from .reader import Document
+
+LEAD = "lead"
+ITEM = "item"
+
+_DIGEST_RE = re.compile(r"^[ \t]*Meer uit[ \t]+(?P<section>\S[^\n]*?)[ \t]*$", re.MULTILINE)
+
+_AGE_UNITS = {
+    "seconde": 0, "seconden": 0,
+    "minuut": 1, "minuten": 1,
+    "uur": 60, "uren": 60,
+    "dag": 1440, "dagen": 1440,
+    "week": 10080, "weken": 10080,
+    "maand": 43200, "maanden": 43200,
+    "jaar": 525600, "jaren": 525600,
+}
+_AGE_RE = re.compile(
+    r"^[ \t]*(?P<n>\d{1,4})[ \t]+(?P<unit>" + "|".join(sorted(_AGE_UNITS, key=len, reverse=True))
+    + r")[ \t]+geleden(?![a-zà-ÿ])[ \t]*",
+    re.MULTILINE,
+)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?=\s|$)")
+
+
+@dataclass
+class Story:
+    """One story of a page; offsets index the document's text."""
+
+    id: str
+    file: str
+    index: int
+    kind: str  # "lead" or "item"
+    section: str | None
+    start: int
+    end: int
+    headline: str
+    body_start: int  # where the story's own text begins (after the page headline for a lead)
+    dateline: Dateline | None = None
+    places: list[str] = field(default_factory=list)
+    age_minutes: int | None = None
+    age_text: str | None = None
+    duplicate_of: str | None = None
+
+    @property
+    def agencies(self) -> list[str]:
+        return list(self.dateline.agencies) if self.dateline else []
+
+
+def age_to_minutes(n: int, unit: str) -> int:
+    return n * _AGE_UNITS[unit]
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (whitespace collapsed)."""
+    line = text.strip().split("\n", 1)[0]
+    m = _SENTENCE_END.search(line)
+    sentence = line[: m.end()] if m else line
+    return " ".join(sentence.split())
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_page(doc: Document) -> list[Story]:
+    """Split one document into stories (no places or duplicates resolved yet)."""
+    text = doc.text
+    start, end = _strip_span(text, 0, len(text))
+    if start == end:
+        return []
+    stories: list[Story] = []
+    digests = list(_DIGEST_RE.finditer(text, start))
+    lead_end = digests[0].start() if digests else end
+
+    # The headline is the first non-empty line, unless that line already
+    # opens with a dateline (a bare article): then there is no headline line.
+    line_end = text.find("\n", start, lead_end)
+    line_end = lead_end if line_end == -1 else line_end
+    dateline = parse_dateline(text, start)
+    if dateline is None and line_end < lead_end:
+        headline = " ".join(text[start:line_end].split())
+        body_start, _ = _strip_span(text, line_end, lead_end)
+        dateline = parse_dateline(text, body_start)
+    else:
+        body_start = start
+        headline = first_sentence(text[dateline.end if dateline else start: lead_end])
+    s, e = _strip_span(text, start, lead_end)
+    if s < e:
+        stories.append(
+            Story(id="", file=doc.path, index=0, kind=LEAD, section=None, start=s, end=e,
+                  headline=headline, body_start=min(max(body_start, s), e), dateline=dateline)
+        )
+
+    for k, marker in enumerate(digests):
+        region_end = digests[k + 1].start() if k + 1 < len(digests) else len(text)
+        section = marker.group("section")
+        for item_start, item_end, age in _digest_items(text, marker.end(), region_end):
+            dl = parse_dateline(text, item_start)
+            stories.append(
+                Story(
+                    id="", file=doc.path, index=0, kind=ITEM, section=section,
+                    start=item_start, end=item_end,
+                    headline=first_sentence(text[dl.end if dl else item_start: item_end]),
+                    body_start=item_start, dateline=dl,
+                    age_minutes=age[0] if age else None, age_text=age[1] if age else None,
+                )
+            )
+    for i, story in enumerate(stories):
+        story.index = i
+        story.id = f"{doc.stem}:{i}"
+    return stories
+
+
+def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, tuple[int, str] | None]]:
+    """Yield ``(start, end, (age_minutes, age_text) | None)`` for each digest item.
+
+    Items end at an age marker at the start of a line (the age is theirs) and
+    also where a new line opens with a dateline, for digests without ages.
+    """
+    pos = start
+    for m in _AGE_RE.finditer(text, start, end):
+        age = (age_to_minutes(int(m.group("n")), m.group("unit")), " ".join(m.group(0).split()))
+        yield from _split_on_datelines(text, pos, m.start(), age)
+        pos = m.end()
+    yield from _split_on_datelines(text, pos, end, None)
+
+
+def _split_on_datelines(text: str, start: int, end: int, age):
+    start, end = _strip_span(text, start, end)
+    if start >= end:
+        return
+    cuts = [start]
+    for m in re.finditer(r"\n", text[start:end]):
+        line_start = start + m.end()
+        if line_start < end and parse_dateline(text, line_start):
+            cuts.append(line_start)
+    cuts.append(end)
+    for i in range(len(cuts) - 1):
+        s, e = _strip_span(text, cuts[i], cuts[i + 1])
+        if s < e:
+            yield s, e, age if i == len(cuts) - 2 else None
+
+
+def _duplicate_key(text: str) -> str:
+    return hashlib.sha1(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()
+
+
+class StorySplitter:
+    """Splits a corpus into stories, with readable places and duplicates marked.
+
+    Place casing is learnt from the whole corpus, so :meth:`split` takes every
+    document before it yields stories.
+    """
+
+    def __init__(self) -> None:
+        self.namer = PlaceNamer()
+        self._seen: dict[str, str] = {}
+
+    def split(self, docs: Iterable[Document]) -> Iterator[tuple[Document, list[Story]]]:
+        pages = [(doc, split_page(doc)) for doc in docs]
+        names = {p for _, stories in pages for s in stories if s.dateline for p in s.dateline.places_raw}
+        self.namer.learn(names, (doc.text for doc, _ in pages))
+        for doc, stories in pages:
+            self.finish(doc, stories)
+            yield doc, stories
+
+    def finish(self, doc: Document, stories: list[Story]) -> None:
+        for story in stories:
+            if story.dateline:
+                story.places = [self.namer.name(p) for p in story.dateline.places_raw]
+            body = doc.text[story.body_start: story.end]
+            if not body.strip():
+                continue
+            key = _duplicate_key(body)
+            first = self._seen.setdefault(key, story.id)
+            story.duplicate_of = None if first == story.id else first
+
+
+def split_corpus(docs: Iterable[Document]) -> Iterator[tuple[Document, list[Story]]]:
+    return StorySplitter().split(docs)

@@ -1,0 +1,48 @@
+"""The newsctl command-line application."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from typing_extensions import Annotated
+
+from .commands import datelines as _datelines
+
+__version__ = "0.1.0"
+
+app = typer.Typer(
+    name="newsctl",
+    help="Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"newsctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    """Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.
+
+    Example: newsctl datelines seeds/ | head
+    """
+
+
+app.command("datelines")(_datelines.datelines)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,235 @@
+"""Every renderer newsctl has: rich tables for people, tsv/csv/json/jsonl for scripts.
+
+stdout carries data only; warnings, errors and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Iterable, Mapping, Sequence
+
+from rich.console import Console
+
+
+class Format(str, Enum):
+    table = "table"
+    tsv = "tsv"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    no_wrap: bool = False  # ids and numbers never wrap
+    max_width: int | None = None  # long text is cut with an ellipsis in tables
+    justify: str = "left"
+    style: str | None = None
+    flex: bool = False  # takes the width that is left in tables, cut to one line
+    wrap: bool = False  # long values wrap instead of being cut with an ellipsis
+    label: str | None = None  # a shorter table header; machine formats keep `name`
+    optional: bool = False  # dropped from a narrow terminal table to leave room for the flex column
+
+
+def stdout_is_terminal() -> bool:
+    """Decides every default that differs between a person and a pipe."""
+    return sys.stdout.isatty()
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def default_format() -> Format:
+    return Format.table if stdout_is_terminal() else Format.tsv
+
+
+def console() -> Console:
+    return Console(highlight=False)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def warn(message: str) -> None:
+    err_console().print(f"[yellow]warning:[/yellow] {message}", markup=True, soft_wrap=True)
+
+
+def error(message: str) -> None:
+    err_console().print(f"[bold red]Error:[/bold red] {_escape(message)}", soft_wrap=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+# -- plain values -------------------------------------------------------------
+
+def plain(value: Any, *, list_sep: str = "/") -> str:
+    """A value as one field of a delimited line: lists joined, null empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    if isinstance(value, (list, tuple)):
+        return list_sep.join(plain(v) for v in value)
+    return str(value)
+
+
+def tsv_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+# -- rendering ----------------------------------------------------------------
+
+def render(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[Column],
+    fmt: Format | None,
+    *,
+    header: bool = True,
+    title: str | None = None,
+    out: io.TextIOBase | None = None,
+) -> int:
+    """Write ``rows`` in ``fmt`` (None: the terminal/pipe default); return the row count."""
+    fmt = fmt or default_format()
+    names = [c.name for c in columns]
+    if fmt is Format.table:
+        return _render_table(rows, columns, header=header, title=title)
+    stream = out or sys.stdout
+    count = 0
+    if fmt is Format.tsv:
+        if header:
+            stream.write("\t".join(names) + "\n")
+        for row in rows:
+            stream.write("\t".join(tsv_escape(plain(row.get(n))) for n in names) + "\n")
+            count += 1
+    elif fmt is Format.csv:
+        writer = csv.writer(stream, lineterminator="\n")
+        if header:
+            writer.writerow(names)
+        for row in rows:
+            writer.writerow([plain(row.get(n)) for n in names])
+            count += 1
+    elif fmt is Format.jsonl:
+        for row in rows:
+            stream.write(json.dumps({n: _json_value(row.get(n)) for n in names}, ensure_ascii=False) + "\n")
+            count += 1
+    elif fmt is Format.json:
+        stream.write("[")
+        for row in rows:
+            stream.write(",\n " if count else "\n ")
+            stream.write(json.dumps({n: _json_value(row.get(n)) for n in names}, ensure_ascii=False))
+            count += 1
+        stream.write("\n]\n" if count else "]\n")
+    stream.flush()
+    return count
+
+
+def _render_table(rows, columns, *, header: bool, title: str | None) -> int:
+    from rich import box
+    from rich.table import Table
+
+    rows = list(rows)
+    columns = _fit_columns(rows, list(columns))
+    cells = [[_cell(row.get(c.name)) for c in columns] for row in rows]
+    table = Table(
+        title=title,
+        show_header=header,
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        pad_edge=False,
+        expand=any(c.flex for c in columns),
+    )
+    for k, col in enumerate(columns):
+        label = col.label or col.name
+        widest = max([len(label)] + [_width(r[k]) for r in cells])
+        if col.flex:
+            min_width = 16
+        elif col.max_width:
+            min_width = min(widest, col.max_width)
+        else:
+            min_width = widest
+        table.add_column(
+            label,
+            no_wrap=not col.wrap,
+            min_width=min_width,
+            max_width=col.max_width,
+            ratio=1 if col.flex else None,
+            overflow="fold" if col.wrap else "ellipsis",
+            justify=col.justify,
+            style=col.style,
+        )
+    for r in cells:
+        table.add_row(*r)
+    console().print(table)
+    return len(cells)
+
+
+def _fit_columns(rows, columns: list[Column], min_flex: int = 30) -> list[Column]:
+    """Drop optional columns (last first) until the flex column has ``min_flex`` cells."""
+    if not any(c.flex for c in columns):
+        return columns
+    width = console().width
+
+    def used(cols):
+        total = 0
+        for c in cols:
+            if c.flex:
+                continue
+            widest = max([len(c.label or c.name)] + [_width(_cell(r.get(c.name))) for r in rows])
+            total += min(widest, c.max_width or widest)
+        return total + 3 * len(cols)
+
+    while width - used(columns) < min_flex and any(c.optional for c in columns):
+        drop = [c for c in columns if c.optional][-1]
+        columns = [c for c in columns if c is not drop]
+    return columns
+
+
+def _width(cell) -> int:
+    from rich.cells import cell_len
+
+    text = cell.plain if hasattr(cell, "plain") else str(cell)
+    return max((cell_len(line) for line in text.split("\n")), default=0)
+
+
+def _cell(value: Any):
+    from rich.text import Text
+
+    if isinstance(value, Text):
+        return value
+    if value is None:
+        return Text("-", style="dim")
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return Text(plain(value))
+
+
+def silence_stdout() -> None:
+    """After a closed pipe: point stdout at /dev/null so the final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
+        pass

@@ -1,0 +1,73 @@
+import pytest
+from hypothesis import given, strategies as st
+
+from analysis.datelines import PlaceNamer, parse_dateline, title_case_place
+
+
+@pytest.mark.parametrize(
+    "text, places, agencies, readable",
+    [
+        ("ALMATY (ANP/RTR) - Een", ["ALMATY"], ["ANP", "RTR"], ["Almaty"]),
+        ("BRUSSEL/JERUZALEM/GENÈVE (ANP/AFP) - De", ["BRUSSEL", "JERUZALEM", "GENÈVE"], ["ANP", "AFP"],
+         ["Brussel", "Jeruzalem", "Genève"]),
+        ("WASHINGTON/ABU DHABI (ANP/AFP) - De", ["WASHINGTON", "ABU DHABI"], ["ANP", "AFP"],
+         ["Washington", "Abu Dhabi"]),
+        ("FORT WORTH (ANP) - De", ["FORT WORTH"], ["ANP"], ["Fort Worth"]),
+        ("MEXICO-STAD (ANP/AFP) - Mexico", ["MEXICO-STAD"], ["ANP", "AFP"], ["Mexico-Stad"]),
+        ("'S-HERTOGENBOSCH (ANP) - Een", ["'S-HERTOGENBOSCH"], ["ANP"], ["'s-Hertogenbosch"]),
+        ("ST. LOUIS (AP) - A", ["ST. LOUIS"], ["AP"], ["St. Louis"]),
+        ("BELÉM (ANP) - De", ["BELÉM"], ["ANP"], ["Belém"]),
+        ("DEN HAAG (ANP/BELGA/BLOOMBERG) - x", ["DEN HAAG"], ["ANP", "BELGA", "BLOOMBERG"], ["Den Haag"]),
+        ("RIO DE JANEIRO (ANP) – x", ["RIO DE JANEIRO"], ["ANP"], ["Rio de Janeiro"]),
+        ("KYIV (ANP/DPA) — x", ["KYIV"], ["ANP", "DPA"], ["Kyiv"]),
+        ("N'DJAMENA (AFP) - x", ["N'DJAMENA"], ["AFP"], ["N'Djamena"]),
+    ],
+)
+def test_dateline_variants(text, places, agencies, readable):
+    d = parse_dateline(text)
+    assert d is not None
+    assert list(d.places_raw) == places
+    assert list(d.agencies) == agencies
+    assert [title_case_place(p) for p in d.places_raw] == readable
+    assert d.raw == text[: d.end].rstrip()
+    for (s, e), p in zip(d.place_spans, places):
+        assert text[s:e] == p
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de VN (OCHA) - het bureau",
+        "Volgens de VN (OCHA) - het bureau",
+        "Almaty (ANP) - x",  # not upper case
+        "ALMATY (anp) - x",  # agency not upper case
+        "ALMATY (ANP) x",  # no dash
+        "2024 (ANP) - x",  # digits are no place
+        "",
+    ],
+)
+def test_not_a_dateline(text):
+    assert parse_dateline(text) is None
+
+
+def test_only_at_the_given_position():
+    text = "Tekst. ALMATY (ANP) - x"
+    assert parse_dateline(text) is None
+    assert parse_dateline(text, 7).places_raw == ("ALMATY",)
+
+
+def test_corpus_casing_wins_over_title_case():
+    namer = PlaceNamer()
+    namer.learn(["MEXICO-STAD", "KYIV", "NEW YORK"], ["In Mexico-stad en in Mexico-stad, niet NEW YORK; Kyiv."])
+    assert namer.name("MEXICO-STAD") == "Mexico-stad"
+    assert namer.name("KYIV") == "Kyiv"
+    assert namer.name("NEW YORK") == "New York"  # only upper case seen: title case
+
+
+@given(st.text(max_size=200), st.integers(min_value=0, max_value=200))
+def test_random_text_never_crashes(text, pos):
+    d = parse_dateline(text, min(pos, len(text)))
+    if d is not None:
+        assert 0 <= d.start < d.end <= len(text)
+        for s, e in d.place_spans:
+            assert d.start <= s < e <= d.end

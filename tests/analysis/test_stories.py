@@ -1,0 +1,112 @@
+from hypothesis import given, settings, strategies as st
+
+from analysis.corpus import load_corpus
+from analysis.reader import Document
+from analysis.stories import LEAD, ITEM, split_corpus, split_page
+
+
+def doc(text, path="x/page.txt"):
+    return Document(path=path, text=text, encoding="utf-8", sha256="0")
+
+
+PAGE = (
+    "Kop van de pagina\n"
+    "ALMATY (ANP/RTR) - Eerste alinea. Tweede zin.\n"
+    "Tussenkop\n"
+    "Nog een alinea.\n"
+    "Meer uit Buitenland\n"
+    "BRUSSEL/JERUZALEM/GENÈVE (ANP/AFP) - Item een. Meer.\n"
+    "13 minuten geledenMEXICO-STAD (ANP) - Item twee in Mexico-stad.\n"
+    "1 uur geledenKYIV (ANP) - Item drie.\n"
+    "2 dagen geleden"
+)
+
+
+def test_lead_and_items():
+    stories = split_page(doc(PAGE))
+    assert [s.kind for s in stories] == [LEAD, ITEM, ITEM, ITEM]
+    assert [s.id for s in stories] == ["page:0", "page:1", "page:2", "page:3"]
+    lead = stories[0]
+    assert lead.headline == "Kop van de pagina"
+    assert lead.section is None and lead.age_minutes is None
+    assert "Tussenkop\nNog een alinea." in PAGE[lead.start: lead.end]
+    assert PAGE[lead.start: lead.end].endswith("Nog een alinea.")
+    assert [s.age_minutes for s in stories[1:]] == [13, 60, 2880]
+    assert [s.section for s in stories[1:]] == ["Buitenland"] * 3
+    assert stories[1].headline == "Item een."
+    assert PAGE[stories[2].start: stories[2].end] == "MEXICO-STAD (ANP) - Item twee in Mexico-stad."
+    assert stories[3].dateline.agencies == ("ANP",)
+
+
+def test_places_use_corpus_casing_and_duplicates_are_marked():
+    text = PAGE + "KYIV (ANP) - Item drie.\n3 uur geleden"
+    [(d, stories)] = list(split_corpus([doc(text)]))
+    assert stories[1].places == ["Brussel", "Jeruzalem", "Genève"]
+    assert stories[2].places == ["Mexico-stad"]
+    assert stories[4].duplicate_of == "page:3"
+    assert stories[3].duplicate_of is None
+
+
+def test_duplicates_across_files():
+    a = doc(PAGE, "a.txt")
+    b = doc("Andere kop\nNIEUW (ANP) - Anders.\nMeer uit Buitenland\nKYIV (ANP) - Item drie.\n1 minuut geleden", "b.txt")
+    pages = list(split_corpus([a, b]))
+    item = pages[1][1][1]
+    assert item.duplicate_of == "a:3" and item.age_minutes == 1
+
+
+def test_plain_text_is_one_lead_without_dateline():
+    stories = split_page(doc("Gewoon een tekst\nzonder dateline (of wel?) - nee.\n"))
+    assert len(stories) == 1
+    s = stories[0]
+    assert s.kind == LEAD and s.dateline is None and s.places == [] and s.agencies == []
+
+
+def test_bare_article_without_headline_line():
+    stories = split_page(doc("DEN HAAG (ANP) - Het kabinet valt. Meer tekst.\nTweede alinea."))
+    assert stories[0].dateline.places_raw == ("DEN HAAG",)
+    assert stories[0].headline == "Het kabinet valt."
+
+
+def test_digest_without_ages_splits_on_datelines():
+    text = "Kop\nLEAD (ANP) - x.\nMeer uit Economie\nA (ANP) - een.\nB (RTR) - twee.\n"
+    stories = split_page(doc(text))
+    assert [s.dateline.places_raw[0] for s in stories[1:]] == ["A", "B"]
+    assert all(s.section == "Economie" and s.age_minutes is None for s in stories[1:])
+
+
+def test_empty_file_has_no_stories():
+    assert split_page(doc("  \n\n")) == []
+
+
+def test_seeds(seeds):
+    corpus = load_corpus([str(seeds)])
+    assert len(corpus.pages) == 5 and not corpus.warnings
+    stories = [s for _, s in corpus.stories()]
+    assert len(stories) == 40
+    zelensky = [s for s in stories if s.id.startswith("004") and s.duplicate_of]
+    assert [(s.id, s.duplicate_of) for s in zelensky] == [("004_a67af5a38df70ef6:7", "004_a67af5a38df70ef6:5")]
+    first = stories[0]
+    assert first.places == ["Almaty"] and first.agencies == ["ANP", "RTR"]
+    lead1 = next(s for s in stories if s.id == "001_e1118d4810dff467:0")
+    text1 = next(d for d, _ in corpus.pages if d.stem.startswith("001")).text
+    assert "Snelle beslissing" in text1[lead1.start: lead1.end]
+    geneve = next(s for s in stories if "GENÈVE" in (s.dateline.raw if s.dateline else ""))
+    assert geneve.places == ["Brussel", "Jeruzalem", "Genève"]
+
+
+_pieces = st.sampled_from([
+    "Kop\n", "ALMATY (ANP/RTR) - ", "Meer uit Buitenland\n", "13 minuten geleden", "1 uur geleden",
+    "KYIV (ANP) - ", "tekst. ", "\n", "Zin met (ANP) - haakjes.", "\r\n", "é", " ",
+])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(_pieces, max_size=30).map("".join)))
+def test_random_pages_never_crash_and_spans_lie_in_file(text):
+    stories = split_page(doc(text))
+    for s in stories:
+        assert 0 <= s.start <= s.body_start <= s.end <= len(text) and s.start < s.end
+        assert text[s.start: s.end].strip() == text[s.start: s.end]
+        if s.dateline:
+            assert s.start <= s.dateline.start < s.dateline.end <= s.end

@@ -1,0 +1,143 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import GOLDEN, ROOT, invoke
+
+NEWSCTL = str(Path(sys.executable).parent / "newsctl")
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("datelines.tsv", ["datelines", "seeds", "--format", "tsv"]),
+        ("datelines.jsonl", ["datelines", "seeds", "--format", "jsonl"]),
+        ("datelines_summary.csv", ["datelines", "seeds", "--summary", "--format", "csv"]),
+    ],
+)
+def test_golden(runner, in_root, name, args):
+    result = invoke(runner, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (GOLDEN / name).read_text(encoding="utf-8")
+
+
+def test_default_format_in_a_pipe_is_tsv(runner, in_root):
+    result = invoke(runner, ["datelines", "seeds"])
+    assert result.stdout.splitlines()[0].split("\t") == [
+        "id", "file", "story", "kind", "section", "places", "agencies",
+        "age_minutes", "dateline", "headline", "duplicate_of",
+    ]
+    assert "\x1b[" not in result.stdout
+
+
+def test_json_is_an_array_of_utf8_objects(runner, in_root):
+    result = invoke(runner, ["datelines", "seeds/004_a67af5a38df70ef6.txt", "-f", "json"])
+    rows = json.loads(result.stdout)
+    assert "Oekraïne" in result.stdout and "\\u" not in result.stdout
+    assert rows[7]["duplicate_of"] == "004_a67af5a38df70ef6:5"
+    assert rows[0]["age_minutes"] is None and rows[0]["places"] == ["Minsk"]
+
+
+def test_table_keeps_ids_whole(runner, in_root, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = invoke(runner, ["datelines", "seeds", "-f", "table"])
+    assert "000_6886c8d2ffe8f8a4:0" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_tsv_escapes_tabs_and_newlines(runner, tmp_path):
+    page = tmp_path / "p.txt"
+    page.write_text("Kop met \\ streep\nA\t(ANP) - x.\n", encoding="utf-8")
+    result = invoke(runner, ["datelines", page, "--no-header"])
+    line = result.stdout.rstrip("\n")
+    assert "\n" not in line
+    fields = line.split("\t")
+    assert fields[8] == "A\\t(ANP) -"
+    assert fields[9] == "Kop met \\\\ streep"
+
+
+def test_no_header_and_csv_lists(runner, in_root):
+    result = invoke(runner, ["datelines", "seeds/002_87c820989f8bb488.txt", "-f", "csv", "--no-header"])
+    assert result.stdout.splitlines()[5].startswith("002_87c820989f8bb488:5,seeds/002_87c820989f8bb488.txt,5,item,Buitenland,Washington/Abu Dhabi,ANP/AFP,180,")
+
+
+def test_stdin(runner, seeds):
+    data = (seeds / "000_6886c8d2ffe8f8a4.txt").read_bytes()
+    result = invoke(runner, ["datelines", "-f", "jsonl"], input=data)
+    first = json.loads(result.stdout.splitlines()[0])
+    assert first["id"] == "stdin:0" and first["file"] == "-"
+
+
+def test_no_input_is_a_one_line_usage_error(runner):
+    result = invoke(runner, ["datelines"], input=b"")
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "no input" in result.stderr
+
+
+def test_missing_path(runner, tmp_path):
+    result = invoke(runner, ["datelines", tmp_path / "nope"])
+    assert result.exit_code == 2
+    assert "nope" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_binary_and_latin1_and_empty(runner, tmp_path, seeds):
+    (tmp_path / "a.txt").write_bytes((seeds / "000_6886c8d2ffe8f8a4.txt").read_bytes())
+    (tmp_path / "b.txt").write_bytes("Kop\nBELÉM (ANP) - Café in Belém.\n".encode("latin-1"))
+    (tmp_path / "c.txt").write_bytes(b"\x7fELF\x00\x00\x01")
+    (tmp_path / "d.txt").write_bytes(b"")
+    result = invoke(runner, ["datelines", tmp_path, "-f", "jsonl"])
+    assert result.exit_code == 1  # partial: c.txt skipped
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert {r["file"].rsplit("/", 1)[-1] for r in rows} == {"a.txt", "b.txt"}
+    assert [r["places"] for r in rows if r["file"].endswith("b.txt")] == [["Belém"]]
+    err = result.stderr.splitlines()
+    assert any("b.txt" in e and "Windows-1252" in e for e in err)
+    assert any("c.txt" in e and "skipped" in e for e in err)
+    assert any("d.txt" in e and "no text" in e for e in err)
+
+
+def test_summary_counts(runner, in_root):
+    result = invoke(runner, ["datelines", "seeds", "--summary", "-f", "jsonl"])
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert {"field": "place", "value": "Washington", "stories": 9} in rows
+    assert {"field": "agency", "value": "ANP", "stories": 40} in rows
+
+
+def test_version_and_help():
+    out = subprocess.run([NEWSCTL, "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("newsctl ")
+    out = subprocess.run([NEWSCTL, "-h"], capture_output=True, text=True)
+    assert out.returncode == 0 and "datelines" in out.stdout
+
+
+def test_closed_pipe_is_quiet(tmp_path, seeds):
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(150):
+        (big / f"{i:03}.txt").write_bytes((seeds / "000_6886c8d2ffe8f8a4.txt").read_bytes())
+    out = subprocess.run(f"'{NEWSCTL}' datelines '{big}' | head -1", shell=True, capture_output=True, text=True)
+    assert out.stdout.startswith("id\t")
+    assert out.stderr == ""
+
+
+def test_ctrl_c_prints_one_line_and_exits_130():
+    proc = subprocess.Popen([NEWSCTL, "datelines", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_no_color_and_no_ansi_in_pipes(in_root):
+    env = {**os.environ, "FORCE_COLOR": "", "NO_COLOR": "1"}
+    out = subprocess.run([NEWSCTL, "datelines", "seeds", "-f", "table"], capture_output=True, text=True, env=env)
+    assert "\x1b[" not in out.stdout

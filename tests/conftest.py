@@ -1,0 +1,52 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+# Deterministic rich output: fixed width, no colour.
+os.environ["COLUMNS"] = "100"
+os.environ["NO_COLOR"] = "1"
+os.environ.pop("FORCE_COLOR", None)
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    return SEEDS
+
+
+@pytest.fixture()
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture()
+def in_root(monkeypatch):
+    """Run with the repository root as working directory (paths print as seeds/...)."""
+    monkeypatch.chdir(ROOT)
+    return ROOT
+
+
+@pytest.fixture()
+def corpus_copy(tmp_path) -> Path:
+    dest = tmp_path / "corpus"
+    shutil.copytree(SEEDS, dest)
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test gets its own annotation store unless it sets one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+def invoke(runner, args, **kwargs):
+    from cli.app import app
+
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kwargs)
