@@ -26,5 +26,9 @@ bench: install
 golden: install
 	$(BIN)/python scripts/make_golden.py
 
+# Render the entities page for the seeds and screenshot it in headless Chromium.
+screenshot: install
+	$(BIN)/python scripts/screenshot.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info

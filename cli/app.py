@@ -8,6 +8,9 @@ import typer
 from typing_extensions import Annotated
 
 from .commands import datelines as _datelines
+from .commands import cooccur as _cooccur
+from .commands import entities as _entities
+from .commands import models as _models
 
 __version__ = "0.1.0"
 
@@ -42,6 +45,9 @@ def _main(
 
 
 app.command("datelines")(_datelines.datelines)
+app.command("entities")(_entities.entities)
+app.command("cooccur")(_cooccur.cooccur)
+app.command("models")(_models.models)
 
 
 def main() -> None:

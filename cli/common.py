@@ -18,7 +18,7 @@ PathsArg = Annotated[
     typer.Argument(
         help="Files or directories (walked for *.txt); '-' or a pipe for standard input.",
         show_default=False,
-        metavar="[PATHS]...",
+        metavar="PATHS",
     ),
 ]
 FormatOpt = Annotated[

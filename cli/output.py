@@ -233,3 +233,37 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, io.UnsupportedOperation, AttributeError):
         pass
+
+
+class progress:
+    """A progress bar on stderr when it is a terminal; silent otherwise.
+
+    Used as ``with progress("Indexing") as advance: advance(done, total)``.
+    """
+
+    def __init__(self, description: str, *, unit: str = "files") -> None:
+        self.description = description
+        self.unit = unit
+        self._bar = None
+        self._task = None
+
+    def __enter__(self):
+        if not stderr_is_terminal():
+            return lambda done, total: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn(self.unit), TimeRemainingColumn(), console=err_console(), transient=True,
+        )
+        self._bar.start()
+        self._task = self._bar.add_task(self.description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            self._bar.update(self._task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()

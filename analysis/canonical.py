@@ -1,0 +1,150 @@
+"""Canonical entity names: one name per real-world entity across the corpus.
+
+Rules, applied in this order to every mention:
+
+1. **Clean**: quotes and stray punctuation at the ends go; leading titles and
+   roles (``president``, ``minister``, ``NAVO-chef``) go; for persons every
+   leading word in lower case goes (names are capitalised). Dateline places
+   use their readable form (``ALMATY`` -> ``Almaty``).
+2. **Casing**: each name takes the form the corpus uses most for it,
+   ignoring case; on a tie the form that is not all capitals wins, so
+   ``POETIN`` becomes ``Poetin`` and ``NAVO`` stays ``NAVO``.
+3. **Inflection**: a genitive (``Trumps``, ``Poetin's``) maps to its base
+   name when the corpus has the base with the same label.
+4. **Short forms**: a name whose words end a longer person name in the same
+   story links to it (``Poetin`` -> ``Vladimir Poetin``), whatever label the
+   model gave the short form; a person name with no such partner in its
+   story links to the single longer person name the whole corpus uses for
+   it, if there is exactly one.
+
+An entity's label is the label most of its mentions carry; a name printed as a
+dateline place is always ``LOC``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Iterable, Protocol
+
+TITLES = {
+    "ambassadeur", "bisschop", "bondskanselier", "burgemeester", "commandant", "commissaris",
+    "congreslid", "dictator", "dokter", "dr", "dr.", "drs", "drs.", "emir", "eurocommissaris",
+    "generaal", "gezant", "gouverneur", "heer", "ir", "ir.", "kanselier", "kardinaal", "koning",
+    "koningin", "kroonprins", "leider", "meneer", "mevrouw", "minister", "minister-president",
+    "mr", "mr.", "mevr.", "oppositieleider", "partijleider", "paus", "premier", "president",
+    "presidente", "prins", "prinses", "prof", "prof.", "professor", "rechter", "senator",
+    "sjeik", "staatssecretaris", "sultan", "topman", "trainer", "vicepremier", "vicepresident",
+    "voorzitter", "woordvoerder", "secretaris-generaal", "oud-president", "oud-premier",
+    "ex-president", "ex-premier", "oud-minister", "defensieminister", "coach", "bondscoach",
+    "mister", "sir", "lord", "lady", "dame", "ayatollah", "imam", "rabbijn", "pater", "zuster",
+    "de", "het", "een",
+}
+_ROLE_COMPOUND = re.compile(r"^[A-Z0-9]{1,6}-[a-zà-ÿ][\w-]*$")  # NAVO-chef, EU-buitenlandchef
+_EDGE_JUNK = "\"'“”‘’„«»()[]{}.,;:!?-–—/ "
+_GENITIVE = re.compile(r"^(?P<base>.+?)['’]s$|^(?P<base3>.+s)['’]$|^(?P<base2>.{2,}[^s'’])s$")
+
+
+class MentionLike(Protocol):
+    story_id: str
+    text: str
+    label: str
+    source: str
+    canonical: str
+    hint: str | None
+
+
+def clean(text: str, label: str) -> str:
+    """Step 1: the name without edge punctuation, titles or roles."""
+    words = " ".join(text.split()).strip(_EDGE_JUNK).split(" ")
+    while len(words) > 1:
+        w = words[0]
+        lw = w.lower().strip(",")
+        if lw in TITLES or _ROLE_COMPOUND.match(w) or (label == "PER" and w[:1].islower()):
+            words = words[1:]
+        else:
+            break
+    name = " ".join(words).strip(_EDGE_JUNK)
+    return name or " ".join(text.split())
+
+
+def _is_all_caps(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def usual_forms(names: Iterable[str]) -> dict[str, str]:
+    """Step 2: casefolded name -> the form the corpus uses most."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for n in names:
+        counts[n.casefold()][n] += 1
+    return {
+        key: min(forms.items(), key=lambda kv: (-kv[1], _is_all_caps(kv[0]), kv[0]))[0]
+        for key, forms in counts.items()
+    }
+
+
+def genitive_base(name: str) -> str | None:
+    """``Trumps`` -> ``Trump``, ``Poetin's`` -> ``Poetin``; None if no genitive ending."""
+    m = _GENITIVE.match(name)
+    if not m:
+        return None
+    return m.group("base") or m.group("base3") or m.group("base2")
+
+
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(name.casefold().split())
+
+
+def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
+    """Set ``canonical`` on every mention; return canonical name -> label."""
+    bases = [m.hint if m.hint else clean(m.text, m.label) for m in mentions]
+    usual = usual_forms(bases)
+    names = [usual[b.casefold()] for b in bases]
+
+    # Step 3: genitives map to a base name with the same label.
+    labelled = {(n.casefold(), m.label) for n, m in zip(names, mentions)}
+    for i, (n, m) in enumerate(zip(names, mentions)):
+        if m.label == "MISC" or m.source != "model":
+            continue
+        base = genitive_base(n)
+        if base and (base.casefold(), m.label) in labelled:
+            names[i] = usual[base.casefold()] if base.casefold() in usual else base
+
+    # Step 4: person short forms -> full names (same story first, then corpus).
+    persons_by_story: dict[str, set[str]] = defaultdict(set)
+    persons: set[str] = set()
+    for n, m in zip(names, mentions):
+        if m.label == "PER":
+            persons_by_story[m.story_id].add(n)
+            persons.add(n)
+
+    def longest_expansion(short: str, pool: Iterable[str]) -> str | None:
+        sw = _words(short)
+        cands = {p for p in pool if len(_words(p)) > len(sw) and _words(p)[-len(sw):] == sw}
+        maximal = {c for c in cands if not any(c != d and _words(d)[-len(_words(c)):] == _words(c) for d in cands)}
+        return next(iter(maximal)) if len(maximal) == 1 else None
+
+    corpus_cache: dict[str, str | None] = {}
+    for i, (n, m) in enumerate(zip(names, mentions)):
+        if m.source != "model":
+            continue
+        # In its own story a short form links whatever label the model gave it
+        # ("Rutte" next to "Mark Rutte"); across the corpus only persons link.
+        full = longest_expansion(n, persons_by_story[m.story_id])
+        if full is None and m.label == "PER":
+            if n not in corpus_cache:
+                corpus_cache[n] = longest_expansion(n, persons)
+            full = corpus_cache[n]
+        if full:
+            names[i] = full
+
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for n, m in zip(names, mentions):
+        m.canonical = n
+        # A dateline place is a place whatever the model thinks of the name.
+        votes[n][m.label] += 1_000_000 if m.source == "dateline" else 1
+    order = {"PER": 0, "ORG": 1, "LOC": 2, "MISC": 3}
+    return {
+        n: min(c.items(), key=lambda kv: (-kv[1], order.get(kv[0], 9)))[0] for n, c in votes.items()
+    }

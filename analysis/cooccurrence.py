@@ -1,0 +1,243 @@
+"""Entity co-occurrence: which canonical entities share a unit, how often, how surprisingly.
+
+Counting is one streaming pass over the units (stories, sentences or files):
+each unit contributes its set of entities once, and a dictionary counts the
+pairs inside it, so the cost grows with the entities per unit, never with
+the square of the vocabulary.
+
+Association measures, for entities a and b over N units, with n_a and n_b the
+units containing each and n_ab the units containing both:
+
+* ``npmi = log(p_ab / (p_a p_b)) / -log(p_ab)`` with ``p_x = n_x / N``;
+  1 when the pair fills every unit it could, 0 when independent, -1 never.
+* ``llr`` = Dunning's log-likelihood ratio G² = 2 Σ k log(k N / (row col))
+  over the 2x2 table (n_ab, n_a - n_ab, n_b - n_ab, N - n_a - n_b + n_ab).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Iterable, Iterator
+
+from .errors import NewsctlError
+
+UNITS = ("story", "sentence", "file")
+SORTS = ("count", "npmi", "llr")
+
+
+@dataclass
+class Cooccurrence:
+    unit: str
+    n_units: int
+    entity_units: Counter  # entity -> units containing it
+    pair_units: dict  # (a, b) with a < b -> list of unit ids
+    labels: dict  # entity -> label
+    variants: dict = field(default_factory=dict)  # entity -> set of surface forms (casefolded)
+
+    def pairs(self) -> Iterator[dict]:
+        for (a, b), units in self.pair_units.items():
+            n_ab, n_a, n_b = len(units), self.entity_units[a], self.entity_units[b]
+            yield {
+                "entity_a": a, "label_a": self.labels[a], "entity_b": b, "label_b": self.labels[b],
+                "count": n_ab, "count_a": n_a, "count_b": n_b,
+                "npmi": npmi(n_ab, n_a, n_b, self.n_units),
+                "llr": llr(n_ab, n_a, n_b, self.n_units),
+                "units": units,
+            }
+
+
+def npmi(n_ab: int, n_a: int, n_b: int, n: int) -> float:
+    """Normalised pointwise mutual information of a pair seen together ``n_ab`` times."""
+    if n_ab <= 0 or n <= 0:
+        return -1.0
+    p_ab = n_ab / n
+    if p_ab >= 1.0:
+        return 1.0
+    pmi = math.log(p_ab / ((n_a / n) * (n_b / n)))
+    return pmi / -math.log(p_ab)
+
+
+def llr(n_ab: int, n_a: int, n_b: int, n: int) -> float:
+    """Dunning's log-likelihood ratio (G²) for the 2x2 contingency table."""
+    k = (n_ab, n_a - n_ab, n_b - n_ab, n - n_a - n_b + n_ab)
+    rows = (n_a, n - n_a)
+    cols = (n_b, n - n_b)
+    total = 0.0
+    for i, kij in enumerate(k):
+        if kij > 0:
+            total += kij * math.log(kij * n / (rows[i // 2] * cols[i % 2]))
+    return max(0.0, 2.0 * total)
+
+
+def units_of(annotated, unit: str, *, keep_duplicates: bool = False) -> Iterator[tuple[str, set[str]]]:
+    """Yield ``(unit id, entities in it)`` for every unit, empty ones included.
+
+    Unit ids: the story id, ``<story id>.<sentence>`` or the file path.
+    """
+    if unit not in UNITS:
+        raise NewsctlError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
+    if unit == "file":
+        current, ents = None, set()
+        for ann in annotated.stories:
+            if ann.doc.path != current:
+                if current is not None:
+                    yield current, ents
+                current, ents = ann.doc.path, set()
+            if ann.story.duplicate_of and not keep_duplicates:
+                continue
+            ents.update(m.canonical for m in ann.mentions)
+        if current is not None:
+            yield current, ents
+        return
+    for ann in annotated.stories:
+        if ann.story.duplicate_of and not keep_duplicates:
+            continue
+        if unit == "story":
+            yield ann.story.id, {m.canonical for m in ann.mentions}
+        else:
+            by_sentence: dict[int, set[str]] = defaultdict(set)
+            for m in ann.mentions:
+                by_sentence[m.sentence].add(m.canonical)
+            count = max(len(ann.sentences), max(by_sentence, default=-1) + 1)
+            for k in range(count):
+                yield f"{ann.story.id}.{k}", by_sentence.get(k, set())
+
+
+def count_cooccurrence(units: Iterable[tuple[str, set[str]]], labels: dict, unit: str = "story") -> Cooccurrence:
+    """Count units per entity and per unordered pair in one pass."""
+    n = 0
+    entity_units: Counter = Counter()
+    pair_units: dict = defaultdict(list)
+    for uid, ents in units:
+        n += 1
+        if not ents:
+            continue
+        entity_units.update(ents)
+        for a, b in combinations(sorted(ents), 2):
+            pair_units[(a, b)].append(uid)
+    return Cooccurrence(unit, n, entity_units, dict(pair_units), labels)
+
+
+def select_pairs(
+    co: Cooccurrence,
+    *,
+    sort: str = "count",
+    min_count: int = 1,
+    top: int | None = None,
+    labels: Iterable[str] | None = None,
+    entity: str | None = None,
+) -> list[dict]:
+    """Filter and order the pairs; ties are broken by the two names."""
+    if sort not in SORTS:
+        raise NewsctlError(f"unknown sort {sort!r} (choose from {', '.join(SORTS)})")
+    wanted = set(labels) if labels else None
+    match = entity_matcher(co, entity) if entity else None
+    rows = []
+    for row in co.pairs():
+        if row["count"] < min_count:
+            continue
+        if wanted and not (row["label_a"] in wanted and row["label_b"] in wanted):
+            continue
+        if match and not (match(row["entity_a"]) or match(row["entity_b"])):
+            continue
+        rows.append(row)
+    rows.sort(key=lambda r: (-r[sort], r["entity_a"], r["entity_b"]))
+    return rows[:top] if top else rows
+
+
+def entity_matcher(co: Cooccurrence, name: str):
+    """Matches entities named ``name``, ignoring case: the canonical name, any
+    surface variant, or the last words of the canonical name (``Tokajev``
+    finds ``Kassym-Jomart Tokajev``)."""
+    return names_matching(name, co.entity_units, co.variants).__contains__
+
+
+def names_matching(name: str, entities, variants: dict) -> set[str]:
+    key = " ".join(name.casefold().split())
+    words = key.split()
+    hits = set()
+    for e in entities:
+        folded = e.casefold()
+        if folded == key or key in variants.get(e, ()) or (words and folded.split()[-len(words):] == words):
+            hits.add(e)
+    return hits
+
+
+def top_entities(co: Cooccurrence, n: int, labels: Iterable[str] | None = None) -> list[str]:
+    wanted = set(labels) if labels else None
+    ents = [e for e in co.entity_units if not wanted or co.labels[e] in wanted]
+    ents.sort(key=lambda e: (-co.entity_units[e], e))
+    return ents[:n]
+
+
+def matrix(co: Cooccurrence, entities: list[str]) -> list[dict]:
+    """Square matrix rows: ``entity``, ``label``, ``units`` and one column per entity.
+
+    Off-diagonal cells are pair counts; the diagonal holds the entity's own units.
+    """
+    rows = []
+    for a in entities:
+        row = {"entity": a, "label": co.labels[a], "units": co.entity_units[a]}
+        for b in entities:
+            if a == b:
+                row[b] = co.entity_units[a]
+            else:
+                pair = (a, b) if a < b else (b, a)
+                row[b] = len(co.pair_units.get(pair, ()))
+        rows.append(row)
+    return rows
+
+
+def to_graph(co: Cooccurrence, pairs: list[dict]):
+    """A networkx graph of the given pairs: nodes carry label and units, edges count, npmi, llr."""
+    import networkx as nx
+
+    g = nx.Graph(unit=co.unit, units=co.n_units)
+    for r in pairs:
+        for e in (r["entity_a"], r["entity_b"]):
+            if e not in g:
+                g.add_node(e, label=co.labels[e], units=co.entity_units[e])
+        g.add_edge(r["entity_a"], r["entity_b"], count=r["count"], npmi=round(r["npmi"], 6), llr=round(r["llr"], 6))
+    return g
+
+
+GRAPH_FORMATS = (".graphml", ".gexf", ".dot", ".gv", ".json")
+
+
+def write_graph(graph, path) -> None:
+    """Write ``graph`` in the format its extension names (GraphML, GEXF, DOT or node-link JSON)."""
+    import json
+    from pathlib import Path
+
+    import networkx as nx
+
+    p = Path(path)
+    ext = p.suffix.lower()
+    try:
+        if ext == ".graphml":
+            nx.write_graphml(graph, p)
+        elif ext == ".gexf":
+            nx.write_gexf(graph, p)
+        elif ext in (".dot", ".gv"):
+            from networkx.drawing.nx_pydot import write_dot
+
+            write_dot(graph, p)
+        elif ext == ".json":
+            p.write_text(json.dumps(nx.node_link_data(graph, edges="edges"), ensure_ascii=False, indent=1), encoding="utf-8")
+        else:
+            raise NewsctlError(f"unknown graph format {ext or p.name!r} (use {', '.join(GRAPH_FORMATS)})")
+    except OSError as exc:
+        raise NewsctlError(f"cannot write {p}: {exc.strerror or exc}") from exc
+
+
+def cooccurrence(annotated, labels_of: dict, *, unit: str = "story", keep_duplicates: bool = False) -> Cooccurrence:
+    """Co-occurrence counts of an annotated corpus whose mentions have canonical names."""
+    co = count_cooccurrence(units_of(annotated, unit, keep_duplicates=keep_duplicates), labels_of, unit)
+    variants: dict = defaultdict(set)
+    for m in annotated.mentions():
+        variants[m.canonical].add(" ".join(m.text.split()).casefold())
+    co.variants = dict(variants)
+    return co

@@ -1,0 +1,270 @@
+"""Entity mentions for a corpus: the NLP pass, the store, dateline places.
+
+The model sees every part of a page (headline, lead paragraphs, digest items)
+one paragraph at a time, with the dateline cut out: dateline places are read
+by the dateline rules and become ``LOC`` mentions with source ``dateline``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from .corpus import Corpus
+from .reader import Document
+from .store import Store, StoredMention, StoredSentence
+from .stories import Story
+
+MODEL = "model"
+DATELINE = "dateline"
+
+
+@dataclass
+class Mention:
+    story_id: str
+    file: str
+    story: int
+    sentence: int
+    start: int
+    end: int
+    text: str
+    label: str
+    source: str
+    canonical: str = ""
+    hint: str | None = None  # readable form known in advance (dateline places)
+
+
+@dataclass
+class AnnotatedStory:
+    story: Story
+    doc: Document
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+
+@dataclass
+class AnnotatedCorpus:
+    corpus: Corpus
+    stories: list[AnnotatedStory]
+    processed: int = 0  # files sent through the model in this run
+    cached: int = 0  # files read from the store
+
+    def mentions(self) -> Iterator[Mention]:
+        for s in self.stories:
+            yield from s.mentions
+
+
+def paragraphs(doc: Document, story: Story) -> list[tuple[int, int]]:
+    """File spans of the text the model reads for ``story``: its lines, dateline cut out."""
+    text = doc.text
+    spans = []
+    pos = story.start
+    skip_to = story.dateline.end if story.dateline else -1
+    while pos < story.end:
+        nl = text.find("\n", pos, story.end)
+        line_end = story.end if nl == -1 else nl
+        s, e = pos, line_end
+        if s <= skip_to <= e and story.dateline.start >= s:
+            s = skip_to
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append((s, e))
+        pos = line_end + 1
+    return spans
+
+
+def _file_units(doc: Document, stories: list[Story]):
+    for story in stories:
+        for s, e in paragraphs(doc, story):
+            yield story.index, s, e
+
+
+def annotate(
+    corpus: Corpus,
+    *,
+    model_ref,
+    store: Store | None,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = 128,
+) -> AnnotatedCorpus:
+    """Mentions and sentences for every story, from the store or the model.
+
+    ``store=None`` bypasses the store (nothing read, nothing written).
+    ``progress(done_files, total_files)`` is called as files complete.
+    """
+    key = model_ref.key
+    results: dict[int, tuple[list[StoredSentence], list[StoredMention]]] = {}
+    todo: list[int] = []
+    for i, (doc, stories) in enumerate(corpus.pages):
+        hit = store.get_annotations(doc.sha256, key) if store is not None else None
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append(i)
+    total = len(corpus.pages)
+    done = total - len(todo)
+    if progress:
+        progress(done, total)
+    if todo:
+        from .nlp import load_pipeline
+
+        nlp = load_pipeline(model_ref)
+        for i, sents, ments in _run_model(nlp, [(i, *corpus.pages[i]) for i in todo], batch_size):
+            results[i] = (sents, ments)
+            if store is not None:
+                doc = corpus.pages[i][0]
+                store.put_annotations(doc.sha256, key, sents, ments)
+            done += 1
+            if progress:
+                progress(done, total)
+    out = _assemble(corpus, results)
+    return AnnotatedCorpus(corpus, out, processed=len(todo), cached=total - len(todo))
+
+
+def _run_model(nlp, pages, batch_size):
+    """Yield ``(page_index, sentences, mentions)`` per page, in order."""
+    from .nlp import map_label
+
+    def units():
+        for i, doc, stories in pages:
+            yield "", (i, None, None, None)  # marks the start of a page
+            for story_idx, s, e in _file_units(doc, stories):
+                yield doc.text[s:e], (i, story_idx, s, e)
+
+    current = None
+    sents: list[StoredSentence] = []
+    ments: list[StoredMention] = []
+    counters: dict[int, int] = defaultdict(int)
+    for sdoc, (i, story_idx, s, e) in nlp.pipe(units(), as_tuples=True, batch_size=batch_size):
+        if story_idx is None:
+            if current is not None:
+                yield current, sents, ments
+            current, sents, ments, counters = i, [], [], defaultdict(int)
+            continue
+        first_sentence = counters[story_idx]
+        starts = []
+        for sent in sdoc.sents:
+            starts.append(sent.start_char)
+            sents.append(StoredSentence(story_idx, counters[story_idx], s + sent.start_char, s + sent.end_char))
+            counters[story_idx] += 1
+        for ent in sdoc.ents:
+            label = map_label(ent.label_)
+            if label is None:
+                continue
+            k = bisect.bisect_right(starts, ent.start_char) - 1
+            ments.append(StoredMention(story_idx, first_sentence + max(k, 0), s + ent.start_char, s + ent.end_char, label))
+    if current is not None:
+        yield current, sents, ments
+
+
+def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:
+    out: list[AnnotatedStory] = []
+    for i, (doc, stories) in enumerate(corpus.pages):
+        sents, ments = results.get(i, ([], []))
+        by_story_s: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for s in sents:
+            by_story_s[s.story].append((s.start, s.end))
+        by_story_m: dict[int, list[StoredMention]] = defaultdict(list)
+        for m in ments:
+            by_story_m[m.story].append(m)
+        for story in stories:
+            ann = AnnotatedStory(story, doc, sentences=by_story_s.get(story.index, []))
+            ann.mentions.extend(_dateline_mentions(doc, story, ann.sentences))
+            for m in by_story_m.get(story.index, []):
+                ann.mentions.append(
+                    Mention(story.id, doc.path, story.index, m.sentence, m.start, m.end,
+                            doc.text[m.start:m.end], m.label, MODEL)
+                )
+            ann.mentions.sort(key=lambda m: (m.start, m.end))
+            out.append(ann)
+    return out
+
+
+def _dateline_mentions(doc: Document, story: Story, sentences) -> list[Mention]:
+    if not story.dateline:
+        return []
+    # The dateline belongs to the sentence that follows it.
+    starts = [s for s, _ in sentences]
+    k = bisect.bisect_left(starts, story.dateline.end)
+    sentence = k if k < len(starts) else max(len(starts) - 1, 0)
+    return [
+        Mention(story.id, doc.path, story.index, sentence, s, e, doc.text[s:e], "LOC", DATELINE, hint=readable)
+        for (s, e), readable in zip(story.dateline.place_spans, story.places)
+    ]
+
+
+# -- canonical names and aggregates ---------------------------------------------
+
+def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True) -> dict[str, str]:
+    """Set ``canonical`` on every mention; return entity name -> label.
+
+    With ``canonical=False`` the raw surface form is the name.
+    """
+    from .canonical import canonicalise
+
+    mentions = list(annotated.mentions())
+    if canonical:
+        return canonicalise(mentions)
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in mentions:
+        m.canonical = m.text
+        votes[m.text][m.label] += 1
+    return {n: c.most_common(1)[0][0] for n, c in votes.items()}
+
+
+ENTITY_FIELDS = ("entity", "label", "mentions", "stories", "files", "variants")
+MENTION_FIELDS = ("id", "file", "story", "sentence", "start", "end", "text", "label", "canonical", "source")
+
+
+def entity_records(
+    annotated: AnnotatedCorpus,
+    labels_of: dict[str, str],
+    *,
+    labels: Iterable[str] | None = None,
+    min_count: int = 1,
+    top: int | None = None,
+) -> list[dict]:
+    """One record per entity, most mentioned first (ties by name)."""
+    wanted = set(labels) if labels else None
+    mentions: Counter[str] = Counter()
+    stories: dict[str, set[str]] = defaultdict(set)
+    files: dict[str, set[str]] = defaultdict(set)
+    variants: dict[str, Counter[str]] = defaultdict(Counter)
+    for m in annotated.mentions():
+        name = m.canonical
+        mentions[name] += 1
+        stories[name].add(m.story_id)
+        files[name].add(m.file)
+        variants[name][" ".join(m.text.split())] += 1
+    rows = []
+    for name, n in mentions.items():
+        label = labels_of[name]
+        if n < min_count or (wanted and label not in wanted):
+            continue
+        rows.append({
+            "entity": name,
+            "label": label,
+            "mentions": n,
+            "stories": len(stories[name]),
+            "files": len(files[name]),
+            "variants": [v for v, _ in sorted(variants[name].items(), key=lambda kv: (-kv[1], kv[0]))],
+        })
+    rows.sort(key=lambda r: (-r["mentions"], r["entity"]))
+    return rows[:top] if top else rows
+
+
+def mention_records(annotated: AnnotatedCorpus, *, labels: Iterable[str] | None = None) -> Iterator[dict]:
+    wanted = set(labels) if labels else None
+    for m in annotated.mentions():
+        if wanted and m.label not in wanted:
+            continue
+        yield {
+            "id": m.story_id, "file": m.file, "story": m.story, "sentence": m.sentence,
+            "start": m.start, "end": m.end, "text": m.text, "label": m.label,
+            "canonical": m.canonical, "source": m.source,
+        }

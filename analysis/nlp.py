@@ -1,0 +1,173 @@
+"""Choosing and loading the NLP pipeline.
+
+``auto`` picks ``nl_core_news_sm`` when that package is installed and the
+bundled pipeline (``analysis/model``, trained by ``make model``) otherwise.
+Resolving a model reads only its ``meta.json``: spaCy is imported when a
+pipeline is actually loaded, so cached runs never pay for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ModelError
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "model"
+BUNDLED_NAME = "bundled"
+SPACY_PACKAGE = "nl_core_news_sm"
+ENV_VAR = "NEWSCTL_MODEL"
+
+# Bump when story splitting or what is fed to the model changes: stored
+# annotations made by an older version are then recomputed.
+ANNOTATION_VERSION = "1"
+
+LABELS = ("PER", "ORG", "LOC", "MISC")
+LABEL_MAP = {
+    "PER": "PER", "PERSON": "PER",
+    "ORG": "ORG",
+    "LOC": "LOC", "GPE": "LOC", "FAC": "LOC",
+    "MISC": "MISC", "NORP": "MISC", "EVENT": "MISC", "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC", "LAW": "MISC", "LANGUAGE": "MISC",
+}  # numeric and date labels (DATE, CARDINAL, MONEY, ...) are not entities here
+
+
+def map_label(label: str) -> str | None:
+    """newsctl's label for a pipeline label, or None when it is not an entity."""
+    return LABEL_MAP.get(label)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A pipeline that can be loaded, described without importing spaCy."""
+
+    name: str  # what the user asked for, resolved: "bundled", a package name or a path
+    path: Path
+    source: str  # "bundled", "package" or "path"
+    meta: dict = field(hash=False, compare=False)
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "?"))
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.meta.get("labels", {}).get("ner", []))
+
+    @property
+    def key(self) -> str:
+        """Identifies the pipeline's output in the annotation store."""
+        digest = hashlib.sha1(json.dumps(self.meta, sort_keys=True).encode()).hexdigest()[:12]
+        lang_name = f"{self.meta.get('lang', '?')}_{self.meta.get('name', '?')}"
+        return f"{lang_name}-{self.version}-{digest}-a{ANNOTATION_VERSION}"
+
+
+def _read_meta(path: Path) -> dict:
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"not a spaCy pipeline (no readable meta.json): {path}") from exc
+
+
+def _package_dir(package: str) -> Path | None:
+    """The data directory of an installed spaCy model package, or None."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(list(spec.submodule_search_locations)[0])
+    for meta in sorted(root.glob("*/meta.json")):
+        return meta.parent
+    if (root / "meta.json").exists():
+        return root
+    return None
+
+
+def bundled_ref() -> ModelRef:
+    if not (BUNDLED_DIR / "meta.json").exists():
+        raise ModelError(f"the bundled model is missing from {BUNDLED_DIR}; run `make model`")
+    return ModelRef(BUNDLED_NAME, BUNDLED_DIR, "bundled", _read_meta(BUNDLED_DIR))
+
+
+def resolve_model(name: str | None = None) -> ModelRef:
+    """Resolve ``--model`` / ``NEWSCTL_MODEL`` / ``auto`` to a loadable pipeline."""
+    name = name or os.environ.get(ENV_VAR) or "auto"
+    if name == "auto":
+        pkg = _package_dir(SPACY_PACKAGE)
+        if pkg is not None:
+            return ModelRef(SPACY_PACKAGE, pkg, "package", _read_meta(pkg))
+        return bundled_ref()
+    if name == BUNDLED_NAME:
+        return bundled_ref()
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return ModelRef(str(path), path, "path", _read_meta(path))
+    pkg = _package_dir(name)
+    if pkg is not None:
+        return ModelRef(name, pkg, "package", _read_meta(pkg))
+    raise ModelError(
+        f"model not found: {name} (give 'auto', 'bundled', an installed spaCy package or a pipeline directory)"
+    )
+
+
+def available_models() -> list[tuple[ModelRef, bool]]:
+    """Every pipeline newsctl can use here, with whether ``auto`` picks it."""
+    auto = resolve_model("auto")
+    found: list[ModelRef] = []
+    pkg = _package_dir(SPACY_PACKAGE)
+    if pkg is not None:
+        found.append(ModelRef(SPACY_PACKAGE, pkg, "package", _read_meta(pkg)))
+    try:
+        found.append(bundled_ref())
+    except ModelError:
+        pass
+    env = os.environ.get(ENV_VAR)
+    if env and env not in ("auto", BUNDLED_NAME, SPACY_PACKAGE):
+        found.append(resolve_model(env))
+    return [(ref, ref.path == auto.path) for ref in found]
+
+
+# -- loading ---------------------------------------------------------------
+
+_LOADED: dict[Path, object] = {}
+
+
+def load_pipeline(ref: ModelRef):
+    """Load ``ref`` for newsctl: tokenizer + NER + a sentencizer, nothing else.
+
+    Components such as a parser, tagger or lemmatizer are excluded; acronym
+    compounds such as ``NAVO-chef`` are split so the acronym can be found.
+    """
+    if ref.path in _LOADED:
+        return _LOADED[ref.path]
+    try:
+        import spacy
+    except ImportError as exc:  # pragma: no cover - spaCy is a dependency
+        raise ModelError("spaCy is not installed") from exc
+    try:
+        names = list(ref.meta.get("pipeline", []))
+        keep = {"ner", "tok2vec"}
+        nlp = spacy.load(ref.path, exclude=[n for n in names if n not in keep])
+    except Exception as exc:  # spaCy raises many kinds of errors for broken pipelines
+        raise ModelError(f"cannot load model {ref.name}: {exc}") from exc
+    if "ner" not in nlp.pipe_names:
+        raise ModelError(f"model {ref.name} has no named-entity recogniser")
+    if "sentencizer" not in nlp.pipe_names:
+        nlp.add_pipe("sentencizer")
+    _split_acronym_compounds(nlp)
+    _LOADED[ref.path] = nlp
+    return nlp
+
+
+def _split_acronym_compounds(nlp) -> None:
+    """Make ``NAVO-chef`` three tokens (``NAVO``, ``-``, ``chef``)."""
+    from spacy.util import compile_infix_regex
+
+    infixes = list(nlp.Defaults.infixes or []) + [r"(?<=[A-Z]{2})-(?=[a-z])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer

@@ -1,0 +1,151 @@
+"""The annotation store: one embedded SQLite database shared by every command.
+
+Model output is kept per file content (SHA-256 of the bytes) and pipeline key,
+so an unchanged file is never sent through the model twice and a changed file
+is processed alone. Each file's record is written in one transaction: an
+interrupted run never leaves half a record behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import NewsctlError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS annotated (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE (sha256, pipeline)
+);
+CREATE TABLE IF NOT EXISTS sentences (
+    annotated INTEGER NOT NULL REFERENCES annotated(id) ON DELETE CASCADE,
+    story INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sentences_by_file ON sentences (annotated);
+CREATE TABLE IF NOT EXISTS mentions (
+    annotated INTEGER NOT NULL REFERENCES annotated(id) ON DELETE CASCADE,
+    story INTEGER NOT NULL,
+    sentence INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    label TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mentions_by_file ON mentions (annotated);
+"""
+
+
+def default_store_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "newsctl" / "store.sqlite"
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    story: int
+    idx: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    story: int
+    sentence: int
+    start: int
+    end: int
+    label: str
+
+
+class Store:
+    """Thin wrapper over the SQLite file; create with :func:`open_store`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- annotations ---------------------------------------------------------
+
+    def get_annotations(self, sha256: str, pipeline: str):
+        """``(sentences, mentions)`` stored for this content and pipeline, or None."""
+        row = self.conn.execute(
+            "SELECT id FROM annotated WHERE sha256 = ? AND pipeline = ?", (sha256, pipeline)
+        ).fetchone()
+        if row is None:
+            return None
+        aid = row[0]
+        sentences = [
+            StoredSentence(*r)
+            for r in self.conn.execute(
+                "SELECT story, idx, start, end FROM sentences WHERE annotated = ? ORDER BY story, idx", (aid,)
+            )
+        ]
+        mentions = [
+            StoredMention(*r)
+            for r in self.conn.execute(
+                "SELECT story, sentence, start, end, label FROM mentions WHERE annotated = ? ORDER BY start, end",
+                (aid,),
+            )
+        ]
+        return sentences, mentions
+
+    def put_annotations(self, sha256: str, pipeline: str, sentences, mentions) -> None:
+        """Replace the record for this content and pipeline, atomically."""
+        with self.conn:
+            self.conn.execute("DELETE FROM annotated WHERE sha256 = ? AND pipeline = ?", (sha256, pipeline))
+            cur = self.conn.execute(
+                "INSERT INTO annotated (sha256, pipeline, created) VALUES (?, ?, ?)",
+                (sha256, pipeline, time.time()),
+            )
+            aid = cur.lastrowid
+            self.conn.executemany(
+                "INSERT INTO sentences (annotated, story, idx, start, end) VALUES (?, ?, ?, ?, ?)",
+                [(aid, s.story, s.idx, s.start, s.end) for s in sentences],
+            )
+            self.conn.executemany(
+                "INSERT INTO mentions (annotated, story, sentence, start, end, label) VALUES (?, ?, ?, ?, ?, ?)",
+                [(aid, m.story, m.sentence, m.start, m.end, m.label) for m in mentions],
+            )
+
+    def annotation_count(self, pipeline: str | None = None) -> int:
+        if pipeline is None:
+            return self.conn.execute("SELECT count(*) FROM annotated").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM annotated WHERE pipeline = ?", (pipeline,)).fetchone()[0]
+
+
+def open_store(path: str | os.PathLike | None = None) -> Store:
+    """Open (and create) the store at ``path`` or the default location."""
+    p = Path(path) if path else default_store_path()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(p), timeout=30)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(_SCHEMA)
+        with conn:
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+    except (OSError, sqlite3.Error) as exc:
+        raise NewsctlError(f"cannot open the annotation store {p}: {exc}") from exc
+    return Store(conn, p)

@@ -1,0 +1,122 @@
+"""`make bench`: throughput and cache numbers for newsctl (not a test).
+
+Builds a corpus of >= 200,000 words from the CoNLL-2002 sentences in
+../shared (or reuses build/bench/corpus), then measures, in one run:
+
+* `newsctl entities --no-cache` end to end, against a bare `nlp.pipe` over the
+  same paragraph texts with the same model (both as fresh processes, both
+  paying for Python, spaCy and model loading);
+* a first run filling a fresh store and a second, cached run;
+* `newsctl cooccur` over the cached store;
+* `newsctl search` (scripts/bench_search.py), when present.
+
+Results go to stdout and build/bench/report.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+OUT = ROOT / "build" / "bench"
+SHARED = ROOT.parent / "shared" / "corpora" / "conll2002"
+EXE = str(Path(sys.executable).parent / "newsctl")
+
+BARE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import spacy
+texts = json.load(open(sys.argv[2], encoding="utf-8"))
+nlp = spacy.load(sys.argv[1])
+n = 0
+for doc in nlp.pipe(texts, batch_size=128):
+    n += len(doc.ents)
+print(json.dumps({"seconds": time.perf_counter() - t0, "ents": n}))
+"""
+
+
+def timed(cmd: list[str], **kw) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kw)
+    return time.perf_counter() - t0
+
+
+def best_of(n: int, fn) -> float:
+    return min(fn() for _ in range(n))
+
+
+def main() -> int:
+    from benchcorpus import make_corpus
+
+    from analysis.corpus import load_corpus
+    from analysis.entities import paragraphs
+    from analysis.nlp import resolve_model
+
+    corpus_dir = OUT / "corpus"
+    if not corpus_dir.exists():
+        if not SHARED.exists():
+            print("needs ../shared/corpora/conll2002 to build the benchmark corpus", file=sys.stderr)
+            return 2
+        files, stories, words = make_corpus(corpus_dir, [SHARED / "ned.train", SHARED / "ned.testa"])
+    corpus = load_corpus([str(corpus_dir)])
+    texts = [d.text[s:e] for d, st in corpus.pages for story in st for s, e in paragraphs(d, story)]
+    words = sum(len(d.text.split()) for d, _ in corpus.pages)
+    n_stories = sum(len(st) for _, st in corpus.pages)
+    OUT.mkdir(parents=True, exist_ok=True)
+    texts_file = OUT / "paragraphs.json"
+    texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    ref = resolve_model(os.environ.get("NEWSCTL_MODEL"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    print(f"corpus: {len(corpus.pages)} files, {n_stories} stories, {words} words; model {ref.name} ({ref.path})")
+
+    bare = best_of(2, lambda: json.loads(subprocess.run(
+        [sys.executable, "-c", BARE, str(ref.path), str(texts_file)], check=True, capture_output=True, text=True,
+        env=env).stdout)["seconds"])
+    bare_wall = best_of(2, lambda: timed([sys.executable, "-c", BARE, str(ref.path), str(texts_file)], env=env))
+    nocache = best_of(2, lambda: timed([EXE, "entities", str(corpus_dir), "--no-cache", "-f", "tsv", "-m", str(ref.path)], env=env))
+    store = OUT / "store.sqlite"
+    for p in OUT.glob("store.sqlite*"):
+        p.unlink()
+    fill = timed([EXE, "entities", str(corpus_dir), "--store", str(store), "-f", "tsv", "-m", str(ref.path)], env=env)
+    cached = best_of(3, lambda: timed([EXE, "entities", str(corpus_dir), "--store", str(store), "-f", "tsv", "-m", str(ref.path)], env=env))
+    cooc = best_of(3, lambda: timed([EXE, "cooccur", str(corpus_dir), "--store", str(store), "-f", "tsv", "-m", str(ref.path)], env=env))
+    baseline = best_of(3, lambda: timed([sys.executable, "-c", "import typer, rich.console, rich.table"]))
+    datelines = best_of(3, lambda: timed([EXE, "datelines", str(ROOT / "seeds"), "-f", "tsv"]))
+    report = {
+        "corpus": {"files": len(corpus.pages), "stories": n_stories, "words": words, "paragraphs": len(texts)},
+        "model": {"name": ref.name, "key": ref.key},
+        "bare_pipe_wall_s": round(bare_wall, 2),
+        "bare_pipe_wps": round(words / bare_wall),
+        "entities_nocache_s": round(nocache, 2),
+        "entities_nocache_wps": round(words / nocache),
+        "entities_vs_bare_slowdown": round(nocache / bare_wall - 1, 3),
+        "entities_first_run_with_store_s": round(fill, 2),
+        "entities_cached_s": round(cached, 3),
+        "cache_speedup_vs_nocache": round(nocache / cached, 1),
+        "cooccur_cached_s": round(cooc, 3),
+        "datelines_seeds_s": round(datelines, 3),
+        "import_typer_rich_s": round(baseline, 3),
+        "datelines_vs_import_ratio": round(datelines / baseline, 2),
+        "bare_pipe_in_process_s": round(bare, 2),
+    }
+    search_bench = ROOT / "scripts" / "bench_search.py"
+    if search_bench.exists() and "--no-search" not in sys.argv:
+        res = subprocess.run([sys.executable, str(search_bench)], capture_output=True, text=True)
+        print(res.stdout)
+        report["search_output_tail"] = res.stdout[-2000:]
+    (OUT / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    for k, v in report.items():
+        if k != "search_output_tail":
+            print(f"{k:36} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+import sqlite3
+
+import pytest
+
+from analysis.corpus import load_corpus
+from analysis.entities import annotate, entity_records, paragraphs, resolve_names
+from analysis.nlp import map_label, resolve_model
+from analysis.reader import Document
+from analysis.store import StoredMention, StoredSentence, open_store
+from analysis.stories import split_page
+
+
+@pytest.fixture(scope="session")
+def model_ref():
+    return resolve_model("bundled")
+
+
+@pytest.fixture(scope="session")
+def seeds_annotated(seeds, model_ref):
+    corpus = load_corpus([str(seeds)])
+    annotated = annotate(corpus, model_ref=model_ref, store=None)
+    labels = resolve_names(annotated)
+    return annotated, labels
+
+
+@pytest.mark.parametrize(
+    "label, expected",
+    [("PERSON", "PER"), ("PER", "PER"), ("ORG", "ORG"), ("GPE", "LOC"), ("LOC", "LOC"), ("FAC", "LOC"),
+     ("NORP", "MISC"), ("EVENT", "MISC"), ("PRODUCT", "MISC"), ("WORK_OF_ART", "MISC"), ("LAW", "MISC"),
+     ("LANGUAGE", "MISC"), ("MISC", "MISC"), ("DATE", None), ("CARDINAL", None), ("MONEY", None)],
+)
+def test_label_mapping(label, expected):
+    assert map_label(label) == expected
+
+
+def test_model_never_reads_the_dateline():
+    text = "Kop\nALMATY (ANP/RTR) - Eerste zin.\nTweede alinea."
+    doc = Document("p.txt", text, "utf-8", "0")
+    [lead] = split_page(doc)
+    assert [text[s:e] for s, e in paragraphs(doc, lead)] == ["Kop", "Eerste zin.", "Tweede alinea."]
+
+
+def test_end_to_end_on_seeds(seeds_annotated):
+    annotated, labels = seeds_annotated
+    rows = {(r["entity"], r["label"]): r for r in entity_records(annotated, labels)}
+    for name, label in [
+        ("Kassym-Jomart Tokajev", "PER"), ("CSTO", "ORG"), ("Almaty", "LOC"), ("Karim Masimov", "PER"),
+        ("Vladimir Poetin", "PER"), ("Volodymyr Zelensky", "PER"), ("NAVO", "ORG"), ("Oekraïne", "LOC"),
+    ]:
+        assert (name, label) in rows, name
+    assert "Poetin" in rows[("Vladimir Poetin", "PER")]["variants"]
+    assert "Tokajev" in rows[("Kassym-Jomart Tokajev", "PER")]["variants"]
+
+
+def test_offsets_point_at_the_mention(seeds_annotated):
+    annotated, _ = seeds_annotated
+    n = 0
+    for ann in annotated.stories:
+        for m in ann.mentions:
+            assert ann.doc.text[m.start: m.end] == m.text
+            assert ann.story.start <= m.start < m.end <= ann.story.end
+            n += 1
+    assert n > 100
+
+
+def test_dateline_places_are_loc_mentions(seeds_annotated):
+    annotated, _ = seeds_annotated
+    first = annotated.stories[0]
+    dl = [m for m in first.mentions if m.source == "dateline"]
+    assert [(m.text, m.label, m.canonical) for m in dl] == [("ALMATY", "LOC", "Almaty")]
+    agencies = {"ANP", "RTR", "AFP", "DPA"}
+    assert not any(m.text in agencies for ann in annotated.stories for m in ann.mentions if m.source == "model"
+                   and ann.story.dateline and m.start < ann.story.dateline.end)
+
+
+def test_store_reuses_unchanged_files_and_redoes_changed_ones(corpus_copy, model_ref, tmp_path):
+    db = tmp_path / "s.sqlite"
+    with open_store(db) as st:
+        first = annotate(load_corpus([str(corpus_copy)]), model_ref=model_ref, store=st)
+    assert (first.processed, first.cached) == (5, 0)
+    with open_store(db) as st:
+        second = annotate(load_corpus([str(corpus_copy)]), model_ref=model_ref, store=st)
+    assert (second.processed, second.cached) == (0, 5)
+    key = lambda a: [(m.story_id, m.start, m.end, m.label) for m in a.mentions()]
+    assert key(first) == key(second)
+    target = corpus_copy / "002_87c820989f8bb488.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\nExtra zin over Angela Merkel in Berlijn.\n", encoding="utf-8")
+    with open_store(db) as st:
+        third = annotate(load_corpus([str(corpus_copy)]), model_ref=model_ref, store=st)
+    assert (third.processed, third.cached) == (1, 4)
+
+
+def test_store_write_is_atomic(tmp_path):
+    with open_store(tmp_path / "s.sqlite") as st:
+        with pytest.raises(sqlite3.IntegrityError):
+            st.put_annotations("abc", "p", [StoredSentence(0, 0, 0, 5)], [StoredMention(0, 0, 0, 5, None)])
+        assert st.get_annotations("abc", "p") is None
+        assert st.conn.execute("SELECT count(*) FROM sentences").fetchone()[0] == 0

@@ -1,0 +1,67 @@
+import json
+
+from tests.conftest import invoke
+
+
+def test_entities_tsv_has_stable_columns_and_known_names(runner, in_root, tmp_path):
+    result = invoke(runner, ["entities", "seeds", "--store", tmp_path / "s.sqlite"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t") == ["entity", "label", "mentions", "stories", "files", "variants"]
+    names = {tuple(line.split("\t")[:2]) for line in lines[1:]}
+    assert ("Kassym-Jomart Tokajev", "PER") in names and ("Almaty", "LOC") in names
+    assert result.stderr == ""  # no progress bar in a pipe
+    counts = [int(line.split("\t")[2]) for line in lines[1:]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_mentions_jsonl_offsets(runner, in_root, tmp_path, seeds):
+    result = invoke(runner, ["entities", "seeds", "--mentions", "-f", "jsonl", "--store", tmp_path / "s.sqlite"])
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert list(rows[0]) == ["id", "file", "story", "sentence", "start", "end", "text", "label", "canonical", "source"]
+    texts = {}
+    for r in rows:
+        path = r["file"]
+        texts.setdefault(path, (in_root / path).read_text(encoding="utf-8"))
+        assert texts[path][r["start"]: r["end"]] == r["text"]
+    assert {r["source"] for r in rows} == {"model", "dateline"}
+
+
+def test_label_top_min_count(runner, in_root, tmp_path):
+    store = tmp_path / "s.sqlite"
+    result = invoke(runner, ["entities", "seeds", "--label", "per,LOC", "--top", "3", "-f", "jsonl", "--store", store])
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert len(rows) == 3 and {r["label"] for r in rows} <= {"PER", "LOC"}
+    result = invoke(runner, ["entities", "seeds", "--min-count", "5", "-f", "jsonl", "--store", store])
+    assert all(json.loads(x)["mentions"] >= 5 for x in result.stdout.splitlines())
+
+
+def test_no_canonical_shows_surface_forms(runner, in_root, tmp_path):
+    result = invoke(runner, ["entities", "seeds", "--no-canonical", "--label", "PER", "-f", "jsonl", "--no-cache"])
+    names = {json.loads(x)["entity"] for x in result.stdout.splitlines()}
+    assert "Poetin" in names and "Vladimir Poetin" in names
+
+
+def test_bad_label_is_one_line_error(runner, in_root):
+    result = invoke(runner, ["entities", "seeds", "--label", "PERSON"])
+    assert result.exit_code == 2 and "unknown label" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_model(runner, in_root):
+    result = invoke(runner, ["entities", "seeds", "--model", "nl_nonexistent_model"])
+    assert result.exit_code == 2 and "model not found" in result.stderr
+
+
+def test_models_lists_bundled(runner):
+    result = invoke(runner, ["models", "-f", "jsonl"])
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    bundled = [r for r in rows if r["source"] == "bundled"]
+    assert bundled and sorted(bundled[0]["labels"]) == ["LOC", "MISC", "ORG", "PER"]
+    assert sum(r["auto"] == "yes" for r in rows) == 1
+
+
+def test_env_var_selects_model(runner, in_root, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEWSCTL_MODEL", str(tmp_path / "missing"))
+    result = invoke(runner, ["entities", "seeds"])
+    assert result.exit_code == 2 and "missing" in result.stderr
