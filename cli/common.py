@@ -6,7 +6,7 @@ import sys
 from typing import List, Optional
 
 import typer
-from typing_extensions import Annotated
+from typing import Annotated
 
 from analysis.errors import InputError
 

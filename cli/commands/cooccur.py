@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from typing_extensions import Annotated
+from typing import Annotated
 
 from .. import common, nlpopts, output
 from ..errors import boundary

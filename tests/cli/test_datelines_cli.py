@@ -141,3 +141,14 @@ def test_no_color_and_no_ansi_in_pipes(in_root):
     env = {**os.environ, "FORCE_COLOR": "", "NO_COLOR": "1"}
     out = subprocess.run([NEWSCTL, "datelines", "seeds", "-f", "table"], capture_output=True, text=True, env=env)
     assert "\x1b[" not in out.stdout
+
+
+def test_datelines_stays_light(in_root):
+    code = (
+        "import sys\nfrom cli.app import app\nsys.argv = ['newsctl', 'datelines', 'seeds']\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('spacy', 'thinc', 'pydantic', 'networkx', 'matplotlib', 'sqlite3') if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
+    assert out.stderr.strip() == "[]"
