@@ -112,17 +112,28 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
             names[i] = usual[base.casefold()] if base.casefold() in usual else base
 
     # Step 4: person short forms -> full names (same story first, then corpus).
-    persons_by_story: dict[str, set[str]] = defaultdict(set)
-    persons: set[str] = set()
+    # Longer person names are indexed by their proper word suffixes, so a
+    # short form finds its candidates with one look-up.
+    words_of: dict[str, tuple[str, ...]] = {}
+    by_suffix: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    story_by_suffix: dict[tuple[str, tuple[str, ...]], set[str]] = defaultdict(set)
     for n, m in zip(names, mentions):
-        if m.label == "PER":
-            persons_by_story[m.story_id].add(n)
-            persons.add(n)
+        if m.label != "PER":
+            continue
+        if n not in words_of:
+            words_of[n] = _words(n)
+            for j in range(1, len(words_of[n])):
+                by_suffix[words_of[n][j:]].add(n)
+        for j in range(1, len(words_of[n])):
+            story_by_suffix[(m.story_id, words_of[n][j:])].add(n)
 
-    def longest_expansion(short: str, pool: Iterable[str]) -> str | None:
-        sw = _words(short)
-        cands = {p for p in pool if len(_words(p)) > len(sw) and _words(p)[-len(sw):] == sw}
-        maximal = {c for c in cands if not any(c != d and _words(d)[-len(_words(c)):] == _words(c) for d in cands)}
+    def longest_expansion(short: str, cands: set[str]) -> str | None:
+        if not cands:
+            return None
+        maximal = {
+            c for c in cands
+            if not any(c != d and words_of[d][-len(words_of[c]):] == words_of[c] for d in cands)
+        }
         return next(iter(maximal)) if len(maximal) == 1 else None
 
     corpus_cache: dict[str, str | None] = {}
@@ -131,10 +142,11 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
             continue
         # In its own story a short form links whatever label the model gave it
         # ("Rutte" next to "Mark Rutte"); across the corpus only persons link.
-        full = longest_expansion(n, persons_by_story[m.story_id])
+        key = _words(n)
+        full = longest_expansion(n, story_by_suffix.get((m.story_id, key), set()))
         if full is None and m.label == "PER":
             if n not in corpus_cache:
-                corpus_cache[n] = longest_expansion(n, persons)
+                corpus_cache[n] = longest_expansion(n, by_suffix.get(key, set()))
             full = corpus_cache[n]
         if full:
             names[i] = full

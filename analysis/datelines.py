@@ -33,15 +33,7 @@ AGENCIES = {
     "NOS": "NOS (Dutch public broadcaster)",
 }
 
-_DATELINE_RE = re.compile(
-    r"""
-    (?P<places>[^\s()/a-z][^()\n]{0,99}?)     # upper-case place part, checked below
-    [ \t]*\(
-    (?P<agencies>[^()\n]{1,60})               # agency codes, checked below
-    \)[ \t]*[-\u2013\u2014][ \t]*
-    """,
-    re.VERBOSE,
-)
+_DASHES = "-\u2013\u2014"  # hyphen, en dash, em dash
 _AGENCY_RE = re.compile(r"^[A-Z][A-Z0-9&.]*$")
 _PLACE_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019\-])*$")
 _LOWER_PARTICLES = {
@@ -63,17 +55,33 @@ class Dateline:
 
 def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
     """Parse a dateline that starts exactly at ``text[pos]``; None if there is none."""
-    m = _DATELINE_RE.match(text, pos)
-    if not m:
+    # Hand-written scan: this runs on every line start of every digest.
+    n = len(text)
+    if pos >= n or text[pos].isspace() or text[pos] in "()/" or text[pos].islower():
         return None
-    places_part = m.group("places")
-    agencies_part = m.group("agencies")
-    agencies = tuple(a.strip() for a in agencies_part.split("/"))
-    if not agencies or not all(_AGENCY_RE.match(a) for a in agencies):
+    limit = text.find("\n", pos, pos + 170)
+    if limit == -1:
+        limit = min(n, pos + 170)
+    opening = text.find("(", pos, limit)
+    if opening == -1:
+        return None
+    closing = text.find(")", opening + 1, min(limit, opening + 62))
+    if closing == -1:
+        return None
+    dash = closing + 1
+    while dash < limit and text[dash] in " \t":
+        dash += 1
+    if dash >= limit or text[dash] not in _DASHES:
+        return None
+    places_part = text[pos:opening].rstrip(" \t")
+    agencies = tuple(a.strip() for a in text[opening + 1: closing].split("/"))
+    if not places_part or len(places_part) > 100 or ")" in places_part:
+        return None
+    if not all(_AGENCY_RE.match(a) for a in agencies):
         return None
     places: list[str] = []
     spans: list[tuple[int, int]] = []
-    offset = m.start("places")
+    offset = pos
     for piece in places_part.split("/"):
         stripped = piece.strip()
         lead = len(piece) - len(piece.lstrip())
@@ -82,13 +90,12 @@ def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
         places.append(stripped)
         spans.append((offset + lead, offset + lead + len(stripped)))
         offset += len(piece) + 1
-    raw = text[m.start(): m.end()].rstrip()
     return Dateline(
-        raw=raw,
+        raw=text[pos: dash + 1],
         places_raw=tuple(places),
         agencies=agencies,
-        start=m.start(),
-        end=m.start() + len(raw),
+        start=pos,
+        end=dash + 1,
         place_spans=tuple(spans),
     )
 

@@ -100,8 +100,9 @@ def annotate(
     key = model_ref.key
     results: dict[int, tuple[list[StoredSentence], list[StoredMention]]] = {}
     todo: list[int] = []
+    stored = store.get_many([d.sha256 for d, _ in corpus.pages], key) if store is not None else {}
     for i, (doc, stories) in enumerate(corpus.pages):
-        hit = store.get_annotations(doc.sha256, key) if store is not None else None
+        hit = stored.get(doc.sha256)
         if hit is not None:
             results[i] = hit
         else:

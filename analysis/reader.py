@@ -11,6 +11,7 @@ import hashlib
 import os
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -28,7 +29,7 @@ class Document:
     encoding: str  # "utf-8" or "cp1252"
     sha256: str  # hash of the raw bytes
 
-    @property
+    @cached_property
     def stem(self) -> str:
         if self.path == STDIN:
             return "stdin"

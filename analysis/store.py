@@ -110,6 +110,34 @@ class Store:
         ]
         return sentences, mentions
 
+    def get_many(self, sha256s, pipeline: str) -> dict:
+        """``{sha256: (sentences, mentions)}`` for the stored ones among ``sha256s``."""
+        ids: dict[int, str] = {}
+        wanted = list(dict.fromkeys(sha256s))
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k: k + 500]
+            marks = ",".join("?" * len(chunk))
+            for aid, sha in self.conn.execute(
+                f"SELECT id, sha256 FROM annotated WHERE pipeline = ? AND sha256 IN ({marks})", (pipeline, *chunk)
+            ):
+                ids[aid] = sha
+        out: dict = {sha: ([], []) for sha in ids.values()}
+        aids = list(ids)
+        for k in range(0, len(aids), 500):
+            chunk = aids[k: k + 500]
+            marks = ",".join("?" * len(chunk))
+            for aid, *row in self.conn.execute(
+                f"SELECT annotated, story, idx, start, end FROM sentences WHERE annotated IN ({marks}) "
+                "ORDER BY annotated, story, idx", chunk
+            ):
+                out[ids[aid]][0].append(StoredSentence(*row))
+            for aid, *row in self.conn.execute(
+                f"SELECT annotated, story, sentence, start, end, label FROM mentions WHERE annotated IN ({marks}) "
+                "ORDER BY annotated, start, end", chunk
+            ):
+                out[ids[aid]][1].append(StoredMention(*row))
+        return out
+
     def put_annotations(self, sha256: str, pipeline: str, sentences, mentions) -> None:
         """Replace the record for this content and pipeline, atomically."""
         with self.conn:
