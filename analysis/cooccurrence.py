@@ -37,9 +37,13 @@ class Cooccurrence:
     labels: dict  # entity -> label
     variants: dict = field(default_factory=dict)  # entity -> set of surface forms (casefolded)
 
-    def pairs(self) -> Iterator[dict]:
+    def pairs(self, keep=None) -> Iterator[dict]:
+        """Pair records; ``keep(a, b, n_ab)`` filters before the measures are computed."""
         for (a, b), units in self.pair_units.items():
-            n_ab, n_a, n_b = len(units), self.entity_units[a], self.entity_units[b]
+            n_ab = len(units)
+            if keep is not None and not keep(a, b, n_ab):
+                continue
+            n_a, n_b = self.entity_units[a], self.entity_units[b]
             yield {
                 "entity_a": a, "label_a": self.labels[a], "entity_b": b, "label_b": self.labels[b],
                 "count": n_ab, "count_a": n_a, "count_b": n_b,
@@ -135,15 +139,16 @@ def select_pairs(
         raise NewsctlError(f"unknown sort {sort!r} (choose from {', '.join(SORTS)})")
     wanted = set(labels) if labels else None
     match = entity_matcher(co, entity) if entity else None
-    rows = []
-    for row in co.pairs():
-        if row["count"] < min_count:
-            continue
-        if wanted and not (row["label_a"] in wanted and row["label_b"] in wanted):
-            continue
-        if match and not (match(row["entity_a"]) or match(row["entity_b"])):
-            continue
-        rows.append(row)
+    lab = co.labels
+
+    def keep(a: str, b: str, n_ab: int) -> bool:
+        if n_ab < min_count:
+            return False
+        if wanted and not (lab[a] in wanted and lab[b] in wanted):
+            return False
+        return not match or match(a) or match(b)
+
+    rows = list(co.pairs(keep))
     rows.sort(key=lambda r: (-r[sort], r["entity_a"], r["entity_b"]))
     return rows[:top] if top else rows
 

@@ -52,6 +52,25 @@ def best_of(n: int, fn) -> float:
     return min(fn() for _ in range(n))
 
 
+def cooccur_scaling(n_stories: int = 100_000, vocab: int = 20_000, seed: int = 3) -> dict:
+    """Time the pair counting alone on 100,000 synthetic stories (Zipf-distributed entities)."""
+    import random
+
+    from analysis.cooccurrence import count_cooccurrence, select_pairs
+
+    rng = random.Random(seed)
+    names = [f"E{i}" for i in range(vocab)]
+    weights = [1 / (i + 1) for i in range(vocab)]
+    units = [(f"s{k}", set(rng.choices(names, weights, k=rng.randint(2, 14)))) for k in range(n_stories)]
+    labels = {n: "PER" for n in names}
+    t0 = time.perf_counter()
+    co = count_cooccurrence(iter(units), labels)
+    rows = select_pairs(co, min_count=2)
+    seconds = time.perf_counter() - t0
+    return {"cooccur_100k_stories_s": round(seconds, 2), "cooccur_100k_pairs": len(co.pair_units),
+            "cooccur_100k_pairs_min2": len(rows)}
+
+
 def main() -> int:
     from benchcorpus import make_corpus
 
@@ -106,6 +125,7 @@ def main() -> int:
         "datelines_vs_import_ratio": round(datelines / baseline, 2),
         "bare_pipe_in_process_s": round(bare, 2),
     }
+    report.update(cooccur_scaling())
     search_bench = ROOT / "scripts" / "bench_search.py"
     if search_bench.exists() and "--no-search" not in sys.argv:
         res = subprocess.run([sys.executable, str(search_bench)], capture_output=True, text=True)
