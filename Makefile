@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test model bench golden screenshot clean
+.PHONY: install test model bench golden screenshot gazetteer clean
 
 install: $(BIN)/newsctl
 
@@ -25,6 +25,11 @@ bench: install
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).
 golden: install
 	$(BIN)/python scripts/make_golden.py
+
+# Regenerate analysis/data/places_nl.txt from pycountry (not a run-time dependency).
+gazetteer: install
+	$(BIN)/pip install --quiet 'pycountry>=24'
+	$(BIN)/python scripts/make_gazetteer.py
 
 # Render the entities page for the seeds and screenshot it in headless Chromium.
 screenshot: install

@@ -17,8 +17,10 @@ Rules, applied in this order to every mention:
    story links to the single longer person name the whole corpus uses for
    it, if there is exactly one.
 
-An entity's label is the label most of its mentions carry; a name printed as a
-dateline place is always ``LOC``.
+An entity's label is the label most of its mentions carry, with two
+exceptions: a name printed as a dateline place, and a country or region name
+from the gazetteer (``analysis/gazetteer.py``), are always ``LOC``. Every
+mention then carries its entity's label.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from typing import Iterable, Protocol
+
+from .gazetteer import is_place
 
 TITLES = {
     "ambassadeur", "bisschop", "bondskanselier", "burgemeester", "commandant", "commissaris",
@@ -157,6 +161,12 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
         # A dateline place is a place whatever the model thinks of the name.
         votes[n][m.label] += 1_000_000 if m.source == "dateline" else 1
     order = {"PER": 0, "ORG": 1, "LOC": 2, "MISC": 3}
-    return {
-        n: min(c.items(), key=lambda kv: (-kv[1], order.get(kv[0], 9)))[0] for n, c in votes.items()
-    }
+    labels = {}
+    for n, c in votes.items():
+        if is_place(n) and not any(v >= 1_000_000 for v in c.values()):
+            labels[n] = "LOC"  # a country or region the gazetteer knows
+        else:
+            labels[n] = min(c.items(), key=lambda kv: (-kv[1], order.get(kv[0], 9)))[0]
+    for m in mentions:
+        m.label = labels[m.canonical]
+    return labels

@@ -83,3 +83,9 @@ def test_dateline_hint_merges_with_model_mentions_and_label_vote():
     assert {m.canonical for m in ms[:3]} == {"Almaty"}
     assert labels["Almaty"] == "LOC"
     assert ms[3].canonical == "Nederlands"  # MISC is never reduced to a base name
+
+
+def test_gazetteer_places_are_loc_and_mentions_follow_their_entity():
+    ms = [M("a:0", "Groenland", "PER"), M("a:0", "Groenland", "PER"), M("b:0", "Mark Rutte", "PER"), M("b:0", "Rutte", "LOC")]
+    labels = canonicalise(ms)
+    assert labels["Groenland"] == "LOC" and [m.label for m in ms] == ["LOC", "LOC", "PER", "PER"]
