@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 import typer
-from typing_extensions import Annotated
+from typing import Annotated
 
 from .commands import datelines as _datelines
 from .commands import cooccur as _cooccur
 from .commands import entities as _entities
 from .commands import models as _models
+from .commands import search as _search
+from .commands import index as _index
 
 __version__ = "0.1.0"
 
@@ -48,6 +50,8 @@ app.command("datelines")(_datelines.datelines)
 app.command("entities")(_entities.entities)
 app.command("cooccur")(_cooccur.cooccur)
 app.command("models")(_models.models)
+app.command("search")(_search.search)
+app.command("index")(_index.index)
 
 
 def main() -> None:

@@ -1,0 +1,918 @@
+"""Full-text search over stories: query language, FTS5 index, regex search, KWIC.
+
+Queries are words, ``"quoted phrases"``, prefixes (``oorlog*``) and boolean
+combinations (``AND``, ``OR``, ``NOT``, parentheses; adjacent terms are joined
+by ``AND``). A query is evaluated per story. Matching ignores case and
+diacritics: text and query are *folded* one character at a time
+(:func:`fold`), so the folded text has exactly the length of the original and
+every offset found in it is an offset into the file text.
+
+The index lives in the annotation store (:mod:`analysis.store`): a table of
+indexed files (path, size, mtime, SHA-256), a table of stories (metadata for
+the filters and the story text for keyword-in-context lines) and a contentless
+FTS5 table over the folded story texts that finds candidate stories. The exact
+hit positions are then found in Python with a regular expression built from
+the parsed query. :meth:`SearchIndex.refresh` keeps the index in step with the
+files: only files whose size or mtime changed are read again, and only those
+whose content hash changed are split and indexed again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import stat as _stat
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+
+from .errors import InputError, QueryError
+from .reader import STDIN, DecodeError, Document, ReadWarning, decode, file_digest
+from .stories import split_page
+
+# -- folding ------------------------------------------------------------------
+
+FOLD_VERSION = "1"
+
+
+class _FoldTable(dict):
+    """Code point -> folded code point, filled lazily."""
+
+    def __missing__(self, cp: int) -> int:
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        for candidate in (base.casefold(), ch.casefold(), ch.lower()):
+            if len(candidate) == 1:
+                self[cp] = ord(candidate)
+                return self[cp]
+        self[cp] = cp  # folding would change the length (e.g. "ß" -> "ss"): keep the character
+        return cp
+
+
+_FOLD = _FoldTable()
+_FOLD_STR: dict[str, str] = {}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _fold_match(m: re.Match) -> str:
+    ch = m.group()
+    out = _FOLD_STR.get(ch)
+    if out is None:
+        out = _FOLD_STR[ch] = chr(_FOLD[ord(ch)])
+    return out
+
+
+def fold(text: str) -> str:
+    """Case and diacritics removed, one character for one: ``len(fold(t)) == len(t)``.
+
+    ``Oekraïne`` -> ``oekraine``, ``CAFÉ`` -> ``cafe``. A character whose
+    folded form would be longer or shorter (``ß``, ``ﬁ``) is kept as it is.
+    """
+    if text.isascii():
+        return text.lower()
+    out = _NON_ASCII.sub(_fold_match, text).lower()
+    if len(out) != len(text):  # lower() of a kept character changed the length
+        out = text.translate(_FOLD)
+    return out
+
+
+def _norm(name: str) -> str:
+    return fold(" ".join(name.split()))
+
+
+# -- the query language -------------------------------------------------------
+
+_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN_CLASS = r"[^\W_]"
+_SEP_CLASS = r"[\W_]"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word, a phrase (several tokens in a row) or a prefix."""
+
+    raw: str
+    tokens: tuple[str, ...]  # as typed
+    folded: tuple[str, ...]
+    prefix: bool = False
+
+    def __str__(self) -> str:
+        return '"' + " ".join(self.tokens) + '"' + ("*" if self.prefix else "")
+
+
+@dataclass(frozen=True)
+class And:
+    left: "Node"
+    right: "Node"
+
+    def __str__(self) -> str:
+        return f"({self.left} AND {self.right})"
+
+
+@dataclass(frozen=True)
+class Or:
+    left: "Node"
+    right: "Node"
+
+    def __str__(self) -> str:
+        return f"({self.left} OR {self.right})"
+
+
+@dataclass(frozen=True)
+class Not:
+    """``left NOT right``: stories matching ``left`` that do not match ``right``."""
+
+    left: "Node"
+    right: "Node"
+
+    def __str__(self) -> str:
+        return f"({self.left} NOT {self.right})"
+
+
+Node = Term | And | Or | Not
+OPERATORS = ("AND", "OR", "NOT")
+
+_LEX = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)"(?P<star>\*?)|(?P<word>[^\s()"]+))')
+
+
+def _lex(query: str) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    pos = 0
+    while True:
+        while pos < len(query) and query[pos].isspace():
+            pos += 1
+        if pos >= len(query):
+            return out
+        m = _LEX.match(query, pos)
+        if m is None:
+            raise QueryError(f"invalid query {query!r}: a quote is not closed")
+        pos = m.end()
+        if m.group("paren"):
+            out.append((m.group("paren"), None))
+        elif m.group("phrase") is not None:
+            out.append(("term", _term(m.group("phrase"), m.group(0).strip(), bool(m.group("star")), query)))
+        else:
+            word = m.group("word")
+            if word in OPERATORS:
+                out.append(("op", word))
+            else:
+                core = word.rstrip("*")
+                if "*" in core:
+                    raise QueryError(f"invalid query {query!r}: '*' may only end a word ({word})")
+                out.append(("term", _term(core, word, word.endswith("*"), query)))
+
+
+def _term(text: str, raw: str, prefix: bool, query: str) -> Term:
+    tokens = tuple(_TOKEN.findall(text))
+    if not tokens:
+        raise QueryError(f"invalid query {query!r}: nothing to search for in {raw}")
+    return Term(raw, tokens, tuple(fold(t) for t in tokens), prefix)
+
+
+class _Parser:
+    """or := and (OR and)*; and := not ([AND] not)*; not := primary (NOT primary)*."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.toks = _lex(query)
+        self.i = 0
+
+    def fail(self, why: str):
+        raise QueryError(f"invalid query {self.query!r}: {why}")
+
+    def peek(self):
+        return self.toks[self.i] if self.i < len(self.toks) else (None, None)
+
+    def parse(self) -> Node | None:
+        if not self.toks:
+            return None
+        node = self.or_()
+        if self.i < len(self.toks):
+            kind, _ = self.peek()
+            self.fail("')' without '('" if kind == ")" else f"unexpected {kind}")
+        return node
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while self.peek() == ("op", "OR"):
+            self.i += 1
+            node = Or(node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.not_()
+        while True:
+            kind, value = self.peek()
+            if (kind, value) == ("op", "AND"):
+                self.i += 1
+            elif kind not in ("term", "("):
+                return node
+            node = And(node, self.not_())
+
+    def not_(self) -> Node:
+        node = self.primary()
+        while self.peek() == ("op", "NOT"):
+            self.i += 1
+            node = Not(node, self.primary())
+        return node
+
+    def primary(self) -> Node:
+        kind, value = self.peek()
+        self.i += 1
+        if kind == "term":
+            return value  # type: ignore[return-value]
+        if kind == "(":
+            node = self.or_()
+            if self.peek()[0] != ")":
+                self.fail("'(' without ')'")
+            self.i += 1
+            return node
+        if kind == "op":
+            if value == "NOT":
+                self.fail("NOT needs a term on its left, as in 'Oekraïne NOT Rusland'")
+            self.fail(f"{value} needs a term on each side")
+        if kind == ")":
+            self.fail("')' without '(' or an empty pair of parentheses")
+        self.fail("the query ends with an operator")
+        raise AssertionError  # unreachable
+
+
+def parse_query(query: str) -> Node | None:
+    """Parse a query into a tree; None for an empty query (every story matches).
+
+    Raises :class:`QueryError` for an invalid query.
+    """
+    return _Parser(unicodedata.normalize("NFC", query)).parse()
+
+
+def fts_expression(node: Node, *, with_not: bool = True) -> str:
+    """An FTS5 MATCH expression that finds at least the stories ``node`` matches.
+
+    Every token is quoted; ``with_not=False`` leaves out the ``NOT`` parts (for
+    case-sensitive search, where the index cannot tell what to exclude).
+    """
+    if isinstance(node, Term):
+        return '"' + " ".join(node.folded) + '"' + ("*" if node.prefix else "")
+    if isinstance(node, Not):
+        left = fts_expression(node.left, with_not=with_not)
+        return f"({left}) NOT ({fts_expression(node.right, with_not=with_not)})" if with_not else left
+    op = "AND" if isinstance(node, And) else "OR"
+    return f"({fts_expression(node.left, with_not=with_not)}) {op} ({fts_expression(node.right, with_not=with_not)})"
+
+
+def _term_regex(tokens: Sequence[str], prefix: bool, flags: int = 0) -> re.Pattern:
+    """The term's tokens in a row, ending a token; the start is checked by :func:`_find`.
+
+    A pattern that opens with a literal lets ``re`` skip ahead fast; a
+    look-behind at its start would make it try every position.
+    """
+    body = (_SEP_CLASS + "+").join(re.escape(t) for t in tokens)
+    tail = _TOKEN_CLASS + "*" if prefix else ""
+    return re.compile(f"{body}{tail}(?!{_TOKEN_CLASS})", flags)
+
+
+def _find(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
+    """Every match of ``pattern`` that starts a token (not preceded by a letter or digit)."""
+    out = []
+    pos = 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return out
+        s = m.start()
+        if s and text[s - 1].isalnum():
+            pos = s + 1
+            continue
+        out.append((s, m.end()))
+        pos = m.end()
+
+
+Span = tuple[int, int]
+
+
+class Matcher:
+    """Finds the hits of a query (or a regular expression) in one story's text.
+
+    :meth:`spans` returns the ``(start, end)`` offsets of every hit in the
+    text, or None when the story does not match. An empty query matches every
+    story with one empty hit at its start.
+    """
+
+    def __init__(self, query: str = "", *, regex: str | None = None, case_sensitive: bool = False) -> None:
+        self.case_sensitive = case_sensitive
+        self.regex: re.Pattern | None = None
+        self.node: Node | None = None
+        if regex is not None:
+            try:
+                self.regex = re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
+            except re.error as exc:
+                raise QueryError(f"invalid regular expression {regex!r}: {exc}") from None
+        else:
+            self.node = parse_query(query)
+        self._patterns: dict[Term, re.Pattern] = {}
+
+    @property
+    def fts(self) -> str | None:
+        """The MATCH expression for the index; None when every story is a candidate."""
+        if self.node is None:
+            return None
+        return fts_expression(self.node, with_not=not self.case_sensitive)
+
+    def spans(self, text: str) -> list[Span] | None:
+        if self.regex is not None:
+            found = [m.span() for m in self.regex.finditer(text)]
+            return found or None
+        if self.node is None:
+            return [(0, 0)]
+        target = text if self.case_sensitive else fold(text)
+        found = self._eval(self.node, target)
+        return sorted(set(found)) if found else None
+
+    def _pattern(self, term: Term) -> re.Pattern:
+        p = self._patterns.get(term)
+        if p is None:
+            tokens = term.tokens if self.case_sensitive else term.folded
+            p = self._patterns[term] = _term_regex(tokens, term.prefix)
+        return p
+
+    def _eval(self, node: Node, text: str) -> list[Span] | None:
+        if isinstance(node, Term):
+            return _find(self._pattern(node), text) or None
+        left = self._eval(node.left, text)
+        if isinstance(node, Or):
+            right = self._eval(node.right, text)
+            return None if left is None and right is None else (left or []) + (right or [])
+        if left is None:
+            return None
+        right = self._eval(node.right, text)
+        if isinstance(node, And):
+            return None if right is None else left + right
+        return left if right is None else None  # Not
+
+
+# -- stories, filters and matches ---------------------------------------------
+
+
+@dataclass
+class StoryRec:
+    """What search needs of one story; ``text`` is the story's span of the file text."""
+
+    id: str
+    file: str
+    story: int
+    kind: str
+    section: str | None
+    start: int
+    end: int
+    headline: str
+    places: tuple[str, ...]  # dateline places as printed (upper case) and in readable form
+    agencies: tuple[str, ...]
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Story filters; every one given must hold. ``stories``: allowed ``(file, story index)``."""
+
+    place: str | None = None
+    agency: str | None = None
+    section: str | None = None
+    kind: str | None = None
+    stories: frozenset[tuple[str, int]] | None = None
+
+    def admits(self, rec: StoryRec) -> bool:
+        if self.kind and rec.kind != self.kind:
+            return False
+        if self.section and (rec.section is None or _norm(rec.section) != _norm(self.section)):
+            return False
+        if self.agency and self.agency.strip().upper() not in rec.agencies:
+            return False
+        if self.place and _norm(self.place) not in {_norm(p) for p in rec.places}:
+            return False
+        if self.stories is not None and (rec.file, rec.story) not in self.stories:
+            return False
+        return True
+
+
+@dataclass
+class Match:
+    """A story that matched, with its hits as offsets into ``rec.text``."""
+
+    rec: StoryRec
+    spans: list[Span]
+
+
+def _stem(path: str) -> str:
+    """What :attr:`analysis.reader.Document.stem` gives for ``path`` (a normalised path)."""
+    if path == STDIN:
+        return "stdin"
+    name = path.rsplit(os.sep, 1)[-1]
+    i = name.rfind(".")
+    return name[:i] if 0 < i < len(name) - 1 else name
+
+
+def search_corpus(corpus, matcher: Matcher, filters: Filters = Filters()) -> Iterator[Match]:
+    """Search a corpus read into memory (``analysis.corpus.Corpus``): no index."""
+    for doc, s in corpus.stories():
+        raw = s.dateline.places_raw if s.dateline else ()
+        rec = StoryRec(s.id, doc.path, s.index, s.kind, s.section, s.start, s.end, s.headline,
+                       tuple(raw) + tuple(s.places), tuple(s.agencies), doc.text[s.start:s.end])
+        if not filters.admits(rec):
+            continue
+        spans = matcher.spans(rec.text)
+        if spans is not None:
+            yield Match(rec, spans)
+
+
+def entity_story_keys(annotated, labels_of: dict[str, str], *, entity: str | None = None,
+                      labels: Iterable[str] | None = None) -> frozenset[tuple[str, int]]:
+    """``(file, story index)`` of the stories that mention the entity / a label.
+
+    ``entity`` is matched, ignoring case and diacritics, against canonical
+    names and every surface form: ``Poetin`` selects the entity ``Vladimir
+    Poetin`` and with it every story mentioning him in any form. ``labels``
+    keeps entities whose label is one of them.
+    """
+    wanted_labels = set(labels) if labels else None
+    mentions = [m for m in annotated.mentions()
+                if wanted_labels is None or labels_of.get(m.canonical) in wanted_labels]
+    if entity:
+        want = _norm(entity)
+        names = {m.canonical for m in mentions if want in (_norm(m.canonical), _norm(m.text))}
+        mentions = [m for m in mentions if m.canonical in names]
+    return frozenset((m.file, m.story) for m in mentions)
+
+
+# -- records for output ---------------------------------------------------------
+
+HIT_FIELDS = ("id", "file", "start", "end", "left", "match", "right")
+STORY_FIELDS = ("id", "file", "hits", "headline")
+COUNT_FIELDS = ("file", "hits")
+
+
+def _flat(text: str) -> str:
+    return text.replace("\n", " ")
+
+
+def hit_records(matches: Iterable[Match], *, context: int = 40) -> Iterator[dict]:
+    """One keyword-in-context record per hit; offsets into the file text.
+
+    ``left`` and ``right`` hold up to ``context`` characters of the story on
+    each side of the match; newlines are shown as spaces.
+    """
+    for m in matches:
+        text, base = m.rec.text, m.rec.start
+        for s, e in m.spans:
+            yield {
+                "id": m.rec.id, "file": m.rec.file, "start": base + s, "end": base + e,
+                "left": _flat(text[max(0, s - context):s]), "match": _flat(text[s:e]),
+                "right": _flat(text[e:e + context]),
+            }
+
+
+def story_records(matches: Iterable[Match]) -> Iterator[dict]:
+    for m in matches:
+        yield {"id": m.rec.id, "file": m.rec.file, "hits": len(m.spans), "headline": m.rec.headline}
+
+
+def count_records(matches: Iterable[Match]) -> Iterator[dict]:
+    """Hits per file, for files with at least one hit, in input order."""
+    current, hits = None, 0
+    for m in matches:
+        if m.rec.file != current:
+            if current is not None:
+                yield {"file": current, "hits": hits}
+            current, hits = m.rec.file, 0
+        hits += len(m.spans)
+    if current is not None:
+        yield {"file": current, "hits": hits}
+
+
+def matching_files(matches: Iterable[Match]) -> Iterator[str]:
+    current = None
+    for m in matches:
+        if m.rec.file != current:
+            current = m.rec.file
+            yield current
+
+
+# -- walking the inputs -----------------------------------------------------------
+
+class FileEntry(NamedTuple):
+    path: str  # as given or walked (what output shows)
+    key: str  # absolute path: the file's key in the index
+    size: int  # -1 when the file cannot be stat'ed (read will report why)
+    mtime_ns: int
+
+
+def _entry(path: str, st: os.stat_result | None, key: str | None = None) -> FileEntry:
+    key = key or os.path.abspath(path)
+    if st is None:
+        return FileEntry(path, key, -1, -1)
+    return FileEntry(path, key, st.st_size, st.st_mtime_ns)
+
+
+_DIR_FD = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
+
+
+def _scan(directory: str, prefix: str, absdir: str, out: list[FileEntry]) -> None:
+    """Append the ``*.txt`` files below ``directory``; symlinked directories are not followed.
+
+    Files are stat'ed relative to an open directory (``fstatat``), which saves
+    resolving the whole path again for each of thousands of files.
+    """
+    subdirs = []
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if _DIR_FD else None
+    except OSError:
+        return
+    try:
+        with os.scandir(directory if fd is None else fd) as it:
+            entries = list(it)
+        for e in entries:
+            name = e.name
+            if name.endswith(".txt"):
+                try:
+                    st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
+                except OSError:  # a dangling link is kept: reading it reports the problem
+                    if e.is_symlink():
+                        out.append(FileEntry(prefix + name, absdir + name, -1, -1))
+                    continue
+                if _stat.S_ISREG(st.st_mode) or e.is_symlink():
+                    out.append(FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns))
+                    continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    subdirs.append(name)
+            except OSError:
+                pass
+    except PermissionError:
+        return
+    finally:
+        if fd is not None:
+            os.close(fd)
+    for name in subdirs:
+        _scan(os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep, out)
+
+
+def walk(paths: Iterable[str]) -> list[FileEntry]:
+    """Like :func:`analysis.reader.expand_paths`, with each file's size and mtime.
+
+    The same files, in the same order and spelled the same way; directories are
+    walked with ``os.scandir`` so each file costs one ``stat``.
+    """
+    out: list[FileEntry] = []
+    for raw in paths:
+        if raw == STDIN:
+            raise InputError("standard input cannot be indexed; search it without the index")
+        p = str(Path(raw))
+        try:
+            st = os.stat(p)
+        except OSError:
+            if os.path.islink(p):
+                out.append(_entry(p, None))
+                continue
+            raise InputError(f"no such file or directory: {raw}") from None
+        if _stat.S_ISDIR(st.st_mode):
+            found: list[FileEntry] = []
+            _scan(p, "" if p == "." else p.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(p), ""), found)
+            found.sort()  # by path: the first field, unique within one walk
+            out.extend(found)
+        else:
+            out.append(_entry(p, st))
+    return out
+
+
+# -- the index ----------------------------------------------------------------------
+
+SEARCH_SCHEMA = "1"
+_SCHEMA_KEY = "search_schema"
+_TABLES = ("search_fts", "search_stories", "search_files")
+_DDL = """
+CREATE TABLE IF NOT EXISTS search_files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    stories INTEGER NOT NULL,
+    chars INTEGER NOT NULL,
+    indexed REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_stories (
+    id INTEGER PRIMARY KEY,
+    file INTEGER NOT NULL,
+    story INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    section TEXT,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    headline TEXT NOT NULL,
+    places TEXT NOT NULL,
+    agencies TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
+    body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
+);
+"""
+_SEP = "\x1f"  # joins places and agencies in one column
+
+
+def _schema_tag() -> str:
+    # The FTS table holds no text: deleting a story needs the exact folded text
+    # it was indexed with, so any change to folding rebuilds the index.
+    return f"{SEARCH_SCHEMA}/{FOLD_VERSION}/{unicodedata.unidata_version}"
+
+
+@dataclass
+class Refresh:
+    """What :meth:`SearchIndex.refresh` found and did."""
+
+    files: list[tuple[str, int]] = field(default_factory=list)  # (path, file id) now indexed, input order
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0  # includes files whose mtime changed but whose content did not
+    removed: int = 0
+    skipped: int = 0
+    unreadable: int = 0  # skipped because they could not be read (not binary data)
+    stories: int = 0
+    warnings: list[ReadWarning] = field(default_factory=list)
+
+
+class SearchIndex:
+    """The full-text index on an open :class:`analysis.store.Store` connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        conn.create_function("newsctl_fold", 1, fold, deterministic=True)
+        try:
+            self._ensure_schema()
+        except sqlite3.Error as exc:
+            raise QueryError(f"cannot use the search index: {exc}") from exc
+
+    def _ensure_schema(self) -> None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
+        if row is not None and row[0] == _schema_tag():
+            return
+        if row is not None:
+            self.drop()
+        self.conn.executescript(_DDL)
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_SCHEMA_KEY, _schema_tag()))
+
+    def drop(self) -> None:
+        """Remove every search table (the annotations stay)."""
+        with self.conn:
+            for table in _TABLES:
+                self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (_SCHEMA_KEY,))
+
+    def rebuild(self) -> None:
+        self.drop()
+        self._ensure_schema()
+
+    # -- keeping it current -------------------------------------------------------
+
+    def refresh(
+        self,
+        paths: Iterable[str],
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        batch: int = 200,
+    ) -> Refresh:
+        """Bring the index up to date for ``paths``; return what is indexed now.
+
+        Files are stat'ed; only those whose size or mtime differ from the index
+        are read, and only those whose SHA-256 differs are split and indexed
+        again. Indexed files under a given directory that are no longer there
+        drop out. Files that cannot be read or are binary are skipped with a
+        warning (and drop out if they were indexed).
+        """
+        paths = list(paths)
+        entries = walk(paths)
+        # path -> (path, id, size, mtime_ns, stories): the stat check needs no file read
+        known = {row[0]: row for row in self.conn.execute(
+            "SELECT path, id, size, mtime_ns, stories FROM search_files")}
+        result = Refresh()
+        slots: list[tuple[str, int] | None] = []
+        todo: list[tuple[int, FileEntry]] = []
+        stories = 0
+        for e in entries:
+            path, key, size, mtime_ns = e  # plain unpacking: this loop runs once per file
+            row = known.get(key)
+            if row is not None and row[2] == size and row[3] == mtime_ns:
+                slots.append((path, row[1]))
+                stories += row[4]
+            else:
+                todo.append((len(slots), e))
+                slots.append(None)
+        result.stories = stories
+        result.unchanged = len(entries) - len(todo)
+        if progress:
+            progress(0, len(todo))
+        done: dict[str, tuple[int, int] | None] = {}
+        for k in range(0, len(todo), batch):
+            with self.conn:
+                # The write lock first, then a fresh look at each file's row:
+                # another newsctl may have indexed it since `known` was read.
+                self.conn.execute("BEGIN IMMEDIATE")
+                for slot, e in todo[k:k + batch]:
+                    if e.key not in done:  # a file named twice is indexed once
+                        done[e.key] = self._update(e, result)
+                    got = done[e.key]
+                    if got is not None:
+                        slots[slot] = (e.path, got[0])
+                        result.stories += got[1]
+            if progress:
+                progress(min(k + batch, len(todo)), len(todo))
+        gone = self._vanished(paths, known, {e[1] for e in entries})
+        if gone:
+            with self.conn:
+                self.conn.execute("BEGIN IMMEDIATE")
+                for fid in gone:
+                    self._delete_file(fid)
+            result.removed += len(gone)
+        result.files = [f for f in slots if f is not None]
+        if result.new + result.changed > 1000:
+            self.optimize()
+        return result
+
+    def _update(self, e: FileEntry, result: Refresh) -> tuple[int, int] | None:
+        """Index one file whose stat changed; ``(id, stories)``, or None when skipped."""
+        row = self.conn.execute(
+            "SELECT id, size, mtime_ns, stories, sha256 FROM search_files WHERE path = ?", (e.key,)).fetchone()
+        if row is not None and (row[1], row[2]) == (e.size, e.mtime_ns):
+            result.unchanged += 1
+            return row[0], row[3]
+        try:
+            with open(e.path, "rb") as fh:
+                st = os.fstat(fh.fileno())  # before reading: a later change shows as a newer mtime
+                data = fh.read()
+        except OSError as exc:
+            result.warnings.append(ReadWarning(e.path, f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})", True))
+            result.skipped += 1
+            result.unreadable += 1
+            if row is not None:
+                self._delete_file(row[0])
+            return None
+        sha = file_digest(data)
+        if row is not None and row[4] == sha:
+            self.conn.execute("UPDATE search_files SET size = ?, mtime_ns = ? WHERE id = ?",
+                              (st.st_size, st.st_mtime_ns, row[0]))
+            result.unchanged += 1
+            return row[0], row[3]
+        try:
+            text, encoding = decode(data)
+        except DecodeError as exc:
+            result.warnings.append(ReadWarning(e.path, f"skipped: {exc}", True))
+            result.skipped += 1
+            if row is not None:
+                self._delete_file(row[0])
+            return None
+        if encoding != "utf-8":
+            result.warnings.append(ReadWarning(e.path, "not valid UTF-8; decoded as Windows-1252", False))
+        stories = split_page(Document(e.path, text, encoding, sha))
+        values = (st.st_size, st.st_mtime_ns, sha, encoding, len(stories), len(text), time.time())
+        if row is None:
+            fid = self.conn.execute(
+                "INSERT INTO search_files (size, mtime_ns, sha256, encoding, stories, chars, indexed, path)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values + (e.key,)).lastrowid
+            result.new += 1
+        else:
+            fid = row[0]
+            self._delete_stories(fid)
+            self.conn.execute(
+                "UPDATE search_files SET size = ?, mtime_ns = ?, sha256 = ?, encoding = ?, stories = ?,"
+                " chars = ?, indexed = ? WHERE id = ?", values + (fid,))
+            result.changed += 1
+        self.conn.executemany(
+            "INSERT INTO search_stories (file, story, kind, section, start, end, headline, places, agencies, text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(fid, s.index, s.kind, s.section, s.start, s.end, s.headline,
+              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
+              text[s.start:s.end]) for s in stories])
+        self.conn.execute(
+            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_fold(text) FROM search_stories WHERE file = ?",
+            (fid,))
+        return fid, len(stories)
+
+    def _delete_stories(self, fid: int) -> None:
+        self.conn.execute(
+            "INSERT INTO search_fts (search_fts, rowid, body)"
+            " SELECT 'delete', id, newsctl_fold(text) FROM search_stories WHERE file = ?", (fid,))
+        self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
+
+    def _delete_file(self, fid: int) -> None:
+        self._delete_stories(fid)
+        self.conn.execute("DELETE FROM search_files WHERE id = ?", (fid,))
+
+    @staticmethod
+    def _vanished(paths: Iterable[str], known: dict, seen: set[str]) -> list[int]:
+        """Indexed files below a walked directory that the walk did not find."""
+        roots = []
+        for raw in paths:
+            p = os.path.abspath(raw)
+            if os.path.isdir(p):
+                roots.append(p.rstrip(os.sep) + os.sep)
+        if not roots:
+            return []
+        roots_t = tuple(roots)
+        return [known[key][1] for key in known.keys() - seen if key.startswith(roots_t)]
+
+    def prune(self) -> int:
+        """Drop every indexed file that no longer exists; return how many."""
+        gone = [fid for fid, path in self.conn.execute("SELECT id, path FROM search_files")
+                if not os.path.isfile(path)]
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for fid in gone:
+                self._delete_file(fid)
+        return len(gone)
+
+    def optimize(self) -> None:
+        """Merge the FTS segments (faster queries after a large build)."""
+        with self.conn:
+            self.conn.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+
+    # -- searching -----------------------------------------------------------------
+
+    def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
+               filters: Filters = Filters(), *, chunk: int = 500) -> Iterator[Match]:
+        """The matching stories of ``files`` (from :meth:`refresh`), in input order."""
+        order: dict[int, tuple[int, str]] = {}
+        for k, (path, fid) in enumerate(files):
+            order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
+        stems: dict[str, str] = {}
+        cols = "s.id, s.file, s.story, s.kind, s.section, s.start, s.end, s.headline, s.places, s.agencies"
+        expr = matcher.fts if matcher.regex is None else None
+        try:
+            if expr is not None:
+                rows = self.conn.execute(
+                    f"SELECT {cols} FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                    " WHERE search_fts MATCH ?", (expr,))
+            else:
+                rows = self.conn.execute(
+                    f"SELECT {cols} FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
+                    (json.dumps(list(order)),))
+            picked = []
+            for row in rows:
+                where = order.get(row[1])
+                if where is None:
+                    continue
+                stem = stems.get(where[1]) or stems.setdefault(where[1], _stem(where[1]))
+                rec = StoryRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6],
+                               row[7], tuple(row[8].split(_SEP)) if row[8] else (),
+                               tuple(row[9].split(_SEP)) if row[9] else ())
+                if filters.admits(rec):
+                    picked.append((where[0], rec.story, row[0], rec))
+        except sqlite3.OperationalError as exc:
+            raise QueryError(f"the index cannot run this query: {exc}") from exc
+        picked.sort(key=lambda t: (t[0], t[1]))
+        for k in range(0, len(picked), chunk):
+            part = picked[k:k + chunk]
+            texts = dict(self.conn.execute(
+                "SELECT id, text FROM search_stories WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps([p[2] for p in part]),)))
+            for _, _, sid, rec in part:
+                rec.text = texts[sid]
+                spans = matcher.spans(rec.text)
+                if spans is not None:
+                    yield Match(rec, spans)
+
+    # -- what it holds ----------------------------------------------------------------
+
+    def status(self, paths: Iterable[str] | None = None) -> dict:
+        """Totals of the index; with ``paths``, how they compare (stat only, nothing read)."""
+        files, stories, chars, size, last = self.conn.execute(
+            "SELECT count(*), coalesce(sum(stories), 0), coalesce(sum(chars), 0), coalesce(sum(size), 0),"
+            " max(indexed) FROM search_files").fetchone()
+        out = {"files": files, "stories": stories, "characters": chars, "corpus_bytes": size,
+               "index_bytes": self.size_on_disk(),
+               "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else None}
+        if paths is not None:
+            entries = walk(paths)
+            known = {row[0]: row[1:] for row in self.conn.execute("SELECT path, size, mtime_ns FROM search_files")}
+            seen = {e.key for e in entries}
+            new = sum(e.key not in known for e in entries)
+            stale = sum(e.key in known and known[e.key] != (e.size, e.mtime_ns) for e in entries)
+            gone = self._vanished(paths, {k: (k, k) for k in known}, seen)
+            out.update({"inputs": len(entries), "up_to_date": len(entries) - new - stale,
+                        "new": new, "changed": stale, "removed": len(gone)})
+        return out
+
+    def size_on_disk(self) -> int | None:
+        """Bytes taken by the search tables, their indexes and the FTS shadow tables."""
+        try:
+            row = self.conn.execute(
+                "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\\_%' ESCAPE '\\'"
+                " OR name LIKE 'sqlite\\_autoindex\\_search\\_%' ESCAPE '\\'").fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] or 0

@@ -1,0 +1,68 @@
+"""`newsctl index`: build or refresh the full-text index that `newsctl search` uses."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+from typing import Annotated
+
+from .. import common, nlpopts, output
+from ..errors import EXIT_PARTIAL, boundary
+from ..output import Column
+
+SUMMARY_COLUMNS = [
+    Column("files", justify="right"), Column("new", justify="right"), Column("changed", justify="right"),
+    Column("unchanged", justify="right"), Column("removed", justify="right"), Column("skipped", justify="right"),
+    Column("stories", justify="right"),
+]
+STATUS_COLUMNS = [Column("field"), Column("value", flex=True)]
+
+IndexPathsArg = Annotated[Optional[List[str]], typer.Argument(
+    metavar="PATHS", show_default=False, help="Files or directories (walked for *.txt) to index.")]
+
+
+@boundary
+def index(
+    paths: IndexPathsArg = None,
+    status: Annotated[bool, typer.Option("--status", help="Show what the index holds (and, with PATHS, what is out of date) instead.")] = False,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and build it again from scratch.")] = False,
+    prune: Annotated[bool, typer.Option("--prune", help="Also drop every indexed file that no longer exists, wherever it is.")] = False,
+    store: nlpopts.StoreOpt = None,
+    fmt: common.FormatOpt = None,
+    no_header: common.NoHeaderOpt = False,
+) -> None:
+    """Build or refresh the full-text search index, with a progress bar.
+
+    New and changed files are indexed, files gone from the named directories
+    drop out, unchanged files are only stat'ed. One row: files, new, changed,
+    unchanged, removed, skipped, stories. `newsctl search` does the same
+    refresh itself; this command is for doing it ahead of time.
+
+    Example: newsctl index seeds/ && newsctl index --status seeds/
+    """
+    from analysis.errors import InputError
+    from analysis.search import SearchIndex
+    from analysis.store import open_store
+
+    if not (paths or status or prune or rebuild):
+        raise InputError("no input: give the files or directories to index (see --help)")
+    with open_store(store) as st:
+        idx = SearchIndex(st.conn)
+        if rebuild:
+            idx.rebuild()
+        pruned = idx.prune() if prune else 0
+        if status:
+            rows = [{"field": "store", "value": str(st.path)}]
+            rows += [{"field": k, "value": v} for k, v in idx.status(paths or None).items()]
+            output.render(rows, STATUS_COLUMNS, fmt, header=not no_header)
+            return
+        with output.progress("Indexing", unit="files") as advance:
+            r = idx.refresh(paths or [], progress=advance)
+    for w in r.warnings:
+        output.warn(f"{w.path}: {w.message}")
+    row = {"files": len(r.files) + r.skipped, "new": r.new, "changed": r.changed, "unchanged": r.unchanged,
+           "removed": r.removed + pruned, "skipped": r.skipped, "stories": r.stories}
+    output.render([row], SUMMARY_COLUMNS, fmt, header=not no_header)
+    if r.skipped:
+        raise typer.Exit(EXIT_PARTIAL)

@@ -1,0 +1,352 @@
+import os
+import shutil
+
+import pytest
+
+from analysis import search as lib
+from analysis.corpus import load_corpus
+from analysis.entities import AnnotatedCorpus, AnnotatedStory, Mention
+from analysis.errors import InputError, QueryError
+from analysis.reader import expand_paths
+from analysis.search import Filters, Matcher, SearchIndex, fold, fts_expression, parse_query
+from analysis.store import open_store
+
+
+@pytest.fixture()
+def store(tmp_path):
+    st = open_store(tmp_path / "store.sqlite")
+    yield st
+    st.close()
+
+
+@pytest.fixture()
+def index(store):
+    return SearchIndex(store.conn)
+
+
+def run(index, paths, query="", **kw):
+    refreshed = index.refresh([str(p) for p in paths])
+    regex = kw.pop("regex", None)
+    case = kw.pop("case_sensitive", False)
+    return list(index.search(refreshed.files, Matcher(query, regex=regex, case_sensitive=case), Filters(**kw)))
+
+
+def ids(matches):
+    return [m.rec.id for m in matches]
+
+
+# -- folding ---------------------------------------------------------------------
+
+def test_fold_strips_case_and_diacritics_one_char_for_one(seeds):
+    assert fold("Oekraïne") == "oekraine"
+    assert fold("BELÉM café één") == "belem cafe een"
+    assert fold("İstanbul") == "istanbul"
+    assert fold("Straße ﬁets") == "straße ﬁets"  # would change the length: kept
+    for path in seeds.glob("*.txt"):
+        text = path.read_text(encoding="utf-8")
+        assert len(fold(text)) == len(text)
+    weird = "".join(chr(c) for c in range(0x20, 0x3000))
+    assert len(fold(weird)) == len(weird)
+
+
+# -- the query language -------------------------------------------------------------
+
+@pytest.mark.parametrize("query, tree, fts", [
+    ("Poetin", '"Poetin"', '"poetin"'),
+    ('"strategische locaties"', '"strategische locaties"', '"strategische locaties"'),
+    ("oorlog*", '"oorlog"*', '"oorlog"*'),
+    ("Poetin AND China", '("Poetin" AND "China")', '("poetin") AND ("china")'),
+    ("ICE OR NAVO", '("ICE" OR "NAVO")', '("ice") OR ("navo")'),
+    ("Oekraïne NOT Rusland", '("Oekraïne" NOT "Rusland")', '("oekraine") NOT ("rusland")'),
+    ("a b OR c", '(("a" AND "b") OR "c")', '(("a") AND ("b")) OR ("c")'),
+    ("a OR b c", '("a" OR ("b" AND "c"))', '("a") OR (("b") AND ("c"))'),
+    ("(a OR b) NOT c d", '((("a" OR "b") NOT "c") AND "d")', '((("a") OR ("b")) NOT ("c")) AND ("d")'),
+    ("NAVO-chef", '"NAVO chef"', '"navo chef"'),
+    ('"de oorlog"*', '"de oorlog"*', '"de oorlog"*'),
+    ("and or", '("and" AND "or")', '("and") AND ("or")'),  # lower case: plain words
+])
+def test_parse(query, tree, fts):
+    node = parse_query(query)
+    assert str(node) == tree
+    if fts:
+        assert fts_expression(node) == fts
+
+
+def test_parse_empty_and_nfd_query():
+    assert parse_query("") is None and parse_query("   ") is None
+    assert str(parse_query("Oekrai\u0308ne")) == '"Oekraïne"'
+
+
+@pytest.mark.parametrize("query, message", [
+    ('"abc', "quote"), ("NOT x", "NOT needs a term on its left"), ("a AND", "ends with an operator"),
+    ("(a", "'(' without ')'"), ("a)", "')' without '('"), ("()", "empty pair"), ("oor*log", "'*' may only end"),
+    ("-", "nothing to search for"), ('""', "nothing to search for"), ("OR b", "OR needs a term"),
+])
+def test_invalid_queries(query, message):
+    with pytest.raises(QueryError, match="invalid query") as exc:
+        parse_query(query)
+    assert message in str(exc.value)
+
+
+def test_case_sensitive_fts_leaves_out_not():
+    assert Matcher("a NOT b", case_sensitive=True).fts == '"a"'
+    assert Matcher("a NOT b").fts == '("a") NOT ("b")'
+
+
+@pytest.mark.parametrize("query", ["NEAR(a b)", "col:x", "^start", "a + b", "x'); DROP TABLE t; --", "{a b}: c", "a*b"])
+def test_user_text_never_reaches_match_raw(index, seeds, query):
+    # FTS5 syntax in a query is searched for as words or refused as a query error
+    try:
+        run(index, [seeds], query)
+    except QueryError as exc:
+        assert "invalid query" in str(exc)
+
+
+# -- matching within a story ---------------------------------------------------------
+
+def test_matcher_terms_phrases_prefixes():
+    text = "Internationale troepen bewaken 'strategische'\nlocaties in Oekraïne; oorlogsmisdaden en OORLOG."
+    spans = lambda q, **kw: [text[s:e] for s, e in Matcher(q, **kw).spans(text) or []]  # noqa: E731
+    assert spans('"strategische locaties"') == ["strategische'\nlocaties"]
+    assert spans("oekraine") == ["Oekraïne"]
+    assert spans("oorlog*") == ["oorlogsmisdaden", "OORLOG"]
+    assert spans("oorlog") == ["OORLOG"]
+    assert spans("troep") == []  # whole words only
+    assert spans("oorlog", case_sensitive=True) == []
+    assert spans("OORLOG", case_sensitive=True) == ["OORLOG"]
+    assert spans("oekraine", case_sensitive=True) == []
+    assert spans("troepen OR nergens") == ["troepen"]
+    assert spans("troepen AND nergens") == []
+    assert spans("troepen NOT oekraine") == []
+    assert spans("troepen NOT rusland") == ["troepen"]
+    assert Matcher("").spans(text) == [(0, 0)]
+    assert spans("x", regex=r"oorlog\w*") == ["oorlogsmisdaden", "OORLOG"]
+    assert spans("x", regex=r"oorlog\w*", case_sensitive=True) == ["oorlogsmisdaden"]
+
+
+def test_invalid_regex():
+    with pytest.raises(QueryError, match="invalid regular expression"):
+        Matcher(regex="(unclosed")
+
+
+# -- walking ----------------------------------------------------------------------
+
+def test_walk_finds_what_expand_paths_finds(tmp_path, seeds, monkeypatch):
+    root = tmp_path / "c"
+    (root / "b" / "deep").mkdir(parents=True)
+    (root / "a").mkdir()
+    for rel in ["z.txt", "a/x.txt", "b/deep/y.txt", "b/notes.md", ".hidden.txt", "a/UPPER.TXT"]:
+        (root / rel).write_text("Kop\nTekst.\n", encoding="utf-8")
+    (root / "dir.txt").mkdir()
+    (root / "link.txt").symlink_to(root / "missing.txt")
+    monkeypatch.chdir(tmp_path)
+    for args in (["c"], ["c/"], ["./c", "c/z.txt"], [str(root)]):
+        assert [e.path for e in lib.walk(args)] == expand_paths(args)
+    monkeypatch.chdir(root)
+    assert [e.path for e in lib.walk(["."])] == expand_paths(["."])
+    with pytest.raises(InputError, match="nope"):
+        lib.walk(["nope"])
+
+
+# -- the index ----------------------------------------------------------------------
+
+def test_hits_point_into_the_file_text(index, in_root):
+    matches = run(index, ["seeds"], "oekraine OR poetin*")
+    assert matches
+    rows = list(lib.hit_records(matches, context=25))
+    assert list(rows[0]) == list(lib.HIT_FIELDS)
+    for r in rows:
+        text = (in_root / r["file"]).read_text(encoding="utf-8")
+        assert text[r["start"]:r["end"]] == r["match"]
+        assert fold(r["match"]).startswith(("oekraine", "poetin"))
+        assert len(r["left"]) <= 25 and len(r["right"]) <= 25
+        assert text[r["start"] - len(r["left"]):r["start"]].replace("\n", " ") == r["left"]
+
+
+def test_phrase_prefix_boolean_on_seeds(index, seeds):
+    assert ids(run(index, [seeds], '"strategische locaties"')) == ["000_6886c8d2ffe8f8a4:0"]
+    assert ids(run(index, [seeds], "Poetin AND China")) == ["002_87c820989f8bb488:0"]
+    both = ids(run(index, [seeds], "ICE OR NAVO"))
+    assert set(ids(run(index, [seeds], "ICE"))) | set(ids(run(index, [seeds], "NAVO"))) == set(both)
+    ukraine = set(ids(run(index, [seeds], "Oekraïne")))
+    no_russia = set(ids(run(index, [seeds], "Oekraïne NOT Rusland")))
+    assert no_russia and no_russia < ukraine
+    assert not no_russia & set(ids(run(index, [seeds], "Rusland")))
+    hits = lambda q: sum(len(m.spans) for m in run(index, [seeds], q))  # noqa: E731
+    assert hits("president*") == 21 and hits("president") == 19  # presidentschap, presidentsverkiezingen
+    assert run(index, [seeds], "oekraine") == run(index, [seeds], "OEKRAÏNE")
+
+
+def test_same_results_with_and_without_the_index(index, seeds):
+    corpus = load_corpus([str(seeds)])
+    for query in ["oekraine", '"de oorlog"', "poet*", "Trump NOT Poetin", "", "(ICE OR NAVO) AND de"]:
+        with_index = [(m.rec.id, m.spans) for m in run(index, [seeds], query)]
+        without = [(m.rec.id, m.spans) for m in lib.search_corpus(corpus, Matcher(query))]
+        assert with_index == without, query
+
+
+def test_filters(index, seeds):
+    every = run(index, [seeds])
+    assert len(every) == 40
+    assert {m.rec.id for m in run(index, [seeds], place="kyiv")} == {
+        m.rec.id for m in every if "KYIV" in m.rec.places}
+    assert ids(run(index, [seeds], place="Belem")) == ["004_a67af5a38df70ef6:4"]
+    afp = run(index, [seeds], agency="afp")
+    assert afp and all("AFP" in m.rec.agencies for m in afp)
+    leads = run(index, [seeds], kind="lead")
+    assert [m.rec.story for m in leads] == [0] * 5
+    assert len(run(index, [seeds], section="buitenland")) == 35
+    assert run(index, [seeds], section="Sport") == []
+    assert ids(run(index, [seeds], "Zelensky", place="Kyiv", agency="ANP", kind="item")) == [
+        "001_e1118d4810dff467:7", "004_a67af5a38df70ef6:5", "004_a67af5a38df70ef6:7"]
+
+
+def test_results_only_from_the_named_files(index, seeds, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.txt").write_text("Kop\nMOSKOU (ANP) - Poetin sprak.\n", encoding="utf-8")
+    assert ids(run(index, [other], "Poetin")) == ["x:0"]
+    assert "x:0" not in ids(run(index, [seeds], "Poetin"))
+    assert ids(run(index, [seeds / "002_87c820989f8bb488.txt"], "China")) == ["002_87c820989f8bb488:0"]
+
+
+def test_incremental_refresh(index, corpus_copy, monkeypatch):
+    first = index.refresh([str(corpus_copy)])
+    assert (first.new, first.changed, first.unchanged, first.stories) == (5, 0, 0, 40)
+
+    reads = []
+    real_open = open
+    monkeypatch.setattr(lib, "open", lambda p, *a: reads.append(p) or real_open(p, *a), raising=False)
+    again = index.refresh([str(corpus_copy)])
+    assert (again.new, again.changed, again.unchanged, reads) == (0, 0, 5, [])  # stat only
+
+    page = corpus_copy / "003_a388d32138e33352.txt"
+    os.utime(page, ns=(1, 1))  # touched, same content: read and hashed, not indexed again
+    touched = index.refresh([str(corpus_copy)])
+    assert (touched.changed, touched.unchanged, len(reads)) == (0, 5, 1)
+
+    page.write_text("Zwartewatersklooster " + page.read_text(encoding="utf-8"), encoding="utf-8")
+    changed = index.refresh([str(corpus_copy)])
+    assert (changed.changed, changed.unchanged) == (1, 4)
+    assert ids(index.search(changed.files, Matcher("zwartewatersklooster"))) == ["003_a388d32138e33352:0"]
+
+    (corpus_copy / "004_a67af5a38df70ef6.txt").unlink()
+    shutil.copy(page, corpus_copy / "new.txt")
+    after = index.refresh([str(corpus_copy)])
+    assert (after.new, after.removed, len(after.files)) == (1, 1, 5)
+    assert not any(m.rec.file.endswith("004_a67af5a38df70ef6.txt")
+                   for m in index.search(after.files, Matcher("")))
+    assert ids(index.search(after.files, Matcher("zwartewatersklooster"))) == ["003_a388d32138e33352:0", "new:0"]
+    status = index.status([str(corpus_copy)])
+    assert (status["files"], status["up_to_date"], status["new"], status["removed"]) == (5, 5, 0, 0)
+    # the FTS table holds exactly the stories left: deleted entries are really gone
+    fts = index.conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'klimaattop'").fetchone()[0]
+    assert fts == 0
+
+
+def _refresh_many(store_path, corpus, rounds):
+    with open_store(store_path) as st:
+        index = SearchIndex(st.conn)
+        for _ in range(rounds):
+            index.refresh([corpus])
+
+
+def test_concurrent_refreshes_agree(tmp_path, corpus_copy):
+    import multiprocessing
+
+    store_path = tmp_path / "shared.sqlite"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_refresh_many, args=(store_path, str(corpus_copy), 3)) for _ in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    with open_store(store_path) as st:
+        index = SearchIndex(st.conn)
+        assert index.status()["stories"] == 40
+        assert st.conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'oekraine'").fetchone()[0] == 11
+
+
+def test_files_outside_the_inputs_stay_until_pruned(index, corpus_copy):
+    index.refresh([str(corpus_copy)])
+    gone = corpus_copy / "000_6886c8d2ffe8f8a4.txt"
+    gone.unlink()
+    r = index.refresh([str(corpus_copy / "001_e1118d4810dff467.txt")])
+    assert r.removed == 0 and index.status()["files"] == 5
+    assert index.prune() == 1 and index.status()["files"] == 4
+
+
+def test_unusable_files_are_skipped_and_dropped(index, tmp_path, seeds):
+    shutil.copy(seeds / "000_6886c8d2ffe8f8a4.txt", tmp_path / "a.txt")
+    (tmp_path / "b.txt").write_bytes("Kop\nBELÉM (ANP) - Café in Belém.\n".encode("latin-1"))
+    r = index.refresh([str(tmp_path)])
+    assert r.new == 2 and [w.path.endswith("b.txt") for w in r.warnings] == [True]
+    assert ids(index.search(r.files, Matcher("cafe"))) == ["b:0"]
+    (tmp_path / "b.txt").write_bytes(b"\x00binary")
+    (tmp_path / "c.txt").symlink_to(tmp_path / "missing")
+    r = index.refresh([str(tmp_path)])
+    assert (r.skipped, r.unreadable) == (2, 1) and [f for f, _ in r.files] == [str(tmp_path / "a.txt")]
+    assert index.status()["files"] == 1
+
+
+def test_schema_change_rebuilds(store, seeds):
+    SearchIndex(store.conn).refresh([str(seeds)])
+    with store.conn:
+        store.conn.execute("UPDATE meta SET value = 'old' WHERE key = 'search_schema'")
+    index = SearchIndex(store.conn)
+    assert index.status()["files"] == 0
+    assert index.refresh([str(seeds)]).new == 5
+
+
+def test_annotations_untouched_by_the_index(store, seeds):
+    store.put_annotations("abc", "p", [], [])
+    index = SearchIndex(store.conn)
+    index.refresh([str(seeds)])
+    index.rebuild()
+    assert store.annotation_count() == 1
+    assert {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")} >= {"annotated", "search_fts"}
+
+
+def test_size_on_disk(index, seeds):
+    index.refresh([str(seeds)])
+    assert index.size_on_disk() > 0
+
+
+# -- records ----------------------------------------------------------------------
+
+def test_story_count_and_file_records(index, seeds):
+    matches = run(index, [seeds], "oorlog")
+    stories = list(lib.story_records(matches))
+    assert list(stories[0]) == ["id", "file", "hits", "headline"]
+    counts = list(lib.count_records(matches))
+    assert sum(c["hits"] for c in counts) == sum(s["hits"] for s in stories)
+    assert [c["file"] for c in counts] == list(lib.matching_files(matches))
+    assert len(set(c["file"] for c in counts)) == len(counts)
+
+
+def test_entity_story_keys():
+    def mention(file, story, text, canonical, label):
+        return Mention(f"{file}:{story}", file, story, 0, 0, len(text), text, label, "model", canonical)
+
+    stories = [AnnotatedStory(None, None, mentions=[
+        mention("a.txt", 0, "Poetin", "Vladimir Poetin", "PER"),
+        mention("a.txt", 1, "Vladimir Poetin", "Vladimir Poetin", "PER"),
+        mention("b.txt", 2, "NAVO", "NAVO", "ORG"),
+        mention("b.txt", 3, "Oekraïne", "Oekraïne", "LOC"),
+    ])]
+    annotated = AnnotatedCorpus(None, stories)
+    labels = {"Vladimir Poetin": "PER", "NAVO": "ORG", "Oekraïne": "LOC"}
+    keys = lambda **kw: sorted(lib.entity_story_keys(annotated, labels, **kw))  # noqa: E731
+    assert keys(entity="poetin") == [("a.txt", 0), ("a.txt", 1)]
+    assert keys(entity="VLADIMIR  POETIN") == [("a.txt", 0), ("a.txt", 1)]
+    assert keys(entity="oekraine") == [("b.txt", 3)]
+    assert keys(labels=["ORG", "LOC"]) == [("b.txt", 2), ("b.txt", 3)]
+    assert keys(entity="NAVO", labels=["PER"]) == []
+    assert keys(entity="Rutte") == []
+
+
+def test_library_never_imports_the_cli_or_spacy():
+    source = open(lib.__file__, encoding="utf-8").read()
+    for name in ("typer", "rich", "cli", "spacy"):
+        assert f"import {name}" not in source and f"from {name}" not in source
