@@ -12,9 +12,10 @@ import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from rich.console import Console
+if TYPE_CHECKING:  # rich is imported only when something is drawn (start-up time)
+    from rich.console import Console
 
 
 class Format(str, Enum):
@@ -51,11 +52,15 @@ def default_format() -> Format:
     return Format.table if stdout_is_terminal() else Format.tsv
 
 
-def console() -> Console:
+def console() -> "Console":
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
-def err_console() -> Console:
+def err_console() -> "Console":
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
