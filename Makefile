@@ -10,6 +10,7 @@ $(BIN)/newsctl: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q cli analysis  # byte-code up front: faster first start-up
 	touch $(BIN)/newsctl
 
 test: install
