@@ -30,12 +30,19 @@ _AGE_UNITS = {
     "week": 10080, "weken": 10080,
     "maand": 43200, "maanden": 43200,
     "jaar": 525600, "jaren": 525600,
+    "sec": 0, "min": 1, "u": 60, "mnd": 43200,
 }
+# An age stands at the start of a line or glued to the end of an item's text
+# ("...Post.13 minuten geleden"), and is followed by the end of the line or
+# the next item's dateline; "2 jaar geleden begon" inside a text is no age.
 _AGE_RE = re.compile(
-    r"^[ \t]*(?P<n>\d{1,4})[ \t]+(?P<unit>" + "|".join(sorted(_AGE_UNITS, key=len, reverse=True))
-    + r")[ \t]+geleden(?![a-zà-ÿ])[ \t]*",
+    r"(?:^[ \t]*|(?<=[^\s\d]))(?P<n>\d{1,4})[ \t]*(?P<unit>" + "|".join(sorted(_AGE_UNITS, key=len, reverse=True))
+    + r")\.?[ \t]+geleden(?![a-zà-ÿ])[ \t]*",
     re.MULTILINE,
 )
+# Where a digest item may begin: a line start, or an upper-case letter glued to
+# the end of the text before it ("zojuistMOSKOU (ANP) - ").
+_ITEM_START = re.compile(r"(?:(?<=\n)|(?<=[a-zß-ÿ.!?\"\u201d)\]]))(?=[A-ZÀ-Þ'\u2019])")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?=\s|$)")
 
 
@@ -135,11 +142,15 @@ def split_page(doc: Document) -> list[Story]:
 def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, tuple[int, str] | None]]:
     """Yield ``(start, end, (age_minutes, age_text) | None)`` for each digest item.
 
-    Items end at an age marker at the start of a line (the age is theirs) and
-    also where a new line opens with a dateline, for digests without ages.
+    Items end at an age marker (the age is theirs) and also where a line
+    opens with a dateline or a dateline is glued to the text before it, for
+    digests without (recognised) ages.
     """
     pos = start
     for m in _AGE_RE.finditer(text, start, end):
+        after = m.end()
+        if not (after >= end or text[after] == "\n" or parse_dateline(text, after)):
+            continue
         age = (age_to_minutes(int(m.group("n")), m.group("unit")), " ".join(m.group(0).split()))
         yield from _split_on_datelines(text, pos, m.start(), age)
         pos = m.end()
@@ -151,10 +162,9 @@ def _split_on_datelines(text: str, start: int, end: int, age):
     if start >= end:
         return
     cuts = [start]
-    for m in re.finditer(r"\n", text[start:end]):
-        line_start = start + m.end()
-        if line_start < end and parse_dateline(text, line_start):
-            cuts.append(line_start)
+    for m in _ITEM_START.finditer(text, start + 1, end):
+        if parse_dateline(text, m.start()):
+            cuts.append(m.start())
     cuts.append(end)
     for i in range(len(cuts) - 1):
         s, e = _strip_span(text, cuts[i], cuts[i + 1])

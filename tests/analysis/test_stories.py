@@ -110,3 +110,18 @@ def test_random_pages_never_crash_and_spans_lie_in_file(text):
         assert text[s.start: s.end].strip() == text[s.start: s.end]
         if s.dateline:
             assert s.start <= s.dateline.start < s.dateline.end <= s.end
+
+
+def test_glued_ages_and_datelines_and_unknown_age_words():
+    text = (
+        "Kop\nA (ANP) - lead.\nMeer uit Buitenland\n"
+        "WASHINGTON (ANP) - Een. Dat meldt The Washington Post.13 minuten geledenKYIV (ANP) - Twee.\n"
+        "zojuistMOSKOU (ANP/AFP) - Drie, 2 jaar geleden begonnen.\n"
+        "2 jaar geleden begon de oorlog, zegt BERLIJN (ANP) - niet.\n5 u geleden"
+    )
+    stories = split_page(doc(text))
+    items = stories[1:]
+    assert [s.dateline.places_raw[0] for s in items] == ["WASHINGTON", "KYIV", "MOSKOU"]
+    assert [s.age_minutes for s in items] == [13, None, 300]
+    assert text[items[0].start: items[0].end].endswith("The Washington Post.")
+    assert "2 jaar geleden begon de oorlog" in text[items[2].start: items[2].end]
