@@ -33,11 +33,12 @@ _AGE_UNITS = {
     "sec": 0, "min": 1, "u": 60, "mnd": 43200,
 }
 # An age stands at the start of a line or glued to the end of an item's text
-# ("...Post.13 minuten geleden"), and is followed by the end of the line or
-# the next item's dateline; "2 jaar geleden begon" inside a text is no age.
+# ("...Post.13 minuten geleden"), and is followed by the end of the line, the
+# next item's dateline or other text glued to it ("geledenMeer");
+# "2 jaar geleden begon" at the start of a line is text, not an age.
 _AGE_RE = re.compile(
     r"(?:^[ \t]*|(?<=[^\s\d]))(?P<n>\d{1,4})[ \t]*(?P<unit>" + "|".join(sorted(_AGE_UNITS, key=len, reverse=True))
-    + r")\.?[ \t]+geleden(?![a-zà-ÿ])[ \t]*",
+    + r")\.?[ \t]+(?P<word>geleden)(?![a-zà-ÿ])[ \t]*",
     re.MULTILINE,
 )
 # Where a digest item may begin: a line start, or an upper-case letter glued to
@@ -149,7 +150,8 @@ def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, t
     pos = start
     for m in _AGE_RE.finditer(text, start, end):
         after = m.end()
-        if not (after >= end or text[after] == "\n" or parse_dateline(text, after)):
+        glued = m.end("word") < end and not text[m.end("word")].isspace()
+        if not (glued or after >= end or text[after] == "\n" or parse_dateline(text, after)):
             continue
         age = (age_to_minutes(int(m.group("n")), m.group("unit")), " ".join(m.group(0).split()))
         yield from _split_on_datelines(text, pos, m.start(), age)
