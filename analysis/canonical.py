@@ -160,13 +160,16 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
         m.canonical = n
         # A dateline place is a place whatever the model thinks of the name.
         votes[n][m.label] += 1_000_000 if m.source == "dateline" else 1
+    # Ties: persons first, but an acronym (CSTO, NAVO) is an organisation first.
     order = {"PER": 0, "ORG": 1, "LOC": 2, "MISC": 3}
+    acronym_order = {"ORG": 0, "LOC": 1, "MISC": 2, "PER": 3}
     labels = {}
     for n, c in votes.items():
         if is_place(n) and not any(v >= 1_000_000 for v in c.values()):
             labels[n] = "LOC"  # a country or region the gazetteer knows
         else:
-            labels[n] = min(c.items(), key=lambda kv: (-kv[1], order.get(kv[0], 9)))[0]
+            rank = acronym_order if _is_all_caps(n) and len(n) <= 6 else order
+            labels[n] = min(c.items(), key=lambda kv: (-kv[1], rank.get(kv[0], 9)))[0]
     for m in mentions:
         m.label = labels[m.canonical]
     return labels

@@ -173,6 +173,7 @@ def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:
         by_story_m: dict[int, list[StoredMention]] = defaultdict(list)
         for m in ments:
             by_story_m[m.story].append(m)
+        page = []
         for story in stories:
             ann = AnnotatedStory(story, doc, sentences=by_story_s.get(story.index, []))
             ann.mentions.extend(_dateline_mentions(doc, story, ann.sentences))
@@ -181,9 +182,58 @@ def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:
                     Mention(story.id, doc.path, story.index, m.sentence, m.start, m.end,
                             doc.text[m.start:m.end], m.label, MODEL)
                 )
+            page.append(ann)
+        propagate_within_file(doc, page)
+        for ann in page:
             ann.mentions.sort(key=lambda m: (m.start, m.end))
-            out.append(ann)
+        out.extend(page)
     return out
+
+
+def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
+    """One sense per page: where the model found a name once, find it everywhere on the page.
+
+    Another occurrence of the exact surface form (capitalised, whole words,
+    outside the datelines and other mentions) becomes a mention with the
+    label the model gave the form most often. A form whose lower-case
+    spelling also occurs on the page is a common word and is not spread.
+    Returns the number of mentions added.
+    """
+    import re
+
+    labels: dict[str, Counter[str]] = defaultdict(Counter)
+    for ann in page:
+        for m in ann.mentions:
+            if m.source == MODEL and m.text[:1].isupper() and len(m.text) >= 2 and "\n" not in m.text:
+                labels[m.text][m.label] += 1
+    if not labels:
+        return 0
+    text = doc.text
+    lowered = {f for f in labels if f.lower() != f and re.search(
+        r"(?<![\w-])" + re.escape(f.lower()) + r"(?![\w-])", text)}
+    forms = [f for f in labels if f not in lowered]
+    if not forms:
+        return 0
+    pattern = re.compile(
+        r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-])"
+    )
+    added = 0
+    for ann in page:
+        story = ann.story
+        taken = [(m.start, m.end) for m in ann.mentions]
+        if story.dateline:
+            taken.append((story.dateline.start, story.dateline.end))
+        starts = [s for s, _ in ann.sentences]
+        for hit in pattern.finditer(text, story.start, story.end):
+            s, e = hit.span()
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            label = labels[hit.group(0)].most_common(1)[0][0]
+            sentence = max(bisect.bisect_right(starts, s) - 1, 0)
+            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, hit.group(0), label, MODEL))
+            taken.append((s, e))
+            added += 1
+    return added
 
 
 def _dateline_mentions(doc: Document, story: Story, sentences) -> list[Mention]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import ModelError
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "model"
+BUNDLED_DIR = Path(__file__).resolve().parent / "ner_model"
 BUNDLED_NAME = "bundled"
 SPACY_PACKAGE = "nl_core_news_sm"
 ENV_VAR = "NEWSCTL_MODEL"
@@ -136,33 +136,61 @@ def available_models() -> list[tuple[ModelRef, bool]]:
 # -- loading ---------------------------------------------------------------
 
 _LOADED: dict[Path, object] = {}
+ENSEMBLE_FILE = "ensemble.json"
 
 
 def load_pipeline(ref: ModelRef):
     """Load ``ref`` for newsctl: tokenizer + NER + a sentencizer, nothing else.
 
     Components such as a parser, tagger or lemmatizer are excluded; acronym
-    compounds such as ``NAVO-chef`` are split so the acronym can be found.
+    compounds such as ``NAVO-chef`` are split so the acronym can be found. A
+    directory with an ``ensemble.json`` (the bundled model) loads as a
+    :class:`VotingPipeline` of its member pipelines.
     """
     if ref.path in _LOADED:
         return _LOADED[ref.path]
+    if (ref.path / ENSEMBLE_FILE).exists():
+        nlp = _load_ensemble(ref)
+    else:
+        nlp = _load_spacy(ref.path, ref.name, ref.meta, sentences=True)
+    _LOADED[ref.path] = nlp
+    return nlp
+
+
+def _load_spacy(path: Path, name: str, meta: dict, *, sentences: bool):
     try:
         import spacy
     except ImportError as exc:  # pragma: no cover - spaCy is a dependency
         raise ModelError("spaCy is not installed") from exc
     try:
-        names = list(ref.meta.get("pipeline", []))
+        names = list(meta.get("pipeline", []))
         keep = {"ner", "tok2vec"}
-        nlp = spacy.load(ref.path, exclude=[n for n in names if n not in keep])
+        nlp = spacy.load(path, exclude=[n for n in names if n not in keep])
     except Exception as exc:  # spaCy raises many kinds of errors for broken pipelines
-        raise ModelError(f"cannot load model {ref.name}: {exc}") from exc
+        raise ModelError(f"cannot load model {name}: {exc}") from exc
     if "ner" not in nlp.pipe_names:
-        raise ModelError(f"model {ref.name} has no named-entity recogniser")
-    if "sentencizer" not in nlp.pipe_names:
+        raise ModelError(f"model {name} has no named-entity recogniser")
+    if sentences and "sentencizer" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer")
     _split_acronym_compounds(nlp)
-    _LOADED[ref.path] = nlp
+    _as_float32(nlp)
     return nlp
+
+
+def _as_float32(nlp) -> None:
+    """Weights stored as float16 (the bundled members) are computed in float32."""
+    import numpy
+
+    for _, proc in nlp.pipeline:
+        model = getattr(proc, "model", None)
+        if model is None or not hasattr(model, "walk"):
+            continue
+        for node in model.walk():
+            for p in node.param_names:
+                if node.has_param(p):
+                    arr = node.get_param(p)
+                    if getattr(arr, "dtype", None) == numpy.float16:
+                        node.set_param(p, arr.astype(numpy.float32))
 
 
 def _split_acronym_compounds(nlp) -> None:
@@ -171,3 +199,78 @@ def _split_acronym_compounds(nlp) -> None:
 
     infixes = list(nlp.Defaults.infixes or []) + [r"(?<=[A-Z]{2})-(?=[a-z])"]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+
+
+def _load_ensemble(ref: ModelRef) -> "VotingPipeline":
+    try:
+        spec = json.loads((ref.path / ENSEMBLE_FILE).read_text(encoding="utf-8"))
+        members = [ref.path / m for m in spec["members"]]
+        min_votes = int(spec["min_votes"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"broken ensemble description in {ref.path}: {exc}") from exc
+    pipelines = [
+        _load_spacy(p, f"{ref.name}/{p.name}", _read_meta(p), sentences=(k == 0))
+        for k, p in enumerate(members)
+    ]
+    return VotingPipeline(pipelines, min_votes)
+
+
+def vote_spans(candidates, min_votes: int) -> list[tuple[int, int, str]]:
+    """Spans ``(start, end, label)`` proposed by at least ``min_votes`` members.
+
+    ``candidates`` holds one collection of spans per member. Spans with more
+    votes win, then longer ones, then earlier ones; chosen spans never overlap.
+    """
+    from collections import Counter
+
+    votes = Counter(span for member in candidates for span in set(member))
+    chosen: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for (start, end, label), n in sorted(votes.items(), key=lambda kv: (-kv[1], kv[0][0] - kv[0][1], kv[0])):
+        if n < min_votes:
+            break
+        if any(start < e and s < end for s, e in taken):
+            continue
+        chosen.append((start, end, label))
+        taken.append((start, end))
+    return sorted(chosen)
+
+
+class VotingPipeline:
+    """Several NER pipelines voting on every entity span.
+
+    Offers the part of spaCy's ``Language`` API newsctl uses (``pipe``,
+    ``pipe_names``, ``meta``); the docs come from the first member (which
+    also sets sentence boundaries) with ``doc.ents`` replaced by the spans at
+    least ``min_votes`` members agree on, label included. Members share the
+    Dutch tokenizer rules, so their character offsets line up.
+    """
+
+    def __init__(self, members: list, min_votes: int) -> None:
+        self.members = members
+        self.min_votes = min_votes
+        self.meta = dict(members[0].meta)
+
+    @property
+    def pipe_names(self) -> list[str]:
+        return self.members[0].pipe_names
+
+    def __call__(self, text: str):
+        return next(iter(self.pipe([text])))
+
+    def pipe(self, texts, *, as_tuples: bool = False, batch_size: int = 128):
+        from itertools import islice
+
+        it = iter(texts)
+        while True:
+            chunk = list(islice(it, batch_size))
+            if not chunk:
+                return
+            plain = [t for t, _ in chunk] if as_tuples else chunk
+            docs = list(self.members[0].pipe(plain, batch_size=batch_size))
+            others = [list(m.pipe(plain, batch_size=batch_size)) for m in self.members[1:]]
+            for k, doc in enumerate(docs):
+                proposals = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in [doc] + [o[k] for o in others]]
+                spans = [doc.char_span(s, e, label=lab) for s, e, lab in vote_spans(proposals, self.min_votes)]
+                doc.ents = [sp for sp in spans if sp is not None]
+                yield (doc, chunk[k][1]) if as_tuples else doc

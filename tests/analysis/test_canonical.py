@@ -89,3 +89,9 @@ def test_gazetteer_places_are_loc_and_mentions_follow_their_entity():
     ms = [M("a:0", "Groenland", "PER"), M("a:0", "Groenland", "PER"), M("b:0", "Mark Rutte", "PER"), M("b:0", "Rutte", "LOC")]
     labels = canonicalise(ms)
     assert labels["Groenland"] == "LOC" and [m.label for m in ms] == ["LOC", "LOC", "PER", "PER"]
+
+
+def test_label_ties_prefer_person_but_not_for_acronyms():
+    ms = [M("a:0", "CSTO", "PER"), M("b:0", "CSTO", "ORG"), M("c:0", "Walz", "PER"), M("d:0", "Walz", "ORG")]
+    labels = canonicalise(ms)
+    assert labels["CSTO"] == "ORG" and labels["Walz"] == "PER"

@@ -96,3 +96,30 @@ def test_store_write_is_atomic(tmp_path):
             st.put_annotations("abc", "p", [StoredSentence(0, 0, 0, 5)], [StoredMention(0, 0, 0, 5, None)])
         assert st.get_annotations("abc", "p") is None
         assert st.conn.execute("SELECT count(*) FROM sentences").fetchone()[0] == 0
+
+
+def test_vote_spans_majority_and_no_overlap():
+    from analysis.nlp import vote_spans
+
+    a = [(0, 5, "PER"), (10, 14, "ORG"), (20, 25, "LOC")]
+    b = [(0, 5, "PER"), (10, 14, "PER"), (20, 30, "LOC")]
+    c = [(0, 5, "PER"), (10, 14, "ORG"), (20, 30, "LOC")]
+    assert vote_spans([a, b, c], 2) == [(0, 5, "PER"), (10, 14, "ORG"), (20, 30, "LOC")]
+    assert vote_spans([a, b, c], 3) == [(0, 5, "PER")]
+
+
+def test_propagation_within_a_page():
+    from analysis.entities import AnnotatedStory, Mention, propagate_within_file
+
+    text = "Kop\nA (ANP) - Kazachstan en Almaty. In Kazachstan blijft het onrustig; Almaty ook.\nde almaty"
+    doc = Document("p.txt", text, "utf-8", "0")
+    [story] = split_page(doc)
+    second = text.index("In ")
+    ann = AnnotatedStory(story, doc, sentences=[(0, 3), (14, second - 1), (second, len(text))])
+    k = text.index("Kazachstan")
+    a = text.index("Almaty")
+    ann.mentions = [Mention(story.id, "p.txt", 0, 0, k, k + 10, "Kazachstan", "LOC", "model"),
+                    Mention(story.id, "p.txt", 0, 0, a, a + 6, "Almaty", "LOC", "model")]
+    assert propagate_within_file(doc, [ann]) == 1  # "Almaty" also occurs as "almaty": a common word
+    added = [m for m in ann.mentions if m.start > a]
+    assert [(text[m.start:m.end], m.label, m.sentence) for m in added] == [("Kazachstan", "LOC", 2)]
