@@ -199,8 +199,6 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     spelling also occurs on the page is a common word and is not spread.
     Returns the number of mentions added.
     """
-    import re
-
     labels: dict[str, Counter[str]] = defaultdict(Counter)
     for ann in page:
         for m in ann.mentions:
@@ -209,14 +207,8 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     if not labels:
         return 0
     text = doc.text
-    lowered = {f for f in labels if f.lower() != f and re.search(
-        r"(?<![\w-])" + re.escape(f.lower()) + r"(?![\w-])", text)}
-    forms = [f for f in labels if f not in lowered]
-    if not forms:
-        return 0
-    pattern = re.compile(
-        r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + r")(?![\w-])"
-    )
+    lower_text = text.lower()
+    forms = [f for f in labels if not _occurs(text, f.lower())] if lower_text != text else list(labels)
     added = 0
     for ann in page:
         story = ann.story
@@ -224,16 +216,37 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
         if story.dateline:
             taken.append((story.dateline.start, story.dateline.end))
         starts = [s for s, _ in ann.sentences]
-        for hit in pattern.finditer(text, story.start, story.end):
-            s, e = hit.span()
+        hits = sorted(
+            ((s, -len(f), f) for f in forms for s in _find_all(text, f, story.start, story.end)),
+        )
+        for s, neg_len, form in hits:  # earliest first, longest first at one position
+            e = s - neg_len
             if any(s < te and ts < e for ts, te in taken):
                 continue
-            label = labels[hit.group(0)].most_common(1)[0][0]
+            label = labels[form].most_common(1)[0][0]
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
-            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, hit.group(0), label, MODEL))
+            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, form, label, MODEL))
             taken.append((s, e))
             added += 1
     return added
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch in "_-"
+
+
+def _find_all(text: str, form: str, start: int, end: int) -> Iterator[int]:
+    """Offsets of ``form`` as whole words in ``text[start:end]``."""
+    pos = text.find(form, start, end)
+    while pos != -1:
+        after = pos + len(form)
+        if (pos == 0 or not _is_word_char(text[pos - 1])) and (after >= len(text) or not _is_word_char(text[after])):
+            yield pos
+        pos = text.find(form, pos + 1, end)
+
+
+def _occurs(text: str, form: str) -> bool:
+    return next(_find_all(text, form, 0, len(text)), None) is not None
 
 
 def _dateline_mentions(doc: Document, story: Story, sentences) -> list[Mention]:
