@@ -116,14 +116,19 @@ def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
     rows = matrix(co, ents)
     fmt = fmt or output.default_format()
     columns = [Column("entity", max_width=24), Column("label"), Column("units", justify="right")]
-    columns += [Column(e, justify="right", label=_abbrev(e)) for e in ents]
     if fmt is Format.table:
         rows = [_heat(r, ents) for r in rows]
+        # Column headers are cut so the matrix fits the terminal.
+        fixed = min(24, max((len(e) for e in ents), default=6)) + len("label") + len("units") + 3 * 3
+        width = (output.console().width - fixed) // max(len(ents), 1) - 3
+        columns += [Column(e, justify="right", label=_abbrev(e, max(width, 3))) for e in ents]
+    else:
+        columns += [Column(e, justify="right") for e in ents]
     output.render(rows, columns, fmt, header=not no_header)
 
 
-def _abbrev(name: str) -> str:
-    return name if len(name) <= 8 else name[:7] + "…"
+def _abbrev(name: str, width: int) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def _heat(row: dict, ents: list[str]) -> dict:
