@@ -75,12 +75,41 @@ def age_to_minutes(n: int, unit: str) -> int:
     return n * _AGE_UNITS[unit]
 
 
+# Abbreviations and initials whose period does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "dr", "drs", "ir", "ing", "prof", "mevr", "dhr", "st", "sr", "jr", "ca", "bijv", "bv", "o.a",
+    "d.w.z", "m.a.w", "i.p.v", "z.g", "zgn", "nr", "vs", "blz", "resp", "incl", "excl", "etc", "e.d",
+    "jl", "a.s", "max", "min", "gen", "lt", "kol", "mgr", "ds",
+}
+
+
+_SENTENCE_STARTERS = {
+    "De", "Het", "Een", "Dat", "Die", "Dit", "Deze", "Ook", "In", "Op", "Hij", "Zij", "Ze", "Er", "Maar",
+    "En", "Volgens", "Wie", "Wat", "Waar", "Toen", "Nu", "Daar", "Daarnaast", "Bovendien", "Zo", "Ik", "We",
+    "Wij", "Het", "Bij", "Met", "Na", "Voor", "Om", "Als", "Of", "Niet", "Tot", "Sinds", "Ondertussen",
+}
+
+
 def first_sentence(text: str) -> str:
     """The first sentence of ``text`` (whitespace collapsed)."""
     line = text.strip().split("\n", 1)[0]
-    m = _SENTENCE_END.search(line)
-    sentence = line[: m.end()] if m else line
-    return " ".join(sentence.split())
+    for m in _SENTENCE_END.finditer(line):
+        if m.group(0).startswith(".") and m.group(0) == "." and _is_abbreviation(line, m.start()):
+            continue
+        return " ".join(line[: m.end()].split())
+    return " ".join(line.split())
+
+
+def _is_abbreviation(line: str, dot: int) -> bool:
+    k = dot
+    while k > 0 and (line[k - 1].isalpha() or line[k - 1] == "."):
+        k -= 1
+    word = line[k:dot]
+    if len(word) == 1 and word.isupper():
+        # An initial ("J. Smit"), unless a sentence plainly starts after it ("op X. De ...").
+        following = line[dot + 1:].split(None, 1)
+        return bool(following) and following[0] not in _SENTENCE_STARTERS
+    return word.lower() in _ABBREVIATIONS
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -122,7 +151,7 @@ def split_page(doc: Document) -> list[Story]:
 
     for k, marker in enumerate(digests):
         region_end = digests[k + 1].start() if k + 1 < len(digests) else len(text)
-        section = marker.group("section")
+        section = marker.group("section").strip(" :»>›-–—.")
         for item_start, item_end, age in _digest_items(text, marker.end(), region_end):
             dl = parse_dateline(text, item_start)
             stories.append(

@@ -125,3 +125,17 @@ def test_glued_ages_and_datelines_and_unknown_age_words():
     assert [s.age_minutes for s in items] == [13, None, 300]
     assert text[items[0].start: items[0].end].endswith("The Washington Post.")
     assert "2 jaar geleden begon de oorlog" in text[items[2].start: items[2].end]
+
+
+def test_first_sentence_skips_abbreviations_and_initials():
+    from analysis.stories import first_sentence
+
+    assert first_sentence("Premier J. Smit zegt dat het o.a. om geld gaat. Tweede zin.") == (
+        "Premier J. Smit zegt dat het o.a. om geld gaat.")
+    assert first_sentence("Dat zegt Vance op X. De Verenigde Staten eisen meer.") == "Dat zegt Vance op X."
+    assert first_sentence("Het kost ca. 5 euro. Duur.") == "Het kost ca. 5 euro."
+
+
+def test_section_name_is_trimmed():
+    stories = split_page(doc("Kop\nA (ANP) - x.\nMeer uit Economie »\nB (ANP) - y.\n"))
+    assert stories[1].section == "Economie"
