@@ -177,10 +177,8 @@ def _load_spacy(path: Path, name: str, meta: dict, *, sentences: bool):
     return nlp
 
 
-def _as_float32(nlp) -> None:
-    """Weights stored as float16 (the bundled members) are computed in float32."""
-    import numpy
-
+def cast_weights(nlp, dtype, *, only_from=None) -> None:
+    """Cast every weight array of ``nlp``'s components to ``dtype`` (optionally only arrays of ``only_from``)."""
     for _, proc in nlp.pipeline:
         model = getattr(proc, "model", None)
         if model is None or not hasattr(model, "walk"):
@@ -189,8 +187,15 @@ def _as_float32(nlp) -> None:
             for p in node.param_names:
                 if node.has_param(p):
                     arr = node.get_param(p)
-                    if getattr(arr, "dtype", None) == numpy.float16:
-                        node.set_param(p, arr.astype(numpy.float32))
+                    if only_from is None or getattr(arr, "dtype", None) == only_from:
+                        node.set_param(p, arr.astype(dtype))
+
+
+def _as_float32(nlp) -> None:
+    """Weights stored as float16 (the bundled members) are computed in float32."""
+    import numpy
+
+    cast_weights(nlp, numpy.float32, only_from=numpy.float16)
 
 
 def _split_acronym_compounds(nlp) -> None:

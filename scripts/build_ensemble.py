@@ -27,17 +27,6 @@ DEST = ROOT / "analysis" / "ner_model"
 VERSION = "0.2.0"
 
 
-def cast_params(nlp, dtype) -> None:
-    for _, proc in nlp.pipeline:
-        model = getattr(proc, "model", None)
-        if model is None:
-            continue
-        for node in model.walk():
-            for p in node.param_names:
-                if node.has_param(p):
-                    node.set_param(p, node.get_param(p).astype(dtype))
-
-
 def dir_mb(path: Path) -> float:
     return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6, 2)
 
@@ -64,7 +53,7 @@ def main() -> int:
     from spacy.tokens import Doc, DocBin, Span
     from spacy.training import Example
 
-    from analysis.nlp import ModelRef, load_pipeline, vote_spans
+    from analysis.nlp import ModelRef, cast_weights, load_pipeline, vote_spans
 
     dest = args.dest.resolve()
     stage = dest.with_name(dest.name + ".new")
@@ -74,7 +63,7 @@ def main() -> int:
     for k, src in enumerate(args.members):
         name = f"m{k}_{src.parent.name if src.name in ('model-best', 'final') else src.name}"
         nlp = spacy.load(src)
-        cast_params(nlp, numpy.float16)
+        cast_weights(nlp, numpy.float16)
         nlp.to_disk(stage / name)
         names.append(name)
     (stage / "ensemble.json").write_text(json.dumps({"members": names, "min_votes": args.min_votes}, indent=2) + "\n")
