@@ -12,20 +12,30 @@ Steps:
    and convert them to spaCy DocBins under ``build/training/corpus/``.
    Sentences are grouped into documents of at most ``--sents-per-doc``
    sentences, never crossing a ``-DOCSTART-`` article boundary.
-2. Run ``spacy train`` with the committed config ``training/ner.cfg`` and a
-   fixed seed, single-threaded, into ``build/training/output/``.
-3. Stamp the pipeline's meta (name, version, description, sources, labels),
-   write it to a staging directory and swap it into ``analysis/model/``
-   atomically (rename), then evaluate it on ``ned.testa`` and write
-   ``analysis/model/training_report.json``.
+   Optional case augmentation (``[newsctl] augment_upper`` /
+   ``augment_title`` in the config): that fraction of training documents is
+   added a second time in UPPER CASE / Title Case.
+2. If the config has a filled ``[pretraining]`` section: ``spacy pretrain``
+   the tok2vec layer (character objective) on raw Dutch text that is
+   available locally -- the ned.train sentences and the UD Dutch ``# text =``
+   sentences (never ned.testa) -- and initialise training from it.
+   Then run ``spacy train`` with the committed config ``training/ner.cfg``
+   and a fixed seed, single-threaded, into ``build/training/output/``.
+   Training length is fixed by the config (max_steps), so the recipe is
+   deterministic on a given machine.
+3. Take ``model-best`` (best dev F1 during training), stamp the pipeline's
+   meta (name, version, description, sources, labels), write it to a staging
+   directory, evaluate it on ``ned.testa`` and write
+   ``training_report.json`` into it, then swap it into ``analysis/model/``
+   by renaming (the old model is only removed after the new one is in place).
 
 Damaged tokens (see ``/work/shared/corpora/README.md``): in the original
 files an accented letter and the character after it were mangled into
-U+0081 followed by ``E``.  We *repair* them deterministically (``repair_token``):
+U+0081 followed by ``E``.  We *repair* them deterministically (``Repairer``):
 two-field lines lose their fused POS tag, and each ``\\x81E`` is replaced by
 the word found in a lexicon of correctly spelled Dutch words (the raw UD Dutch
-sentences plus the undamaged CoNLL tokens) that matches with one accented
-letter (+ the lost character), or, failing a unique match, by a single
+sentences plus the undamaged ned.train tokens) that matches with one accented
+letter (+ the lost character), the most frequent one if several, else by a single
 accented letter (``ë`` after a vowel, else ``é``).  The NER tags are untouched.
 The same repair is applied to the dev set, so tokens never contain U+0081,
 which real input does not either.
@@ -352,6 +362,44 @@ def read_newsctl_section(config_path: Path) -> dict:
     return {k: json.loads(v) for k, v in cp.items("newsctl")}
 
 
+def has_pretraining(config_path: Path) -> bool:
+    from thinc.api import Config
+
+    cfg = Config().from_disk(config_path, interpolate=False)
+    return bool(cfg.get("pretraining"))
+
+
+def pretrain_key(config_path: Path, raw_path: Path, seed: int) -> str:
+    import hashlib
+
+    from thinc.api import Config
+
+    cfg = Config().from_disk(config_path, interpolate=False)
+    h = hashlib.sha256()
+    for section in ("pretraining", "components"):
+        h.update(json.dumps(cfg.get(section, {}).get("tok2vec", {}) if section == "components"
+                            else cfg.get(section, {}), sort_keys=True).encode())
+    h.update(raw_path.read_bytes())
+    h.update(str(seed).encode())
+    return h.hexdigest()[:16]
+
+
+def write_raw_text(path: Path, train_articles) -> int:
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        for article in train_articles:
+            for toks, _ in article:
+                fh.write(json.dumps({"text": " ".join(toks)}, ensure_ascii=False) + "\n")
+                n += 1
+        for conllu in sorted(glob.glob(str(CORPORA / "ud-dutch" / "*.conllu"))):
+            with open(conllu, encoding="utf-8") as src:
+                for line in src:
+                    if line.startswith("# text = "):
+                        fh.write(json.dumps({"text": line[9:].strip()}, ensure_ascii=False) + "\n")
+                        n += 1
+    return n
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     import spacy
@@ -369,7 +417,8 @@ def main(argv=None) -> int:
     train_file = CORPORA / "conll2002" / "ned.train"
     dev_file = CORPORA / "conll2002" / "ned.testa"
     print(f"[data] corpora: {CORPORA}", flush=True)
-    repairer = Repairer(build_lexicon([train_file, dev_file]))
+    # Spelling lexicon from UD Dutch text + undamaged ned.train tokens only.
+    repairer = Repairer(build_lexicon([train_file]))
     train_articles, n_fix_train, ex_train = load_sentences(train_file, repairer)
     dev_articles, n_fix_dev, ex_dev = load_sentences(dev_file, repairer)
     n_train_sents = sum(len(a) for a in train_articles)
@@ -396,6 +445,30 @@ def main(argv=None) -> int:
     print(f"[data] {n_train_docs} train docs (augment {augment}), {n_dev_docs} dev docs", flush=True)
 
     train_seconds = None
+    pretrain_seconds = None
+    init_tok2vec = None
+    if has_pretraining(config_path):
+        # Optional: pretrain the tok2vec layer (spaCy's character objective)
+        # on raw Dutch text available locally: the ned.train sentences and
+        # the UD Dutch "# text =" sentences. ned.testa is not used.
+        raw_path = corpus_dir / "pretrain_raw.jsonl"
+        write_raw_text(raw_path, train_articles)
+        # Cached by content: same tok2vec/pretraining settings, raw text and
+        # seed give the same (deterministic) weights, so reuse them.
+        pt_dir = build / "pretrain" / pretrain_key(config_path, raw_path, args.seed)
+        init_tok2vec = pt_dir / "model-last.bin"
+        if init_tok2vec.exists():
+            print(f"[pretrain] reusing {init_tok2vec}", flush=True)
+        elif not args.skip_train:
+            if pt_dir.exists():
+                shutil.rmtree(pt_dir)
+            cmd = [sys.executable, "-m", "spacy", "pretrain", str(config_path), str(pt_dir),
+                   "--paths.raw_text", str(raw_path), "--system.seed", str(args.seed)]
+            print("[pretrain] " + " ".join(cmd), flush=True)
+            t0 = time.time()
+            subprocess.run(cmd, check=True)
+            pretrain_seconds = round(time.time() - t0, 1)
+
     if not args.skip_train:
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -403,6 +476,8 @@ def main(argv=None) -> int:
                "--output", str(out_dir),
                "--paths.train", str(train_path), "--paths.dev", str(dev_path),
                "--system.seed", str(args.seed), "--gpu-id", "-1"]
+        if init_tok2vec is not None:
+            cmd += ["--paths.init_tok2vec", str(init_tok2vec)]
         print("[train] " + " ".join(cmd), flush=True)
         t0 = time.time()
         proc = subprocess.Popen(cmd, start_new_session=True)
@@ -470,6 +545,8 @@ def main(argv=None) -> int:
         "damaged_tokens_repaired": {"train": n_fix_train, "dev": n_fix_dev},
         "training_seconds": train_seconds,
         "training_minutes": round(train_seconds / 60, 1) if train_seconds else None,
+        "pretraining_seconds": pretrain_seconds,
+        "pretrained_tok2vec": init_tok2vec is not None,
         "dev": scores,
         "dev_scoring": "ned.testa, gold CoNLL tokenisation, exact entity spans, micro-averaged",
         "words_per_second_cpu_1thread": wps,
