@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from analysis.cooccurrence import count_cooccurrence, entity_matcher, llr, matrix, npmi, select_pairs, to_graph, write_graph
+from analysis.cooccurrence import count_cooccurrence, llr, matrix, npmi, select_pairs, to_graph, write_graph
 from analysis.errors import NewsctlError
 
 LABELS = {"A": "PER", "B": "ORG", "C": "LOC"}

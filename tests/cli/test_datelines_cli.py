@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOLDEN, ROOT, invoke
+from tests.conftest import GOLDEN, invoke
 
 NEWSCTL = str(Path(sys.executable).parent / "newsctl")
 

@@ -305,7 +305,6 @@ def test_entity_filter_uses_the_store(in_root, fake_model):
     assert got["none"] == []
 
 
-@pytest.mark.skipif(not (ROOT / "analysis" / "model" / "meta.json").exists(), reason="bundled model not built")
 def test_entity_filter_with_the_bundled_model(runner, in_root, tmp_path):
     result = search(runner, "", "seeds", "--entity", "Tokajev", "--stories", "-f", "tsv", "--model", "bundled",
                     "--store", tmp_path / "s.sqlite")
