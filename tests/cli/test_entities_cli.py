@@ -65,3 +65,20 @@ def test_env_var_selects_model(runner, in_root, monkeypatch, tmp_path):
     monkeypatch.setenv("NEWSCTL_MODEL", str(tmp_path / "missing"))
     result = invoke(runner, ["entities", "seeds"])
     assert result.exit_code == 2 and "missing" in result.stderr
+
+
+def test_cached_run_does_not_import_spacy(in_root, tmp_path):
+    import subprocess
+    import sys
+
+    store = str(tmp_path / "s.sqlite")
+    code = (
+        "import sys\nfrom cli.app import app\n"
+        f"sys.argv = ['newsctl', 'entities', 'seeds', '-f', 'tsv', '--store', {store!r}]\n"
+        "try:\n    app()\nexcept SystemExit:\n    pass\n"
+        "print('spacy' in sys.modules, file=sys.stderr)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
+    assert first.stderr.strip().endswith("True")
+    assert second.stderr.strip() == "False" and second.stdout == first.stdout
