@@ -8,7 +8,6 @@ line endings turned into ``\\n``; offsets count Unicode code points.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -149,14 +148,3 @@ def read_corpus(
         if doc.encoding != "utf-8":
             warn(ReadWarning(path, "not valid UTF-8; decoded as Windows-1252", skipped=False))
         yield doc
-
-
-def stat_key(path: str) -> tuple[int, int] | None:
-    """``(size, mtime_ns)`` of a file, or None for stdin / a missing file."""
-    if path == STDIN:
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
