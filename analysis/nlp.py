@@ -1,7 +1,7 @@
 """Choosing and loading the NLP pipeline.
 
 ``auto`` picks ``nl_core_news_sm`` when that package is installed and the
-bundled pipeline (``analysis/model``, trained by ``make model``) otherwise.
+bundled ensemble (``analysis/ner_model``, trained by ``make model``) otherwise.
 Resolving a model reads only its ``meta.json``: spaCy is imported when a
 pipeline is actually loaded, so cached runs never pay for it.
 """

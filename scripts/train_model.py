@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Train newsctl's bundled Dutch NER pipeline (``analysis/model/``).
+"""Train one Dutch NER pipeline from a config: a member of newsctl's bundled ensemble.
 
-Recipe (run by ``make model``)::
+``make model`` runs this once per config in ``training/members/`` with
+``--no-install`` and then ``scripts/build_ensemble.py``, which assembles the
+members into ``analysis/ner_model/``. On its own::
 
-    .venv/bin/python scripts/train_model.py
+    .venv/bin/python scripts/train_model.py --config training/ner.cfg   # best single model
 
 Steps:
 
@@ -26,8 +28,9 @@ Steps:
 3. Take ``model-best`` (best dev F1 during training), stamp the pipeline's
    meta (name, version, description, sources, labels), write it to a staging
    directory, evaluate it on ``ned.testa`` and write
-   ``training_report.json`` into it, then swap it into ``analysis/model/``
-   by renaming (the old model is only removed after the new one is in place).
+   ``training_report.json`` into it, then swap it into ``--output``
+   (default ``build/training/model/``) by renaming (the old model is only
+   removed after the new one is in place).
 
 Damaged tokens (see ``/work/shared/corpora/README.md``): in the original
 files an accented letter and the character after it were mangled into
@@ -67,7 +70,7 @@ if not CORPORA.exists():
     CORPORA = Path("/work/shared/corpora")
 DEFAULT_CONFIG = REPO / "training" / "ner.cfg"
 BUILD = REPO / "build" / "training"
-MODEL_DIR = REPO / "analysis" / "model"
+MODEL_DIR = REPO / "build" / "training" / "model"
 LABELS = ("PER", "ORG", "LOC", "MISC")
 MODEL_NAME = "newsctl_nl_ner"
 MODEL_VERSION = "0.1.0"
@@ -340,7 +343,7 @@ def parse_args(argv=None):
                          "(default: from the config, else 0)")
     ap.add_argument("--build-dir", type=Path, default=BUILD)
     ap.add_argument("--output", type=Path, default=MODEL_DIR,
-                    help="where the final pipeline goes (default analysis/model)")
+                    help="where the final pipeline goes (default build/training/model)")
     ap.add_argument("--no-install", action="store_true",
                     help="train and evaluate, but leave --output untouched "
                          "(report written next to model-best)")
