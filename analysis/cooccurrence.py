@@ -35,7 +35,7 @@ class Cooccurrence:
     entity_units: Counter  # entity -> units containing it
     pair_units: dict  # (a, b) with a < b -> list of unit ids
     labels: dict  # entity -> label
-    variants: dict = field(default_factory=dict)  # entity -> set of surface forms (casefolded)
+    variants: dict = field(default_factory=dict)  # entity -> set of surface forms
 
     def pairs(self, keep=None) -> Iterator[dict]:
         """Pair records; ``keep(a, b, n_ab)`` filters before the measures are computed."""
@@ -154,21 +154,11 @@ def select_pairs(
 
 
 def entity_matcher(co: Cooccurrence, name: str):
-    """Matches entities named ``name``, ignoring case: the canonical name, any
-    surface variant, or the last words of the canonical name (``Tokajev``
-    finds ``Kassym-Jomart Tokajev``)."""
-    return names_matching(name, co.entity_units, co.variants).__contains__
+    """Matches the entities ``name`` refers to (see :func:`analysis.entities.entities_named`)."""
+    from .entities import entities_named
 
-
-def names_matching(name: str, entities, variants: dict) -> set[str]:
-    key = " ".join(name.casefold().split())
-    words = key.split()
-    hits = set()
-    for e in entities:
-        folded = e.casefold()
-        if folded == key or key in variants.get(e, ()) or (words and folded.split()[-len(words):] == words):
-            hits.add(e)
-    return hits
+    variants = {e: co.variants.get(e, ()) for e in co.entity_units}
+    return entities_named(name, variants).__contains__
 
 
 def top_entities(co: Cooccurrence, n: int, labels: Iterable[str] | None = None) -> list[str]:
@@ -243,6 +233,6 @@ def cooccurrence(annotated, labels_of: dict, *, unit: str = "story", keep_duplic
     co = count_cooccurrence(units_of(annotated, unit, keep_duplicates=keep_duplicates), labels_of, unit)
     variants: dict = defaultdict(set)
     for m in annotated.mentions():
-        variants[m.canonical].add(" ".join(m.text.split()).casefold())
+        variants[m.canonical].add(m.text)
     co.variants = dict(variants)
     return co

@@ -281,6 +281,35 @@ def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True) -> dict
     return {n: c.most_common(1)[0][0] for n, c in votes.items()}
 
 
+def _name_key(name: str) -> str:
+    """A name compared ignoring case, diacritics and spacing."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", " ".join(name.split()).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def entities_named(name: str, variants: dict[str, Iterable[str]]) -> set[str]:
+    """The entities ``name`` refers to, ignoring case and diacritics.
+
+    ``variants`` maps each entity (canonical name) to its surface forms. A
+    match is the canonical name, any surface form, or the last words of the
+    canonical name (``Tokajev`` finds ``Kassym-Jomart Tokajev``). Used by
+    every ``--entity`` option.
+    """
+    key = _name_key(name)
+    words = key.split()
+    if not words:
+        return set()
+    hits = set()
+    for entity, forms in variants.items():
+        canonical = _name_key(entity)
+        if (canonical == key or canonical.split()[-len(words):] == words
+                or any(_name_key(f) == key for f in forms)):
+            hits.add(entity)
+    return hits
+
+
 ENTITY_FIELDS = ("entity", "label", "mentions", "stories", "files", "variants")
 MENTION_FIELDS = ("id", "file", "story", "sentence", "start", "end", "text", "label", "canonical", "source")
 

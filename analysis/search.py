@@ -432,17 +432,21 @@ def entity_story_keys(annotated, labels_of: dict[str, str], *, entity: str | Non
                       labels: Iterable[str] | None = None) -> frozenset[tuple[str, int]]:
     """``(file, story index)`` of the stories that mention the entity / a label.
 
-    ``entity`` is matched, ignoring case and diacritics, against canonical
-    names and every surface form: ``Poetin`` selects the entity ``Vladimir
-    Poetin`` and with it every story mentioning him in any form. ``labels``
-    keeps entities whose label is one of them.
+    ``entity`` is matched as every ``--entity`` option matches
+    (:func:`analysis.entities.entities_named`): ``Poetin`` selects the entity
+    ``Vladimir Poetin`` and with it every story mentioning him in any form.
+    ``labels`` keeps entities whose label is one of them.
     """
+    from .entities import entities_named
+
     wanted_labels = set(labels) if labels else None
     mentions = [m for m in annotated.mentions()
                 if wanted_labels is None or labels_of.get(m.canonical) in wanted_labels]
     if entity:
-        want = _norm(entity)
-        names = {m.canonical for m in mentions if want in (_norm(m.canonical), _norm(m.text))}
+        variants: dict[str, set[str]] = {}
+        for m in mentions:
+            variants.setdefault(m.canonical, set()).add(m.text)
+        names = entities_named(entity, variants)
         mentions = [m for m in mentions if m.canonical in names]
     return frozenset((m.file, m.story) for m in mentions)
 

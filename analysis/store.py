@@ -89,26 +89,7 @@ class Store:
 
     def get_annotations(self, sha256: str, pipeline: str):
         """``(sentences, mentions)`` stored for this content and pipeline, or None."""
-        row = self.conn.execute(
-            "SELECT id FROM annotated WHERE sha256 = ? AND pipeline = ?", (sha256, pipeline)
-        ).fetchone()
-        if row is None:
-            return None
-        aid = row[0]
-        sentences = [
-            StoredSentence(*r)
-            for r in self.conn.execute(
-                "SELECT story, idx, start, end FROM sentences WHERE annotated = ? ORDER BY story, idx", (aid,)
-            )
-        ]
-        mentions = [
-            StoredMention(*r)
-            for r in self.conn.execute(
-                "SELECT story, sentence, start, end, label FROM mentions WHERE annotated = ? ORDER BY start, end",
-                (aid,),
-            )
-        ]
-        return sentences, mentions
+        return self.get_many([sha256], pipeline).get(sha256)
 
     def get_many(self, sha256s, pipeline: str) -> dict:
         """``{sha256: (sentences, mentions)}`` for the stored ones among ``sha256s``."""

@@ -123,3 +123,15 @@ def test_propagation_within_a_page():
     assert propagate_within_file(doc, [ann]) == 1  # "Almaty" also occurs as "almaty": a common word
     added = [m for m in ann.mentions if m.start > a]
     assert [(text[m.start:m.end], m.label, m.sentence) for m in added] == [("Kazachstan", "LOC", 2)]
+
+
+def test_entities_named_ignores_case_diacritics_and_uses_last_words():
+    from analysis.entities import entities_named
+
+    variants = {"Kassym-Jomart Tokajev": {"Tokajev"}, "Volodymyr Zelensky": {"Volodymyr Zelensky"},
+                "Oekraïne": {"Oekraïne"}, "Kyiv": {"KYIV", "Kyiv"}}
+    assert entities_named("tokajev", variants) == {"Kassym-Jomart Tokajev"}
+    assert entities_named("Zelensky", variants) == {"Volodymyr Zelensky"}
+    assert entities_named("oekraine", variants) == {"Oekraïne"}
+    assert entities_named("kyiv", variants) == {"Kyiv"}
+    assert entities_named("", variants) == set()
