@@ -1,29 +1,84 @@
-"""The newsctl command-line application."""
+"""The newsctl command-line application.
+
+Each command lives in ``cli/commands/<name>.py`` as a function of that name.
+A command's module is imported, and its options turned into a click command,
+only when that command runs or when ``--help`` lists the commands: a
+``newsctl search`` does not pay for the options of the other five.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, Optional
 
 import typer
-from typing import Annotated
-
-from .commands import datelines as _datelines
-from .commands import cooccur as _cooccur
-from .commands import entities as _entities
-from .commands import models as _models
-from .commands import search as _search
-from .commands import index as _index
+import typer.main
+from typer.core import TyperGroup
 
 __version__ = "0.1.0"
 
-app = typer.Typer(
-    name="newsctl",
-    help="Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+COMMANDS = ("datelines", "entities", "cooccur", "models", "search", "index")
+
+_SETTINGS = dict(
     add_completion=False,
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+)
+
+
+def command_function(name: str):
+    """The function behind ``newsctl NAME`` (its signature declares the options)."""
+    return getattr(importlib.import_module(f"{__package__}.commands.{name}"), name)
+
+
+class _Commands(MutableMapping):
+    """The group's commands by name, each built on first look-up."""
+
+    def __init__(self) -> None:
+        self._built: dict = {}
+
+    def __getitem__(self, name: str):
+        if name not in self._built:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            single = typer.Typer(**_SETTINGS)
+            single.command(name)(command_function(name))
+            self._built[name] = typer.main.get_command(single)
+        return self._built[name]
+
+    def __setitem__(self, name: str, cmd) -> None:
+        self._built[name] = cmd
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("newsctl's commands are fixed")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(COMMANDS)
+
+
+app = typer.Typer(
+    name="newsctl",
+    cls=_LazyGroup,
+    help="Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    **_SETTINGS,
 )
 
 
@@ -44,14 +99,6 @@ def _main(
 
     Example: newsctl datelines seeds/ | head
     """
-
-
-app.command("datelines")(_datelines.datelines)
-app.command("entities")(_entities.entities)
-app.command("cooccur")(_cooccur.cooccur)
-app.command("models")(_models.models)
-app.command("search")(_search.search)
-app.command("index")(_index.index)
 
 
 def main() -> None:

@@ -244,6 +244,8 @@ class progress:
     """A progress bar on stderr when it is a terminal; silent otherwise.
 
     Used as ``with progress("Indexing") as advance: advance(done, total)``.
+    The bar (and rich) starts at the first call with work to show, so a run
+    with nothing to do draws nothing and imports nothing.
     """
 
     def __init__(self, description: str, *, unit: str = "files") -> None:
@@ -255,6 +257,17 @@ class progress:
     def __enter__(self):
         if not stderr_is_terminal():
             return lambda done, total: None
+
+        def advance(done: int, total: int) -> None:
+            if self._bar is None:
+                if not total:
+                    return
+                self._start()
+            self._bar.update(self._task, completed=done, total=total)
+
+        return advance
+
+    def _start(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._bar = Progress(
@@ -263,11 +276,6 @@ class progress:
         )
         self._bar.start()
         self._task = self._bar.add_task(self.description, total=None)
-
-        def advance(done: int, total: int) -> None:
-            self._bar.update(self._task, completed=done, total=total)
-
-        return advance
 
     def __exit__(self, *exc) -> None:
         if self._bar is not None:

@@ -114,7 +114,10 @@ def test_version_and_help():
     out = subprocess.run([NEWSCTL, "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("newsctl ")
     out = subprocess.run([NEWSCTL, "-h"], capture_output=True, text=True)
-    assert out.returncode == 0 and "datelines" in out.stdout
+    listed = [line.split()[0] for line in out.stdout.split("Commands:")[1].splitlines() if line.strip()]
+    assert out.returncode == 0 and listed == ["datelines", "entities", "cooccur", "models", "search", "index"]
+    out = subprocess.run([NEWSCTL, "serch", "x"], capture_output=True, text=True)
+    assert out.returncode == 2 and "Did you mean 'search'?" in out.stderr
 
 
 def test_closed_pipe_is_quiet(tmp_path, seeds):
@@ -147,7 +150,8 @@ def test_datelines_stays_light(in_root):
     code = (
         "import sys\nfrom cli.app import app\nsys.argv = ['newsctl', 'datelines', 'seeds']\n"
         "try:\n    app()\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('spacy', 'thinc', 'pydantic', 'networkx', 'matplotlib', 'sqlite3') if m in sys.modules]\n"
+        "heavy = [m for m in ('spacy', 'thinc', 'pydantic', 'networkx', 'matplotlib', 'sqlite3', 'rich',\n"
+        "                     'cli.commands.search', 'cli.commands.cooccur') if m in sys.modules]\n"
         "print(heavy, file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
