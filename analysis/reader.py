@@ -7,7 +7,6 @@ line endings turned into ``\\n``; offsets count Unicode code points.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -80,6 +79,8 @@ _LATIN1_TO_CP1252 = {
 
 
 def file_digest(data: bytes) -> str:
+    import hashlib  # here: OpenSSL takes a few ms to load, and a search that reads nothing needs none
+
     return hashlib.sha256(data).hexdigest()
 
 

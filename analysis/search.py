@@ -15,15 +15,25 @@ hit positions are then found in Python with a regular expression built from
 the parsed query. :meth:`SearchIndex.refresh` keeps the index in step with the
 files: only files whose size or mtime changed are read again, and only those
 whose content hash changed are split and indexed again.
+
+Every search checks every input file's size and mtime first, so answers are
+never stale. To keep that cheap, a refresh saves what it walked for its paths
+(a *scope*); :meth:`SearchIndex.search_paths` searches a saved scope at once
+while a forked child stats the files, and keeps the answer when nothing
+changed. See :class:`_Walk` and ``SearchIndex._saved``.
 """
 
 from __future__ import annotations
 
+import gc
 import json
+import marshal
 import os
 import re
+import signal
 import sqlite3
 import stat as _stat
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -32,7 +42,6 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .errors import InputError, QueryError
 from .reader import STDIN, DecodeError, Document, ReadWarning, decode, file_digest
-from .stories import split_page
 
 # -- folding ------------------------------------------------------------------
 
@@ -591,11 +600,114 @@ def walk(paths: Iterable[str]) -> list[FileEntry]:
     return out
 
 
+def _scope_key(paths: Sequence[str]) -> str:
+    """The saved-scope key of a refresh: the paths as given and where they were given."""
+    return "\0".join([os.getcwd(), *paths])
+
+
+def _unmarshal(data: bytes):
+    """``marshal.loads``, or None for data this Python cannot read."""
+    try:
+        return marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+class _Walk:
+    """:func:`walk` started now and compared with what an earlier walk found.
+
+    :meth:`result` is None when the walk found exactly ``expected`` (the
+    earlier entries as marshal data), otherwise the new entries; it raises
+    what :func:`walk` raises. On Linux the walk runs in a forked child: it is
+    mostly waiting on one ``stat`` per file, and meanwhile this process can
+    search. The child sends back one byte when nothing changed, or else the
+    entries. Elsewhere, or when the child cannot start or fails, the walk runs
+    here when the result is asked for.
+    """
+
+    fork = sys.platform.startswith("linux") and hasattr(os, "fork")
+    _SAME = b"="
+
+    def __init__(self, paths: Sequence[str], expected: bytes) -> None:
+        self.paths = list(paths)
+        self.expected = expected
+        self._pid = self._fd = None
+        if not self.fork:
+            return
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:  # the child: walk, write, leave without running any of the parent's clean-up
+            code = 1
+            try:
+                gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
+                os.close(r)
+                try:
+                    found = self._walk()
+                    data = self._SAME if found is None else marshal.dumps(("ok", [tuple(e) for e in found]))
+                except InputError as exc:
+                    data = marshal.dumps(("error", str(exc)))
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(w, view):]
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(w)
+        self._pid, self._fd = pid, r
+
+    def _walk(self) -> list[FileEntry] | None:
+        entries = walk(self.paths)
+        return None if _unmarshal(self.expected) == entries else entries
+
+    def result(self) -> list[FileEntry] | None:
+        if self._pid is None:
+            return self._walk()
+        chunks = []
+        try:
+            while chunk := os.read(self._fd, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(self._fd)
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+        data = b"".join(chunks)
+        if status != 0:
+            return self._walk()
+        if data == self._SAME:
+            return None
+        kind, value = _unmarshal(data) or (None, None)
+        if kind == "error":
+            raise InputError(value)
+        return [FileEntry._make(e) for e in value] if kind == "ok" else self._walk()
+
+    def close(self) -> None:
+        """Stop the walk; its result is no longer wanted."""
+        if self._pid is not None:
+            os.close(self._fd)
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "1"
+SEARCH_SCHEMA = "2"
 _SCHEMA_KEY = "search_schema"
-_TABLES = ("search_fts", "search_stories", "search_files")
+_GENERATION_KEY = "search_generation"
+_TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
+_SCOPES_KEPT = 8  # saved scopes, newest first
+_SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
 CREATE TABLE IF NOT EXISTS search_files (
     id INTEGER PRIMARY KEY,
@@ -622,6 +734,14 @@ CREATE TABLE IF NOT EXISTS search_stories (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
+CREATE TABLE IF NOT EXISTS search_scopes (
+    scope TEXT PRIMARY KEY,
+    entries BLOB NOT NULL,
+    files BLOB NOT NULL,
+    stories INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    saved REAL NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
 );
@@ -655,6 +775,7 @@ class SearchIndex:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self._bumps = 0  # generation bumps by this refresh
         conn.create_function("newsctl_fold", 1, fold, deterministic=True)
         try:
             self._ensure_schema()
@@ -690,6 +811,7 @@ class SearchIndex:
         *,
         progress: Callable[[int, int], None] | None = None,
         batch: int = 200,
+        entries: list[FileEntry] | None = None,
     ) -> Refresh:
         """Bring the index up to date for ``paths``; return what is indexed now.
 
@@ -697,10 +819,19 @@ class SearchIndex:
         are read, and only those whose SHA-256 differs are split and indexed
         again. Indexed files under a given directory that are no longer there
         drop out. Files that cannot be read or are binary are skipped with a
-        warning (and drop out if they were indexed).
+        warning (and drop out if they were indexed). ``entries``: the walk of
+        ``paths``, when the caller has already made it (and found it differs
+        from the saved scope).
         """
         paths = list(paths)
-        entries = walk(paths)
+        scope = _scope_key(paths)
+        if entries is None:
+            entries = walk(paths)
+            fresh = self._fresh(scope, entries)
+            if fresh is not None:
+                return fresh
+        generation = self._generation()
+        self._bumps = 0
         # path -> (path, id, size, mtime_ns, stories): the stat check needs no file read
         known = {row[0]: row for row in self.conn.execute(
             "SELECT path, id, size, mtime_ns, stories FROM search_files")}
@@ -746,7 +877,60 @@ class SearchIndex:
         result.files = [f for f in slots if f is not None]
         if result.new + result.changed > 1000:
             self.optimize()
+        if len(result.files) == len(entries) <= _SCOPE_MAX_FILES:  # nothing skipped: the next query may take the short way
+            self._save_scope(scope, entries, result, generation + self._bumps)
         return result
+
+    # -- scopes: the short way for a query over unchanged files -----------------------
+    #
+    # After a refresh that skipped nothing, the walked entries (path, key, size,
+    # mtime) and the file ids they map to are kept per scope (the paths as given,
+    # and the working directory). A later refresh of the same scope that walks
+    # exactly the same entries reuses them instead of loading and comparing every
+    # file row. Each change or removal of an indexed file bumps a generation
+    # number; a scope saved under an older generation is not trusted, so file ids
+    # a scope holds always still name the same, unchanged, file.
+
+    def _generation(self) -> int:
+        row = self.conn.execute("SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?", (_GENERATION_KEY,)).fetchone()
+        return row[0] if row else 0
+
+    def _bump(self) -> None:
+        self.conn.execute(
+            "INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+            (_GENERATION_KEY,))
+        self._bumps += 1
+
+    def _saved(self, scope: str) -> tuple[bytes, Refresh] | None:
+        """``(walked entries as marshal data, refresh result)`` saved for ``scope``, if current."""
+        row = self.conn.execute(
+            "SELECT s.entries, s.files, s.stories, s.generation = coalesce("
+            " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)"
+            " FROM search_scopes s WHERE s.scope = ?", (_GENERATION_KEY, scope)).fetchone()
+        if row is None or not row[3]:
+            return None
+        files = _unmarshal(row[1])
+        if not isinstance(files, list) or (files and not isinstance(files[0], tuple)):
+            return None
+        return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
+
+    def _fresh(self, scope: str, entries: list[FileEntry]) -> Refresh | None:
+        """The refresh result straight from a saved scope, or None when anything differs."""
+        saved = self._saved(scope)
+        return saved[1] if saved is not None and _unmarshal(saved[0]) == entries else None
+
+    def _save_scope(self, scope: str, entries: list[FileEntry], result: Refresh, generation: int) -> None:
+        blob = marshal.dumps([tuple(e) for e in entries])
+        files = marshal.dumps(result.files)
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            if self._generation() != generation:  # another newsctl changed the index meanwhile
+                return
+            self.conn.execute("INSERT OR REPLACE INTO search_scopes VALUES (?, ?, ?, ?, ?, ?)",
+                              (scope, blob, files, result.stories, generation, time.time()))
+            self.conn.execute(
+                "DELETE FROM search_scopes WHERE scope NOT IN"
+                " (SELECT scope FROM search_scopes ORDER BY saved DESC LIMIT ?)", (_SCOPES_KEPT,))
 
     def _update(self, e: FileEntry, result: Refresh) -> tuple[int, int] | None:
         """Index one file whose stat changed; ``(id, stories)``, or None when skipped."""
@@ -782,6 +966,8 @@ class SearchIndex:
             return None
         if encoding != "utf-8":
             result.warnings.append(ReadWarning(e.path, "not valid UTF-8; decoded as Windows-1252", False))
+        from .stories import split_page  # here: a search over unchanged files never splits a page
+
         stories = split_page(Document(e.path, text, encoding, sha))
         values = (st.st_size, st.st_mtime_ns, sha, encoding, len(stories), len(text), time.time())
         if row is None:
@@ -808,6 +994,7 @@ class SearchIndex:
         return fid, len(stories)
 
     def _delete_stories(self, fid: int) -> None:
+        self._bump()
         self.conn.execute(
             "INSERT INTO search_fts (search_fts, rowid, body)"
             " SELECT 'delete', id, newsctl_fold(text) FROM search_stories WHERE file = ?", (fid,))
@@ -847,9 +1034,42 @@ class SearchIndex:
 
     # -- searching -----------------------------------------------------------------
 
+    def search_paths(self, paths: Iterable[str], matcher: Matcher, filters: Filters = Filters(), *,
+                     progress: Callable[[int, int], None] | None = None) -> tuple[Refresh, Iterator[Match]]:
+        """:meth:`refresh` for ``paths``, then :meth:`search` them: ``(refresh result, matches)``.
+
+        When a scope is saved for ``paths``, the search runs on it at once while
+        the files are stat'ed beside it (:class:`_Walk`); if the walk finds the
+        same files, unchanged, those matches are the answer, otherwise the index
+        is refreshed and the search runs again. Either way the answer is that of
+        refreshing first.
+        """
+        paths = list(paths)
+        saved = self._saved(_scope_key(paths))
+        if saved is None:
+            refreshed = self.refresh(paths, progress=progress)
+            return refreshed, self.search(refreshed.files, matcher, filters)
+        walker = _Walk(paths, expected=saved[0])
+        try:
+            matches = list(self.search(saved[1].files, matcher, filters))
+        except BaseException:
+            walker.close()
+            raise
+        entries = walker.result()  # raises what walk() raises (a missing path)
+        if entries is None:  # the same files, unchanged
+            return saved[1], iter(matches)
+        refreshed = self.refresh(paths, progress=progress, entries=entries)
+        return refreshed, self.search(refreshed.files, matcher, filters)
+
+
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
                filters: Filters = Filters(), *, chunk: int = 500) -> Iterator[Match]:
-        """The matching stories of ``files`` (from :meth:`refresh`), in input order."""
+        """The matching stories of ``files`` (from :meth:`refresh`), in input order.
+
+        With a query, the index finds the candidate stories and their texts in
+        one pass; without one (``''`` or ``--regex``) every story of the files
+        is a candidate and texts are fetched only for those the filters admit.
+        """
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
             order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
@@ -859,11 +1079,11 @@ class SearchIndex:
         try:
             if expr is not None:
                 rows = self.conn.execute(
-                    f"SELECT {cols} FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                    f"SELECT {cols}, s.text FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
                     " WHERE search_fts MATCH ?", (expr,))
             else:
                 rows = self.conn.execute(
-                    f"SELECT {cols} FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
+                    f"SELECT {cols}, NULL FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
                     (json.dumps(list(order)),))
             picked = []
             for row in rows:
@@ -873,12 +1093,22 @@ class SearchIndex:
                 stem = stems.get(where[1]) or stems.setdefault(where[1], _stem(where[1]))
                 rec = StoryRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6],
                                row[7], tuple(row[8].split(_SEP)) if row[8] else (),
-                               tuple(row[9].split(_SEP)) if row[9] else ())
-                if filters.admits(rec):
+                               tuple(row[9].split(_SEP)) if row[9] else (), row[10] or "")
+                if not filters.admits(rec):
+                    continue
+                if expr is None:
                     picked.append((where[0], rec.story, row[0], rec))
+                else:
+                    spans = matcher.spans(rec.text)
+                    if spans is not None:
+                        picked.append((where[0], rec.story, row[0], Match(rec, spans)))
         except sqlite3.OperationalError as exc:
             raise QueryError(f"the index cannot run this query: {exc}") from exc
         picked.sort(key=lambda t: (t[0], t[1]))
+        if expr is not None:
+            for p in picked:
+                yield p[3]
+            return
         for k in range(0, len(picked), chunk):
             part = picked[k:k + chunk]
             texts = dict(self.conn.execute(

@@ -8,9 +8,10 @@ page and about the size of the seed pages (3.5 KB), from the sentences of ../sha
 (or the seed pages when that is absent). Then, in one run:
 
 1. indexes it from scratch with `newsctl index` (unless --keep-index),
-2. times warm queries (word, phrase, prefix, boolean) as an in-process call
-   and as the whole CLI in a subprocess, side by side with the matching
-   `grep -r -i` command over the same files (median of --repeat runs),
+2. times warm queries (word, phrase, prefix, boolean, diacritics) as an
+   in-process call and as the whole CLI in a subprocess, side by side with
+   the matching `grep -r -i` command over the same files: every contender
+   runs once per round, and the figures are medians over --repeat rounds,
 3. times the refresh after one file changed and after one was deleted,
 4. prints the index size relative to the corpus size.
 
@@ -109,35 +110,52 @@ def build_corpus(directory: Path, stories: int, per_page: int = 8) -> None:
 
 # -- timing -------------------------------------------------------------------------
 
-def _time(fn, repeat: int) -> tuple[float, float, object]:
-    """``(best, median, last result)`` over ``repeat`` runs (other jobs on the machine add noise)."""
-    times, result = [], None
+def _timed(fn) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t0, result
+
+
+def _interleaved(fns: dict, repeat: int) -> tuple[dict, dict]:
+    """Run every function once per round, round after round: ``(median seconds, last result)`` by name.
+
+    Interleaving spreads the machine's drift (other jobs, caches) over every
+    contender alike instead of over whichever ran during a slow spell.
+    """
+    times: dict = {k: [] for k in fns}
+    results: dict = {}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times), result
+        for k, fn in fns.items():
+            t, results[k] = _timed(fn)
+            times[k].append(t)
+    return {k: statistics.median(v) for k, v in times.items()}, results
 
 
 def _run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _in_process(store: Path, directory: Path, query: str):
+def _in_process(store: Path, directory: Path, query: str) -> int:
+    """What `newsctl search QUERY DIR` does after start-up: refresh (stat every file) and search."""
     from analysis.search import Matcher, SearchIndex, hit_records
     from analysis.store import open_store
 
     with open_store(store) as st:
-        index = SearchIndex(st.conn)
-        refreshed = index.refresh([str(directory)])
-        return sum(1 for _ in hit_records(index.search(refreshed.files, Matcher(query))))
+        _, matches = SearchIndex(st.conn).search_paths([str(directory)], Matcher(query))
+        return sum(1 for _ in hit_records(matches))
+
+
+def _walk_only(directory: Path) -> int:
+    from analysis.search import walk
+
+    return len(walk([str(directory)]))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stories", type=int, default=100_000)
     ap.add_argument("--dir", type=Path, default=None)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--keep-index", action="store_true", help="reuse the index of an earlier run")
     args = ap.parse_args(argv)
     base = args.dir or Path(tempfile.gettempdir()) / "newsctl-bench" / f"search-{args.stories}"
@@ -163,39 +181,54 @@ def main(argv: list[str] | None = None) -> int:
     _in_process(store, corpus, "warmup")
     _run(["grep", "-r", "-l", "warmup", str(corpus)])  # page cache warm for both sides
 
-    t_start, _, _ = _time(lambda: _run([NEWSCTL, "--version"]), args.repeat)
-    print(f"\nwarm queries, best of {args.repeat} runs in seconds (median in the summary); "
-          f"ratio = grep time / newsctl time; CLI start-up alone (newsctl --version): {t_start:.3f} s")
-    print(f"{'query':<30}{'hits':>7}{'in-proc':>9}{'CLI':>8}{'CLI -l':>8}{'grep -l':>9}{'grep/in-proc':>14}{'grep/CLI -l':>13}")
-    best, median = [], []
+    fixed, _ = _interleaved({"start-up": lambda: _run([NEWSCTL, "--version"]),
+                             "walk": lambda: _walk_only(corpus)}, args.repeat)
+    print(f"\nwarm queries: median of {args.repeat} rounds, each round running every contender once; "
+          f"ratio = grep time / newsctl time")
+    print(f"fixed costs: CLI start-up (newsctl --version) {fixed['start-up']:.3f} s; "
+          f"stat of every file to keep the index current {fixed['walk']:.3f} s")
+    print(f"{'query':<30}{'hits':>7}{'in-proc':>9}{'CLI':>8}{'CLI -l':>8}{'grep':>8}{'grep -l':>9}"
+          f"{'grep/in-proc':>14}{'grep/CLI':>10}{'grep -l/CLI -l':>16}")
+    ratios = []
     for label, query, grep in QUERIES:
         cli = [NEWSCTL, "search", query, str(corpus), "--store", str(store), "-f", "tsv"]
-        t_in, m_in, hits = _time(lambda: _in_process(store, corpus, query), args.repeat)
-        t_cli, m_cli, res = _time(lambda: _run(cli), args.repeat)
-        t_l, m_l, res_l = _time(lambda: _run(cli + ["-l"]), args.repeat)
-        t_grep, m_grep, res_g = _time(lambda: _run([a.replace("{dir}", str(corpus)) for a in grep]), args.repeat)
-        assert res.returncode == 0, res.stderr
-        best.append((t_grep / t_in, t_grep / t_l))
-        median.append((m_grep / m_in, m_grep / m_l))
-        print(f"{label + ' ' + query:<30}{hits:>7}{t_in:>9.3f}{t_cli:>8.3f}{t_l:>8.3f}{t_grep:>9.3f}"
-              f"{t_grep / t_in:>13.1f}x{t_grep / t_l:>12.1f}x"
-              f"   (files: newsctl {len(res_l.stdout.splitlines())}, grep {len(res_g.stdout.splitlines())})")
-    t_c, m_c, _ = _time(lambda: _run([NEWSCTL, "search", "regering", str(corpus), "--store", str(store), "-c"]), args.repeat)
-    t_gc, m_gc, _ = _time(lambda: _run([a.replace("{dir}", str(corpus)) for a in COUNT_GREP]), args.repeat)
-    print(f"{'count regering (CLI -c)':<30}{'':>7}{'':>9}{t_c:>8.3f}{'':>8}{t_gc:>9.3f}{'':>14}{t_gc / t_c:>12.1f}x  (grep -rc)")
-    for name, ratios in (("best", best), ("median", median)):
-        print(f"ratio grep/newsctl ({name}): in-process {min(r[0] for r in ratios):.1f}x to {max(r[0] for r in ratios):.1f}x, "
-              f"CLI -l {min(r[1] for r in ratios):.1f}x to {max(r[1] for r in ratios):.1f}x")
+        grep_l = [a.replace("{dir}", str(corpus)) for a in grep]
+        grep_lines = [a for a in grep_l if a != "-l"] if grep[0] == "grep" else None
+        fns = {
+            "in": lambda: _in_process(store, corpus, query),
+            "cli": lambda: _run(cli),
+            "cli_l": lambda: _run(cli + ["-l"]),
+            "grep_l": lambda: _run(grep_l),
+        }
+        if grep_lines:
+            fns["grep"] = lambda: _run(grep_lines)
+        m, res = _interleaved(fns, args.repeat)
+        assert res["cli"].returncode == 0, res["cli"].stderr
+        g = m.get("grep")
+        row = (m["grep_l"] / m["in"], g / m["cli"] if g else None, m["grep_l"] / m["cli_l"])
+        ratios.append(row)
+        print(f"{label + ' ' + query:<30}{res['in']:>7}{m['in']:>9.3f}{m['cli']:>8.3f}{m['cli_l']:>8.3f}"
+              f"{(f'{g:.3f}' if g else '-'):>8}{m['grep_l']:>9.3f}{row[0]:>13.1f}x"
+              f"{(f'{row[1]:.1f}x' if g else '-'):>10}{row[2]:>15.1f}x"
+              f"   (files: newsctl {len(res['cli_l'].stdout.splitlines())}, grep {len(res['grep_l'].stdout.splitlines())})")
+    m, _ = _interleaved({"cli": lambda: _run([NEWSCTL, "search", "regering", str(corpus), "--store", str(store), "-c"]),
+                         "grep": lambda: _run([a.replace("{dir}", str(corpus)) for a in COUNT_GREP])}, args.repeat)
+    print(f"{'count regering (-c)':<30}{'':>7}{'':>9}{m['cli']:>8.3f}{'':>8}{m['grep']:>8.3f}{'':>9}{'':>14}"
+          f"{m['grep'] / m['cli']:>9.1f}x  (grep -r -c)")
+    cols = list(zip(*ratios))
+    print(f"ratio grep/newsctl, medians: in-process {min(cols[0]):.1f}x to {max(cols[0]):.1f}x; "
+          f"CLI -l {min(cols[2]):.1f}x to {max(cols[2]):.1f}x; "
+          f"CLI hits vs grep lines {min(r for r in cols[1] if r):.1f}x to {max(r for r in cols[1] if r):.1f}x")
 
     victim = files[len(files) // 2]
     original = victim.read_bytes()
     cli = [NEWSCTL, "search", "zzbenchmarker", str(corpus), "--store", str(store), "-l"]
     try:
         victim.write_bytes(original + "zzbenchmarker (ANP) - Een nieuw bericht.\n".encode())
-        t_changed, _, res = _time(lambda: _run(cli), 1)
+        t_changed, res = _timed(lambda: _run(cli))
         assert res.stdout.strip() == str(victim), res.stdout
         victim.unlink()
-        t_deleted, _, res = _time(lambda: _run(cli), 1)
+        t_deleted, res = _timed(lambda: _run(cli))
         assert res.returncode == 1 and not res.stdout
     finally:
         victim.write_bytes(original)

@@ -111,10 +111,10 @@ def _matches(stack, paths, matcher, filters, *, entity, labels, model, store, no
     st = stack.enter_context(open_store(store))
     index = lib.SearchIndex(st.conn)
     with output.progress("Indexing", unit="files") as advance:
-        refreshed = index.refresh(names, progress=advance)
+        refreshed, matches = index.search_paths(names, matcher, filters, progress=advance)
     for w in refreshed.warnings:
         output.warn(f"{w.path}: {w.message}")
-    return index.search(refreshed.files, matcher, filters), refreshed.unreadable > 0
+    return matches, refreshed.unreadable > 0
 
 
 def _emit(matches, *, context, stories, count, files_only, fmt, header) -> int:

@@ -1,3 +1,4 @@
+import marshal
 import os
 import shutil
 
@@ -242,6 +243,97 @@ def test_incremental_refresh(index, corpus_copy, monkeypatch):
     # the FTS table holds exactly the stories left: deleted entries are really gone
     fts = index.conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'klimaattop'").fetchone()[0]
     assert fts == 0
+
+
+# -- saved scopes and the walk beside the search ----------------------------------------
+
+def _search_paths(index, paths, query):
+    refreshed, matches = index.search_paths([str(p) for p in paths], Matcher(query))
+    return refreshed, ids(matches)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_search_paths_answers_as_refresh_then_search(index, corpus_copy, monkeypatch, fork):
+    monkeypatch.setattr(lib._Walk, "fork", fork)
+    first, got = _search_paths(index, [corpus_copy], "Oekraïne")  # nothing saved yet: refresh first
+    assert first.new == 5 and got == ids(run(index, [corpus_copy], "Oekraïne")) and len(got) == 11
+    assert index._saved(lib._scope_key([str(corpus_copy)])) is not None
+
+    again, got2 = _search_paths(index, [corpus_copy], "Oekraïne")  # saved scope, walk beside the search
+    assert (again.new, again.changed, again.unchanged, again.stories) == (0, 0, 5, 40) and got2 == got
+
+    page = corpus_copy / "003_a388d32138e33352.txt"
+    page.write_text("Zwartewatersklooster " + page.read_text(encoding="utf-8"), encoding="utf-8")
+    changed, got = _search_paths(index, [corpus_copy], "zwartewatersklooster")
+    assert (changed.changed, got) == (1, ["003_a388d32138e33352:0"])
+
+    (corpus_copy / "004_a67af5a38df70ef6.txt").unlink()
+    removed, got = _search_paths(index, [corpus_copy], "")
+    assert removed.removed == 1 and not any(i.startswith("004_") for i in got) and len(got) == 32
+
+    sub = corpus_copy / "sub"
+    sub.mkdir()
+    shutil.copy(page, sub / "x.txt")
+    assert _search_paths(index, [sub], "zwartewatersklooster")[1] == ["x:0"]
+    assert _search_paths(index, [sub], "zwartewatersklooster")[1] == ["x:0"]
+    shutil.rmtree(sub)
+    with pytest.raises(InputError, match="no such file"):  # found by the walk, in the child where there is one
+        index.search_paths([str(sub)], Matcher("x"))
+
+
+def test_a_scope_is_not_trusted_after_the_index_changed_under_it(index, corpus_copy):
+    """A file dropped through another scope and restored as it was (same size and mtime,
+    as a backup restores it) is indexed again, not missed."""
+    sub = corpus_copy / "sub"
+    sub.mkdir()
+    page = sub / "x.txt"
+    page.write_text("Kop\nMOSKOU (ANP) - Zwartewatersklooster.\n", encoding="utf-8")
+    st = page.stat()
+    assert _search_paths(index, [corpus_copy], "zwartewatersklooster")[1] == ["x:0"]  # saves the scope
+    data = page.read_bytes()
+    page.unlink()
+    assert _search_paths(index, [sub], "zwartewatersklooster")[0].removed == 1
+    page.write_bytes(data)
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _search_paths(index, [corpus_copy], "zwartewatersklooster")[1] == ["x:0"]
+
+
+def test_no_scope_is_saved_while_a_file_is_skipped(index, tmp_path, seeds):
+    shutil.copy(seeds / "000_6886c8d2ffe8f8a4.txt", tmp_path / "a.txt")
+    (tmp_path / "b.txt").write_bytes(b"\x00binary")
+    for _ in range(2):  # the warning comes every time, as with the other commands
+        refreshed, _ = index.search_paths([str(tmp_path)], Matcher("Almaty"))
+        assert refreshed.skipped == 1 and len(refreshed.warnings) == 1
+        assert index._saved(lib._scope_key([str(tmp_path)])) is None
+
+
+def test_the_walk_falls_back_to_this_process(monkeypatch, corpus_copy):
+    expected = [tuple(e) for e in lib.walk([str(corpus_copy)])]
+    parent, real_walk = os.getpid(), lib.walk
+
+    def broken_in_the_child(paths):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real_walk(paths)
+
+    monkeypatch.setattr(lib, "walk", broken_in_the_child)
+    assert lib._Walk([str(corpus_copy)], marshal.dumps(expected)).result() is None
+    assert lib._Walk([str(corpus_copy)], marshal.dumps([])).result() == expected
+
+    def no_fork():
+        raise OSError("no fork here")
+
+    monkeypatch.setattr(lib.os, "fork", no_fork)
+    assert lib._Walk([str(corpus_copy)], marshal.dumps(expected)).result() is None
+
+
+def test_a_stopped_walk_leaves_no_child(corpus_copy):
+    walker = lib._Walk([str(corpus_copy)], marshal.dumps([]))
+    pid = walker._pid
+    walker.close()
+    if pid is not None:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 def _refresh_many(store_path, corpus, rounds):
