@@ -667,7 +667,8 @@ class _Walk:
         entries = walk(self.paths)
         return None if _unmarshal(self.expected) == entries else entries
 
-    def result(self) -> list[FileEntry] | None:
+    def result(self) -> list[tuple[str, str, int, int]] | None:
+        """None, or the entries (as plain tuples when they came from the child)."""
         if self._pid is None:
             return self._walk()
         chunks = []
@@ -686,7 +687,7 @@ class _Walk:
         kind, value = _unmarshal(data) or (None, None)
         if kind == "error":
             raise InputError(value)
-        return [FileEntry._make(e) for e in value] if kind == "ok" else self._walk()
+        return value if kind == "ok" else self._walk()
 
     def close(self) -> None:
         """Stop the walk; its result is no longer wanted."""
@@ -811,7 +812,7 @@ class SearchIndex:
         *,
         progress: Callable[[int, int], None] | None = None,
         batch: int = 200,
-        entries: list[FileEntry] | None = None,
+        entries: Sequence[tuple[str, str, int, int]] | None = None,
     ) -> Refresh:
         """Bring the index up to date for ``paths``; return what is indexed now.
 
@@ -846,7 +847,7 @@ class SearchIndex:
                 slots.append((path, row[1]))
                 stories += row[4]
             else:
-                todo.append((len(slots), e))
+                todo.append((len(slots), FileEntry._make(e)))
                 slots.append(None)
         result.stories = stories
         result.unchanged = len(entries) - len(todo)
