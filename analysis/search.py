@@ -37,6 +37,7 @@ import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
@@ -708,6 +709,7 @@ _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
 _TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
 _SCOPES_KEPT = 8  # saved scopes, newest first
+_AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
 CREATE TABLE IF NOT EXISTS search_files (
@@ -1051,14 +1053,18 @@ class SearchIndex:
             refreshed = self.refresh(paths, progress=progress)
             return refreshed, self.search(refreshed.files, matcher, filters)
         walker = _Walk(paths, expected=saved[0])
+        matches = self.search(saved[1].files, matcher, filters)
         try:
-            matches = list(self.search(saved[1].files, matcher, filters))
+            # Only a query the index answers is run ahead, and only its first hits:
+            # every story matches '' and a regex, and nothing may be printed before
+            # the walk has vouched for the answer.
+            ahead = list(islice(matches, _AHEAD)) if matcher.fts is not None and matcher.regex is None else []
         except BaseException:
             walker.close()
             raise
         entries = walker.result()  # raises what walk() raises (a missing path)
         if entries is None:  # the same files, unchanged
-            return saved[1], iter(matches)
+            return saved[1], chain(ahead, matches)
         refreshed = self.refresh(paths, progress=progress, entries=entries)
         return refreshed, self.search(refreshed.files, matcher, filters)
 
@@ -1095,20 +1101,16 @@ class SearchIndex:
                 rec = StoryRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6],
                                row[7], tuple(row[8].split(_SEP)) if row[8] else (),
                                tuple(row[9].split(_SEP)) if row[9] else (), row[10] or "")
-                if not filters.admits(rec):
-                    continue
-                if expr is None:
+                if filters.admits(rec):
                     picked.append((where[0], rec.story, row[0], rec))
-                else:
-                    spans = matcher.spans(rec.text)
-                    if spans is not None:
-                        picked.append((where[0], rec.story, row[0], Match(rec, spans)))
         except sqlite3.OperationalError as exc:
             raise QueryError(f"the index cannot run this query: {exc}") from exc
         picked.sort(key=lambda t: (t[0], t[1]))
-        if expr is not None:
-            for p in picked:
-                yield p[3]
+        if expr is not None:  # the texts are here: the exact hits, story by story as they are asked for
+            for _, _, _, rec in picked:
+                spans = matcher.spans(rec.text)
+                if spans is not None:
+                    yield Match(rec, spans)
             return
         for k in range(0, len(picked), chunk):
             part = picked[k:k + chunk]
