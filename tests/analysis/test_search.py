@@ -255,6 +255,7 @@ def _search_paths(index, paths, query):
 @pytest.mark.parametrize("fork", [True, False])
 def test_search_paths_answers_as_refresh_then_search(index, corpus_copy, monkeypatch, fork):
     monkeypatch.setattr(lib._Walk, "fork", fork)
+    monkeypatch.setattr(lib, "_AHEAD", 3)  # the hits found ahead of the walk and those after it
     first, got = _search_paths(index, [corpus_copy], "Oekraïne")  # nothing saved yet: refresh first
     assert first.new == 5 and got == ids(run(index, [corpus_copy], "Oekraïne")) and len(got) == 11
     assert index._saved(lib._scope_key([str(corpus_copy)])) is not None
