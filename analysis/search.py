@@ -913,7 +913,7 @@ class SearchIndex:
         if row is None or not row[3]:
             return None
         files = _unmarshal(row[1])
-        if not isinstance(files, list) or (files and not isinstance(files[0], tuple)):
+        if not isinstance(files, list):
             return None
         return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
 
