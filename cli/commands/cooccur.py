@@ -45,7 +45,7 @@ def cooccur(
     entity: Annotated[Optional[str], typer.Option("--entity", metavar="NAME", help="Only pairs with this entity (canonical name or any variant, any case).")] = None,
     keep_duplicates: Annotated[bool, typer.Option("--keep-duplicates", help="Count stories marked duplicate_of too.")] = False,
     matrix: Annotated[bool, typer.Option("--matrix", help="A square entity-by-entity table of pair counts.")] = False,
-    graph: Annotated[Optional[Path], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot or .json.")] = None,
+    graph: Annotated[Optional[list[Path]], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot, .json, or Gephi's nodes.csv / edges.csv; repeat for several files.")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
     model: nlpopts.ModelOpt = None,
@@ -65,12 +65,14 @@ def cooccur(
     from analysis import cooccurrence as cx
 
     labels = nlpopts.parse_labels(label)
+    for path in graph or ():
+        cx.graph_format(path)  # a wrong name fails before the model runs
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
     co = cx.cooccurrence(annotated, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
     select = dict(sort=sort.value, min_count=min_count, labels=labels, entity=entity)
-    if graph is not None:
-        cx.write_graph(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
+    if graph:
+        cx.write_graphs(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
     if plot is not None:
         _plot(co, cx.select_pairs(co, **select), plot, top or PLOT_NODES)
     if matrix:
@@ -93,20 +95,11 @@ def _for_format(row: dict, fmt: Format) -> dict:
 
 
 def _plot(co, pairs, path: Path, max_nodes: int) -> None:
-    from analysis.cooccurrence import to_graph
+    from analysis.cooccurrence import plot_pairs, to_graph
     from analysis.render import plot_network
 
-    nodes: set[str] = set()
-    kept = []
-    for r in pairs:  # strongest first; at most max_nodes nodes and 2 edges per node
-        new = {r["entity_a"], r["entity_b"]} - nodes
-        if len(nodes) + len(new) > max_nodes:
-            continue
-        nodes |= new
-        kept.append(r)
-        if len(kept) >= 2 * max_nodes:
-            break
-    plot_network(to_graph(co, kept), path, title=f"Entity co-occurrence per {co.unit} ({len(nodes)} entities)")
+    g = to_graph(co, plot_pairs(pairs, max_nodes))
+    plot_network(g, path, title=f"Entity co-occurrence per {co.unit} ({g.number_of_nodes()} entities)")
 
 
 def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
