@@ -109,19 +109,71 @@ def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
     rows = matrix(co, ents)
     fmt = fmt or output.default_format()
     columns = [Column("entity", max_width=24), Column("label"), Column("units", justify="right")]
+    caption = None
     if fmt is Format.table:
+        width = output.console().width
+        shown, headers = fit_matrix(ents, rows, width)
         rows = [_heat(r, ents) for r in rows]
-        # Column headers are cut so the matrix fits the terminal.
-        fixed = min(24, max((len(e) for e in ents), default=6)) + len("label") + len("units") + 3 * 3
-        width = (output.console().width - fixed) // max(len(ents), 1) - 3
-        columns += [Column(e, justify="right", label=_abbrev(e, max(width, 3))) for e in ents]
+        columns += [Column(e, justify="right", label=h) for e, h in zip(shown, headers)]
+        if len(shown) < len(ents):
+            caption = (f"{len(ents) - len(shown)} of {len(ents)} columns (the smallest entities) left out "
+                       f"to fit {width} characters; -f tsv shows all")
     else:
         columns += [Column(e, justify="right") for e in ents]
-    output.render(rows, columns, fmt, header=not no_header)
+    output.render(rows, columns, fmt, header=not no_header, caption=caption)
 
 
-def _abbrev(name: str, width: int) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+MIN_HEADER = 5  # `Russ…`: shorter headers say too little
+
+
+def fit_matrix(ents: list[str], rows: list[dict], width: int) -> tuple[list[str], list[str]]:
+    """The entity columns a ``width``-character table can show, first ones first, and their headers.
+
+    A table costs the sum of its column widths, 3 between columns and 2 at the
+    edges. Headers are cut to the widest width all shown columns can have, at
+    least ``MIN_HEADER``, and made unique (see :func:`short_labels`).
+    """
+    fixed = [min(24, max((len(e) for e in ents), default=6)), len("label"),
+             max([len("units")] + [len(str(r["units"])) for r in rows])]
+    room = width - (sum(fixed) + 3 * (len(fixed) - 1) + 2)
+    digits = {e: max(len(str(r[e])) for r in rows) for e in ents}
+    for k in range(len(ents), 0, -1):
+        shown = ents[:k]
+        header = min(room // k - 3, max(len(e) for e in shown))
+        if header < 1:
+            continue
+        cost = sum(3 + max(min(header, len(e)), digits[e]) for e in shown)
+        if cost <= room and (header >= MIN_HEADER or all(len(e) <= header for e in shown)):
+            return shown, short_labels(shown, header)
+    return [], []
+
+
+def short_labels(names: list[str], width: int) -> list[str]:
+    """Each name cut to ``width`` characters with `…`, all different.
+
+    Names that would share a header keep their last letters instead
+    (`Russische`, `Rusland` at 3: `R…e`, `R…d`); if that is not enough, a number.
+    """
+    def cut(name: str, tail: int) -> str:
+        if len(name) <= width:
+            return name
+        head = max(width - 1 - tail, 0)
+        return name[:head] + "…" + (name[len(name) - tail:] if tail else "")
+
+    out = [cut(e, 0) for e in names]
+    for tail in range(1, max(width - 1, 1)):
+        clashes = [k for k, s in enumerate(out) if out.count(s) > 1]
+        if not clashes:
+            return out
+        for k in clashes:
+            out[k] = cut(names[k], tail)
+    seen: dict[str, int] = {}
+    for k, s in enumerate(out):
+        if out.count(s) > 1:
+            seen[s] = seen.get(s, 0) + 1
+            mark = str(seen[s])
+            out[k] = names[k][: max(width - 1 - len(mark), 0)] + "…" + mark
+    return out
 
 
 def _heat(row: dict, ents: list[str]) -> dict:

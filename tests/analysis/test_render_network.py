@@ -14,6 +14,10 @@ def assert_nothing_hidden(drawing, graph):
     from matplotlib.collections import PathCollection
 
     fig = drawing.figure
+    if not hasattr(fig.canvas, "get_renderer"):  # closed after saving: draw it again, same size and dpi
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
     [ax] = fig.axes
     [markers] = [c for c in ax.collections if isinstance(c, PathCollection)]
