@@ -1,4 +1,5 @@
 import math
+import re
 
 import pytest
 
@@ -85,8 +86,8 @@ HOSTILE = {
 
 def _hostile_graph():
     names = sorted(HOSTILE)
-    # every name with the next one, three units each; the first two share a fourth
-    units = [(f"u{k}", {names[k], names[(k + 1) % len(names)]}) for k in range(len(names)) for _ in range(1)]
+    # a ring: every name shares one unit with the next; the first two share a second unit
+    units = [(f"u{k}", {names[k], names[(k + 1) % len(names)]}) for k in range(len(names))]
     units += [("extra", {names[0], names[1]})]
     co = count_cooccurrence(units, dict(HOSTILE))
     return co, to_graph(co, select_pairs(co))
@@ -190,6 +191,9 @@ def test_dot_read_back_with_graphviz(tmp_path):
     objects = json.loads(out)["objects"]
     assert len(objects) == len(HOSTILE)
     assert sorted(o["type"] for o in objects) == sorted(HOSTILE.values())
+    # Graphviz has read `\"` already; the label's escString turns `\\` and `\n` into what is drawn
+    drawn = {re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r"}.get(m[1], m[1]), o["label"]) for o in objects}
+    assert drawn == set(HOSTILE)
 
 
 def test_json_read_back(tmp_path):
