@@ -63,18 +63,25 @@ LABEL_GAP = 3.0  # pixels kept free around every label box and node disc
 def plot_network(graph, path: str | Path, *, title: str | None = None) -> NetworkDrawing:
     """Draw the co-occurrence network to PNG or SVG (see :func:`draw_network`)."""
     p = Path(path)
-    if p.suffix.lower() not in (".png", ".svg"):
-        raise NewsctlError(f"unknown picture format {p.suffix or p.name!r} (use .png or .svg)")
+    fmt = picture_format(p)
     drawing = draw_network(graph, title=title)
     import matplotlib.pyplot as plt
 
     try:
-        drawing.figure.savefig(p, format=p.suffix.lower()[1:])
+        drawing.figure.savefig(p, format=fmt)
     except OSError as exc:
         raise NewsctlError(f"cannot write {p}: {exc.strerror or exc}") from exc
     finally:
         plt.close(drawing.figure)
     return drawing
+
+
+def picture_format(path: str | Path) -> str:
+    """``png`` or ``svg``, from the file name; anything else is an error."""
+    ext = Path(path).suffix.lower()
+    if ext not in (".png", ".svg"):
+        raise NewsctlError(f"unknown picture format {ext or Path(path).name!r} (use .png or .svg)")
+    return ext[1:]
 
 
 def draw_network(graph, *, title: str | None = None) -> NetworkDrawing:

@@ -46,7 +46,7 @@ def cooccur(
     keep_duplicates: Annotated[bool, typer.Option("--keep-duplicates", help="Count stories marked duplicate_of too.")] = False,
     matrix: Annotated[bool, typer.Option("--matrix", help="A square entity-by-entity table of pair counts.")] = False,
     graph: Annotated[Optional[list[Path]], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot, .json, or Gephi's nodes.csv / edges.csv; repeat for several files.")] = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg.")] = None,
+    plot: Annotated[Optional[list[Path]], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg; repeat for several files.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
@@ -63,17 +63,20 @@ def cooccur(
     Example: newsctl cooccur seeds/ --entity Tokajev
     """
     from analysis import cooccurrence as cx
+    from analysis.render import picture_format
 
     labels = nlpopts.parse_labels(label)
     for path in graph or ():
         cx.graph_format(path)  # a wrong name fails before the model runs
+    for path in plot or ():
+        picture_format(path)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
     co = cx.cooccurrence(annotated, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
     select = dict(sort=sort.value, min_count=min_count, labels=labels, entity=entity)
     if graph:
         cx.write_graphs(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
-    if plot is not None:
+    if plot:
         _plot(co, cx.select_pairs(co, **select), plot, top or PLOT_NODES)
     if matrix:
         _matrix(co, top or 15, labels, fmt, no_header)
@@ -94,12 +97,13 @@ def _for_format(row: dict, fmt: Format) -> dict:
     return row
 
 
-def _plot(co, pairs, path: Path, max_nodes: int) -> None:
+def _plot(co, pairs, paths: list[Path], max_nodes: int) -> None:
     from analysis.cooccurrence import plot_pairs, to_graph
     from analysis.render import plot_network
 
     g = to_graph(co, plot_pairs(pairs, max_nodes))
-    plot_network(g, path, title=f"Entity co-occurrence per {co.unit} ({g.number_of_nodes()} entities)")
+    for path in dict.fromkeys(paths):
+        plot_network(g, path, title=f"Entity co-occurrence per {co.unit} ({g.number_of_nodes()} entities)")
 
 
 def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:

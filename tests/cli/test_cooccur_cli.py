@@ -80,12 +80,14 @@ def test_graph_files(runner, in_root, tmp_path):
 
 
 def test_plot_png_and_svg(runner, in_root, tmp_path):
-    for ext in ("png", "svg"):
-        out = tmp_path / f"net.{ext}"
-        result = invoke(runner, ["cooccur", "seeds", "--plot", out, "--top", "12", "-f", "tsv", *_store(tmp_path)])
-        assert result.exit_code == 0, result.stderr
+    args = ["cooccur", "seeds", "--plot", tmp_path / "net.png", "--plot", tmp_path / "net.svg", "--top", "12"]
+    result = invoke(runner, args + ["-f", "tsv", *_store(tmp_path)])
+    assert result.exit_code == 0, result.stderr
     assert (tmp_path / "net.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (tmp_path / "net.svg").read_text(encoding="utf-8")
+    bad = invoke(runner, ["cooccur", "seeds", "--plot", tmp_path / "a.png", "--plot", tmp_path / "a.pdf", *_store(tmp_path)])
+    assert bad.exit_code == 2 and "a.pdf" not in bad.stdout and "unknown picture format '.pdf'" in bad.stderr
+    assert not (tmp_path / "a.png").exists()
 
 
 def test_graph_repeated_writes_every_file(runner, in_root, tmp_path):
