@@ -139,7 +139,7 @@ def draw_network(graph, *, title: str | None = None) -> NetworkDrawing:
     fig.suptitle(title or "Entity co-occurrence", fontsize=13, y=0.975)
 
     drawing = NetworkDrawing(fig)
-    caption = fig.text(0.5, 0.945, _caption(n, n), ha="center", va="top", fontsize=9, color="#555555", wrap=True)
+    caption = fig.text(0.5, 0.945, _caption(n, n), ha="center", va="top", fontsize=9, color="#555555")
     blocked = [legend.get_window_extent(renderer), caption.get_window_extent(renderer)]  # the longest caption
     discs = [(*ax.transData.transform(at[v]), r) for v, r in zip(nodes, radii)]
     order = sorted(range(n), key=lambda i: (-units[i], str(nodes[i])))
