@@ -17,6 +17,7 @@ units containing each and n_ab the units containing both:
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -187,45 +188,173 @@ def matrix(co: Cooccurrence, entities: list[str]) -> list[dict]:
 
 
 def to_graph(co: Cooccurrence, pairs: list[dict]):
-    """A networkx graph of the given pairs: nodes carry label and units, edges count, npmi, llr."""
+    """A networkx graph of the given pairs, named for Gephi and Graphviz.
+
+    Nodes are keyed by entity name and carry ``label`` (the name, what Gephi
+    and Graphviz show), ``type`` (PER, ORG, LOC or MISC) and ``units``. Edges
+    carry ``weight`` (the pair count, which Gephi reads as the edge weight),
+    ``count`` (the same number, under the name the pair rows use), ``npmi``
+    and ``llr``. Characters XML cannot carry become U+FFFD in names.
+    """
     import networkx as nx
 
     g = nx.Graph(unit=co.unit, units=co.n_units)
     for r in pairs:
-        for e in (r["entity_a"], r["entity_b"]):
-            if e not in g:
-                g.add_node(e, label=co.labels[e], units=co.entity_units[e])
-        g.add_edge(r["entity_a"], r["entity_b"], count=r["count"], npmi=round(r["npmi"], 6), llr=round(r["llr"], 6))
+        a, b = graph_name(r["entity_a"]), graph_name(r["entity_b"])
+        for name, e in ((a, r["entity_a"]), (b, r["entity_b"])):
+            if name not in g:
+                g.add_node(name, label=name, type=co.labels[e], units=co.entity_units[e])
+        g.add_edge(a, b, weight=r["count"], count=r["count"], npmi=round(r["npmi"], 6), llr=round(r["llr"], 6))
     return g
 
 
-GRAPH_FORMATS = (".graphml", ".gexf", ".dot", ".gv", ".json")
+def plot_pairs(pairs: list[dict], max_nodes: int) -> list[dict]:
+    """The pairs worth drawing: strongest first, at most ``max_nodes`` nodes and twice as many edges."""
+    nodes: set[str] = set()
+    kept = []
+    for r in pairs:
+        new = {r["entity_a"], r["entity_b"]} - nodes
+        if len(nodes) + len(new) > max_nodes:
+            continue
+        nodes |= new
+        kept.append(r)
+        if len(kept) >= 2 * max_nodes:
+            break
+    return kept
 
 
-def write_graph(graph, path) -> None:
-    """Write ``graph`` in the format its extension names (GraphML, GEXF, DOT or node-link JSON)."""
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def graph_name(name: str) -> str:
+    """``name`` with the characters XML 1.0 cannot carry (controls, lone surrogates) as U+FFFD."""
+    return _NOT_XML.sub("\ufffd", name)
+
+
+GRAPH_FORMATS = (".graphml", ".gexf", ".dot", ".gv", ".json", "nodes.csv", "edges.csv")
+
+
+def graph_format(path) -> str:
+    """The format a graph file's name asks for: ``graphml``, ``gexf``, ``dot``, ``json``, ``nodes`` or ``edges``.
+
+    A ``.csv`` file is one of Gephi's spreadsheet tables, told apart by the
+    end of its name: ``nodes.csv`` (also ``net-nodes.csv``) or ``edges.csv``.
+    """
+    from pathlib import Path
+
+    p = Path(path)
+    ext = p.suffix.lower()
+    if ext == ".csv":
+        stem = p.stem.lower()
+        if stem.endswith("nodes"):
+            return "nodes"
+        if stem.endswith("edges"):
+            return "edges"
+        raise NewsctlError(f"a .csv graph file is a Gephi table: name it ...nodes.csv or ...edges.csv, not {p.name!r}")
+    formats = {".graphml": "graphml", ".gexf": "gexf", ".dot": "dot", ".gv": "dot", ".json": "json"}
+    if ext not in formats:
+        raise NewsctlError(f"unknown graph format {ext or p.name!r} (use {', '.join(GRAPH_FORMATS)})")
+    return formats[ext]
+
+
+def write_graphs(graph, paths) -> None:
+    """Write ``graph`` to every path, each in the format its name asks for.
+
+    Every name is checked before anything is written, so a wrong one leaves
+    no half of the set behind; a path given twice is written once.
+    """
+    wanted = {}
+    for path in paths:
+        wanted.setdefault(str(path), (path, graph_format(path)))
+    for path, fmt in wanted.values():
+        write_graph(graph, path, fmt=fmt)
+
+
+def write_graph(graph, path, *, fmt: str | None = None) -> None:
+    """Write ``graph`` in the format its name asks for (see :func:`graph_format`)."""
     import json
     from pathlib import Path
 
     import networkx as nx
 
     p = Path(path)
-    ext = p.suffix.lower()
+    fmt = fmt or graph_format(p)
     try:
-        if ext == ".graphml":
+        if fmt == "graphml":
             nx.write_graphml(graph, p)
-        elif ext == ".gexf":
+        elif fmt == "gexf":
             nx.write_gexf(graph, p)
-        elif ext in (".dot", ".gv"):
-            from networkx.drawing.nx_pydot import write_dot
-
-            write_dot(graph, p)
-        elif ext == ".json":
+        elif fmt == "dot":
+            p.write_text(dot_text(graph), encoding="utf-8")
+        elif fmt == "json":
             p.write_text(json.dumps(nx.node_link_data(graph, edges="edges"), ensure_ascii=False, indent=1), encoding="utf-8")
         else:
-            raise NewsctlError(f"unknown graph format {ext or p.name!r} (use {', '.join(GRAPH_FORMATS)})")
+            with p.open("w", encoding="utf-8", newline="") as fh:
+                _write_gephi_table(graph, fh, fmt)
     except OSError as exc:
         raise NewsctlError(f"cannot write {p}: {exc.strerror or exc}") from exc
+
+
+def dot_text(graph) -> str:
+    """Graphviz DOT for ``graph``: every id and string quoted, so ``:`` (node:port) and spaces are safe.
+
+    Inside quotes, backslash, double quote, newline and carriage return are
+    written as ``\\\\``, ``\\"``, ``\\n`` and ``\\r``: Graphviz shows the
+    ``label`` as the name, and the mapping keeps distinct names distinct ids.
+    """
+    lines = ["graph cooccurrence {"]
+    if graph.graph:
+        lines.append(f"graph [{_dot_attrs(graph.graph)}];")
+    for node, data in graph.nodes(data=True):
+        lines.append(f"{_dot_quote(node)} [{_dot_attrs(data)}];")
+    for a, b, data in graph.edges(data=True):
+        lines.append(f"{_dot_quote(a)} -- {_dot_quote(b)} [{_dot_attrs(data)}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _dot_quote(value) -> str:
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{text}"'
+
+
+def _dot_attrs(data: dict) -> str:
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            shown = _dot_quote(value)
+        elif isinstance(value, int):
+            shown = str(value)
+        else:
+            shown = f"{value:.6f}".rstrip("0").rstrip(".") if math.isfinite(value) else _dot_quote(value)
+        name = key if re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", str(key)) else _dot_quote(key)
+        parts.append(f"{name}={shown}")
+    return ", ".join(parts)
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _write_gephi_table(graph, fh, table: str) -> None:
+    """Gephi's spreadsheet import: ``Id,Label,type,units`` or ``Source,Target,Type,Weight,count,npmi,llr``.
+
+    A name that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``)
+    gets a leading ``'`` (OWASP's CSV-injection advice), the same in every column.
+    """
+    import csv
+
+    def text(value: str) -> str:
+        return "'" + value if value.startswith(FORMULA_START) else value
+
+    writer = csv.writer(fh, lineterminator="\n")
+    if table == "nodes":
+        writer.writerow(["Id", "Label", "type", "units"])
+        for node, d in graph.nodes(data=True):
+            writer.writerow([text(node), text(d["label"]), d["type"], d["units"]])
+    else:
+        writer.writerow(["Source", "Target", "Type", "Weight", "count", "npmi", "llr"])
+        for a, b, d in graph.edges(data=True):
+            writer.writerow([text(a), text(b), "Undirected", d["weight"], d["count"], d["npmi"], d["llr"]])
 
 
 def cooccurrence(annotated, labels_of: dict, *, unit: str = "story", keep_duplicates: bool = False) -> Cooccurrence:

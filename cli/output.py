@@ -114,13 +114,17 @@ def render(
     *,
     header: bool = True,
     title: str | None = None,
+    caption: str | None = None,
     out: io.TextIOBase | None = None,
 ) -> int:
-    """Write ``rows`` in ``fmt`` (None: the terminal/pipe default); return the row count."""
+    """Write ``rows`` in ``fmt`` (None: the terminal/pipe default); return the row count.
+
+    ``caption`` is a note printed under a table (machine formats leave it out).
+    """
     fmt = fmt or default_format()
     names = [c.name for c in columns]
     if fmt is Format.table:
-        return _render_table(rows, columns, header=header, title=title)
+        return _render_table(rows, columns, header=header, title=title, caption=caption)
     stream = out or sys.stdout
     count = 0
     if fmt is Format.tsv:
@@ -151,7 +155,7 @@ def render(
     return count
 
 
-def _render_table(rows, columns, *, header: bool, title: str | None) -> int:
+def _render_table(rows, columns, *, header: bool, title: str | None, caption: str | None = None) -> int:
     from rich import box
     from rich.table import Table
 
@@ -160,6 +164,8 @@ def _render_table(rows, columns, *, header: bool, title: str | None) -> int:
     cells = [[_cell(row.get(c.name)) for c in columns] for row in rows]
     table = Table(
         title=title,
+        caption=caption,
+        caption_justify="left",
         show_header=header,
         box=box.SIMPLE_HEAD,
         header_style="bold",

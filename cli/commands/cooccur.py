@@ -45,8 +45,8 @@ def cooccur(
     entity: Annotated[Optional[str], typer.Option("--entity", metavar="NAME", help="Only pairs with this entity (canonical name or any variant, any case).")] = None,
     keep_duplicates: Annotated[bool, typer.Option("--keep-duplicates", help="Count stories marked duplicate_of too.")] = False,
     matrix: Annotated[bool, typer.Option("--matrix", help="A square entity-by-entity table of pair counts.")] = False,
-    graph: Annotated[Optional[Path], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot or .json.")] = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg.")] = None,
+    graph: Annotated[Optional[list[Path]], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot, .json, or Gephi's nodes.csv / edges.csv; repeat for several files.")] = None,
+    plot: Annotated[Optional[list[Path]], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg; repeat for several files.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
@@ -63,15 +63,20 @@ def cooccur(
     Example: newsctl cooccur seeds/ --entity Tokajev
     """
     from analysis import cooccurrence as cx
+    from analysis.render import picture_format
 
     labels = nlpopts.parse_labels(label)
+    for path in graph or ():
+        cx.graph_format(path)  # a wrong name fails before the model runs
+    for path in plot or ():
+        picture_format(path)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
     co = cx.cooccurrence(annotated, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
     select = dict(sort=sort.value, min_count=min_count, labels=labels, entity=entity)
-    if graph is not None:
-        cx.write_graph(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
-    if plot is not None:
+    if graph:
+        cx.write_graphs(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
+    if plot:
         _plot(co, cx.select_pairs(co, **select), plot, top or PLOT_NODES)
     if matrix:
         _matrix(co, top or 15, labels, fmt, no_header)
@@ -92,21 +97,13 @@ def _for_format(row: dict, fmt: Format) -> dict:
     return row
 
 
-def _plot(co, pairs, path: Path, max_nodes: int) -> None:
-    from analysis.cooccurrence import to_graph
+def _plot(co, pairs, paths: list[Path], max_nodes: int) -> None:
+    from analysis.cooccurrence import plot_pairs, to_graph
     from analysis.render import plot_network
 
-    nodes: set[str] = set()
-    kept = []
-    for r in pairs:  # strongest first; at most max_nodes nodes and 2 edges per node
-        new = {r["entity_a"], r["entity_b"]} - nodes
-        if len(nodes) + len(new) > max_nodes:
-            continue
-        nodes |= new
-        kept.append(r)
-        if len(kept) >= 2 * max_nodes:
-            break
-    plot_network(to_graph(co, kept), path, title=f"Entity co-occurrence per {co.unit} ({len(nodes)} entities)")
+    g = to_graph(co, plot_pairs(pairs, max_nodes))
+    for path in dict.fromkeys(paths):
+        plot_network(g, path, title=f"Entity co-occurrence per {co.unit} ({g.number_of_nodes()} entities)")
 
 
 def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
@@ -116,19 +113,71 @@ def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
     rows = matrix(co, ents)
     fmt = fmt or output.default_format()
     columns = [Column("entity", max_width=24), Column("label"), Column("units", justify="right")]
+    caption = None
     if fmt is Format.table:
+        width = output.console().width
+        shown, headers = fit_matrix(ents, rows, width)
         rows = [_heat(r, ents) for r in rows]
-        # Column headers are cut so the matrix fits the terminal.
-        fixed = min(24, max((len(e) for e in ents), default=6)) + len("label") + len("units") + 3 * 3
-        width = (output.console().width - fixed) // max(len(ents), 1) - 3
-        columns += [Column(e, justify="right", label=_abbrev(e, max(width, 3))) for e in ents]
+        columns += [Column(e, justify="right", label=h) for e, h in zip(shown, headers)]
+        if len(shown) < len(ents):
+            caption = (f"{len(ents) - len(shown)} of {len(ents)} columns (the smallest entities) left out "
+                       f"to fit {width} characters; -f tsv shows all")
     else:
         columns += [Column(e, justify="right") for e in ents]
-    output.render(rows, columns, fmt, header=not no_header)
+    output.render(rows, columns, fmt, header=not no_header, caption=caption)
 
 
-def _abbrev(name: str, width: int) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+MIN_HEADER = 5  # `Russ…`: shorter headers say too little
+
+
+def fit_matrix(ents: list[str], rows: list[dict], width: int) -> tuple[list[str], list[str]]:
+    """The entity columns a ``width``-character table can show, first ones first, and their headers.
+
+    A table costs the sum of its column widths, 3 between columns and 2 at the
+    edges. Headers are cut to the widest width all shown columns can have, at
+    least ``MIN_HEADER``, and made unique (see :func:`short_labels`).
+    """
+    fixed = [min(24, max((len(e) for e in ents), default=6)), len("label"),
+             max([len("units")] + [len(str(r["units"])) for r in rows])]
+    room = width - (sum(fixed) + 3 * (len(fixed) - 1) + 2)
+    digits = {e: max(len(str(r[e])) for r in rows) for e in ents}
+    for k in range(len(ents), 0, -1):
+        shown = ents[:k]
+        header = min(room // k - 3, max(len(e) for e in shown))
+        if header < 1:
+            continue
+        cost = sum(3 + max(min(header, len(e)), digits[e]) for e in shown)
+        if cost <= room and (header >= MIN_HEADER or all(len(e) <= header for e in shown)):
+            return shown, short_labels(shown, header)
+    return [], []
+
+
+def short_labels(names: list[str], width: int) -> list[str]:
+    """Each name cut to ``width`` characters with `…`, all different.
+
+    Names that would share a header keep their last letters instead
+    (`Russische`, `Rusland` at 3: `R…e`, `R…d`); if that is not enough, a number.
+    """
+    def cut(name: str, tail: int) -> str:
+        if len(name) <= width:
+            return name
+        head = max(width - 1 - tail, 0)
+        return name[:head] + "…" + (name[len(name) - tail:] if tail else "")
+
+    out = [cut(e, 0) for e in names]
+    for tail in range(1, max(width - 1, 1)):
+        clashes = [k for k, s in enumerate(out) if out.count(s) > 1]
+        if not clashes:
+            return out
+        for k in clashes:
+            out[k] = cut(names[k], tail)
+    seen: dict[str, int] = {}
+    for k, s in enumerate(out):
+        if out.count(s) > 1:
+            seen[s] = seen.get(s, 0) + 1
+            mark = str(seen[s])
+            out[k] = names[k][: max(width - 1 - len(mark), 0)] + "…" + mark
+    return out
 
 
 def _heat(row: dict, ents: list[str]) -> dict:

@@ -80,9 +80,99 @@ def test_graph_files(runner, in_root, tmp_path):
 
 
 def test_plot_png_and_svg(runner, in_root, tmp_path):
-    for ext in ("png", "svg"):
-        out = tmp_path / f"net.{ext}"
-        result = invoke(runner, ["cooccur", "seeds", "--plot", out, "--top", "12", "-f", "tsv", *_store(tmp_path)])
-        assert result.exit_code == 0, result.stderr
+    args = ["cooccur", "seeds", "--plot", tmp_path / "net.png", "--plot", tmp_path / "net.svg", "--top", "12"]
+    result = invoke(runner, args + ["-f", "tsv", *_store(tmp_path)])
+    assert result.exit_code == 0, result.stderr
     assert (tmp_path / "net.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (tmp_path / "net.svg").read_text(encoding="utf-8")
+    bad = invoke(runner, ["cooccur", "seeds", "--plot", tmp_path / "a.png", "--plot", tmp_path / "a.pdf", *_store(tmp_path)])
+    assert bad.exit_code == 2 and "a.pdf" not in bad.stdout and "unknown picture format '.pdf'" in bad.stderr
+    assert not (tmp_path / "a.png").exists()
+
+
+def test_graph_repeated_writes_every_file(runner, in_root, tmp_path):
+    import csv
+
+    import networkx as nx
+
+    files = [tmp_path / "g.gexf", tmp_path / "nodes.csv", tmp_path / "edges.csv", tmp_path / "g.dot"]
+    args = ["cooccur", "seeds", "--min-count", "2", "-f", "tsv", *_store(tmp_path)]
+    result = invoke(runner, args + [x for f in files for x in ("--graph", f)])
+    assert result.exit_code == 0, result.stderr
+    pairs = {frozenset(l.split("\t")[0:3:2]): int(l.split("\t")[4]) for l in result.stdout.splitlines()[1:]}
+    g = nx.read_gexf(files[0])
+    assert {frozenset((a, b)): d["weight"] for a, b, d in g.edges(data=True)} == pairs
+    assert g.nodes["Kassym-Jomart Tokajev"]["label"] == "Kassym-Jomart Tokajev"
+    assert g.nodes["Kassym-Jomart Tokajev"]["type"] == "PER"
+    with open(files[1], encoding="utf-8", newline="") as fh:
+        nodes = {r["Id"]: r for r in csv.DictReader(fh)}
+    with open(files[2], encoding="utf-8", newline="") as fh:
+        edges = list(csv.DictReader(fh))
+    assert set(nodes) == set(g) and nodes["Almaty"]["Label"] == "Almaty" and nodes["Almaty"]["type"] == "LOC"
+    assert {frozenset((r["Source"], r["Target"])): int(r["Weight"]) for r in edges} == pairs
+    assert files[3].read_text(encoding="utf-8").startswith("graph cooccurrence {")
+
+
+def test_graph_bad_name_fails_before_work(runner, in_root, tmp_path):
+    result = invoke(runner, ["cooccur", "seeds", "--graph", tmp_path / "g.gexf", "--graph", tmp_path / "pairs.csv", *_store(tmp_path)])
+    assert result.exit_code == 2 and "nodes.csv" in result.stderr and "pairs.csv" in result.stderr
+    assert not (tmp_path / "g.gexf").exists() and not (tmp_path / "s.sqlite").exists()
+
+
+def test_plot_top_30_hides_no_label(runner, in_root, tmp_path, monkeypatch):
+    import analysis.render as render
+    from tests.analysis.test_render_network import assert_nothing_hidden
+
+    drawn = []
+    real = render.plot_network
+
+    def spy(graph, path, **kw):
+        drawn.append((graph, real(graph, path, **kw)))
+        return drawn[-1][1]
+
+    monkeypatch.setattr(render, "plot_network", spy)
+    out = tmp_path / "net.png"
+    result = invoke(runner, ["cooccur", "seeds", "--top", "30", "--plot", out, "-f", "tsv", *_store(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    [(graph, drawing)] = drawn
+    assert graph.number_of_nodes() > 20
+    assert_nothing_hidden(drawing, graph)
+    assert not drawing.left_out  # the seeds' 28 names all find room
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_matrix_at_80_columns(runner, in_root, tmp_path, monkeypatch):
+    import re
+
+    monkeypatch.setenv("COLUMNS", "80")
+    result = invoke(runner, ["cooccur", "seeds", "--matrix", "-f", "table", *_store(tmp_path)])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(l) <= 80 for l in lines)
+    header = lines[1].split()
+    assert header[:3] == ["entity", "label", "units"]
+    shown = header[3:]
+    assert len(shown) == len(set(shown)) >= 3
+    note = " ".join(l.strip() for l in lines if l.strip()[:1].isdigit() or "left out" in l or "tsv" in l)
+    left = re.search(r"(\d+) of 15 columns .* left out to fit 80 characters", note)
+    assert left and int(left.group(1)) + len(shown) == 15
+    wide = invoke(runner, ["cooccur", "seeds", "--matrix", "--top", "4", "-f", "table", *_store(tmp_path)])
+    assert "left out" not in wide.stdout
+
+
+def test_matrix_headers_fit_and_differ():
+    from cli.commands.cooccur import fit_matrix, short_labels
+
+    assert short_labels(["Russische", "Rusland"], 3) == ["R…e", "R…d"]
+    assert short_labels(["Russische", "Rusland", "ICE"], 5) == ["Russ…", "Rusl…", "ICE"]
+    assert short_labels(["Oekraïne", "Oekraïense"], 7) == ["Oekr…ne", "Oekr…se"]
+    same = short_labels(["abcdefX", "abcdefX", "abcdefY"], 4)
+    assert len(set(same)) == 3 and all(len(s) <= 4 for s in same)
+    ents = [f"Entiteit {k}" for k in range(15)]
+    rows = [{"entity": e, "label": "LOC", "units": 120, **{f: 7 for f in ents}} for e in ents]
+    shown, headers = fit_matrix(ents, rows, 80)
+    assert shown == ents[: len(shown)] and len(headers) == len(shown) == len(set(headers))
+    # sum of columns + 3 between + 2 edges
+    used = 11 + 5 + 5 + sum(max(len(h), 3) for h in headers) + 3 * (2 + len(shown)) + 2
+    assert used <= 80 < used + 3 + len(headers[0])
+    assert fit_matrix(ents, rows, 500) == (ents, ents)
