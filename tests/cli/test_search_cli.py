@@ -136,7 +136,7 @@ def test_empty_query_and_filters(runner, in_root):
     afp_items = tsv(search(runner, "", "seeds", "--agency", "AFP", "--kind", "item", "-c", "-f", "tsv"))
     assert sum(int(r["hits"]) for r in afp_items) == 16  # an empty query: one empty hit per story
     assert len(tsv(search(runner, "", "seeds", "--kind", "lead", "--stories", "-f", "tsv"))) == 5
-    assert len(tsv(search(runner, "", "seeds", "--section", "BUITENLAND", "--stories", "-f", "tsv"))) == 35
+    assert len(tsv(search(runner, "", "seeds", "--section", "BUITENLAND", "--stories", "--keep-duplicates", "-f", "tsv"))) == 35
     assert story_ids(search(runner, "Rusland", "seeds", "--place", "Moskou", "--agency", "rtr", "--stories",
                             "-f", "tsv")) == ["002_87c820989f8bb488:0"]
 
