@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 __version__ = "0.1.0"
 
-COMMANDS = ("datelines", "entities", "cooccur", "models", "search", "index")
+COMMANDS = ("datelines", "entities", "cooccur", "models", "search", "index", "show")
 
 _SETTINGS = dict(
     add_completion=False,
@@ -151,12 +151,37 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _completion(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    """``--install-completion`` / ``--show-completion``: Typer's own, imported only when asked for.
+
+    (Typer's ``add_completion`` would import its completion modules, and
+    shellingham, on every start.)
+    """
+    if not value or ctx.resilient_parsing:
+        return
+    from typer import completion
+
+    completion.completion_init()
+    callback = completion.install_callback if param.name == "install_completion" else completion.show_callback
+    callback(ctx, param, value)
+
+
 @app.callback()
 def _main(
     version: Annotated[
         Optional[bool],
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = None,
+    install_completion: Annotated[
+        bool,
+        typer.Option("--install-completion", callback=_completion, is_eager=True, expose_value=False,
+                     help="Install completion for the current shell (bash, zsh, fish, PowerShell)."),
+    ] = False,
+    show_completion: Annotated[
+        bool,
+        typer.Option("--show-completion", callback=_completion, is_eager=True, expose_value=False,
+                     help="Show the completion script for the current shell, to copy or adapt."),
+    ] = False,
 ) -> None:
     """Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.
 
@@ -165,4 +190,10 @@ def _main(
 
 
 def main() -> None:
+    import os
+
+    if "_NEWSCTL_COMPLETE" in os.environ:  # the shell asks for completions: Typer's completion classes
+        from typer.completion import completion_init
+
+        completion_init()
     app()

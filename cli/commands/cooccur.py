@@ -100,7 +100,7 @@ def _for_format(row: dict, fmt: Format) -> dict:
     if fmt is Format.table:
         shown = ", ".join(units[:3]) + (f", … (+{len(units) - 3})" if len(units) > 3 else "")
         return {**row, "units": shown}
-    if fmt in (Format.tsv, Format.csv):
+    if fmt in (Format.tsv, Format.csv, Format.excel_csv):
         return {**row, "units": ",".join(units)}
     return row
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -31,7 +30,7 @@ def entities(
     label: filteropts.LabelOpt = None,
     top: Annotated[Optional[int], typer.Option("--top", min=1, help="Only the N most mentioned entities.")] = None,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Only entities with at least N mentions.")] = 1,
-    html: Annotated[Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a page with every story's entities highlighted.")] = None,
+    html: Annotated[Optional[str], typer.Option("--html", metavar="FILE|DIR/|-", help="Also write a page with every story's entities highlighted; DIR/: one page per file and an index.html; -: the page to stdout instead of the table.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
     place: filteropts.PlaceOpt = None,
     agency: filteropts.AgencyOpt = None,
@@ -64,9 +63,10 @@ def entities(
     )
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     if html is not None:
-        from analysis.render import write_html
-
-        write_html(select_stories(annotated, filt), html)
+        _html(select_stories(annotated, filt), html)
+        if html == "-":  # the page is the output
+            common.exit_status(corpus)
+            return
     chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
     names = filt.entity_names(_variants(annotated), labels_of)
     if mentions:
@@ -77,6 +77,21 @@ def entities(
     common.exit_status(corpus)
     if filt and not n:
         raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _html(annotated, target: str) -> None:
+    import os
+    import sys
+
+    from analysis import render
+
+    if target == "-":
+        sys.stdout.write(render.entities_page(annotated))
+        sys.stdout.flush()
+    elif target.endswith(("/", os.sep)) or os.path.isdir(target):
+        render.write_html_dir(annotated, target)
+    else:
+        render.write_html(annotated, target)
 
 
 def _variants(annotated):

@@ -30,7 +30,6 @@ FOREIGN_OPTIONS = {
     "-r": "directories are always searched recursively; leave out -r",
     "-R": "directories are always searched recursively; leave out -R",
     "-n": "newsctl gives character offsets (start, end) into the file instead of line numbers; leave out -n",
-    "-v": "to leave out stories with a word, use NOT in the query: newsctl search 'NOT word' PATHS",
     "-E": "queries are not regular expressions; use --regex/-e PATTERN for a Python regular expression",
     "-P": "use --regex/-e PATTERN for a Python regular expression",
     "-F": "queries are literal words already; put a phrase in double quotes",
@@ -71,6 +70,7 @@ def search(
     null: Annotated[bool, Opt("--null", "-0", help="With -l or -L: end each path with a NUL byte instead of a newline (for xargs -0).")] = False,
     only_matching: Annotated[bool, Opt("--only-matching", "-o", help="Hits without context: id, file, start, end, match.")] = False,
     with_filename: Annotated[bool, Opt("--with-filename", "-H", help="Show the file column in the terminal table too (other formats always have it).")] = False,
+    invert: Annotated[bool, Opt("--invert-match", "-v", help="The stories that do NOT match, one row per story as with --stories.")] = False,
     ignore_case: Annotated[bool, Opt("--ignore-case", "-i", help="Accepted for grep users: matching ignores case unless --case-sensitive.")] = False,
     word: Annotated[bool, Opt("--word-regexp", "-w", help="Accepted for grep users: queries match whole words; with --regex, the pattern must match whole words.")] = False,
     model: nlpopts.ModelOpt = None,
@@ -96,6 +96,8 @@ def search(
              "--files-without-match": files_without, "--only-matching": only_matching}
     if sum(modes.values()) > 1:
         raise QueryError(f"choose one of {', '.join(modes)}")
+    if invert and any(v for k, v in modes.items() if k != "--stories"):
+        raise QueryError("--invert-match/-v lists stories; it does not go with -c, -l, -L or -o")
     if null and not (files_only or files_without):
         raise QueryError("--null/-0 goes with -l or -L (it separates the paths they print)")
     if ignore_case and case_sensitive:
@@ -111,6 +113,9 @@ def search(
     with contextlib.ExitStack() as stack:
         found = _matches(stack, paths, matcher, filt, model=model, store=store, no_cache=no_cache)
         matches = found.matches
+        if invert:
+            every = _matches(stack, paths, Matcher(""), filt, model=model, store=store, no_cache=no_cache)
+            matches, stories = _inverted(every.matches, matches), True
         if stories and not keep_duplicates:
             from analysis.search import unique_stories
 
@@ -171,6 +176,15 @@ def _matches(stack, paths, matcher, filt, *, model, store, no_cache) -> _Found:
             filteropts.warn_unmatched(filt, index.filter_values(refreshed.files))
 
     return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints)
+
+
+def _inverted(every, matched):
+    """The stories of ``every`` that are not in ``matched``, with no hits."""
+    hit = {(m.rec.file, m.rec.story) for m in matched}
+    for m in every:
+        if (m.rec.file, m.rec.story) not in hit:
+            m.spans = []
+            yield m
 
 
 def _without(found: _Found, matches):

@@ -115,7 +115,7 @@ def test_version_and_help():
     assert out.returncode == 0 and out.stdout.startswith("newsctl ")
     out = subprocess.run([NEWSCTL, "-h"], capture_output=True, text=True)
     listed = [line.split()[0] for line in out.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert out.returncode == 0 and listed == ["datelines", "entities", "cooccur", "models", "search", "index"]
+    assert out.returncode == 0 and listed == ["datelines", "entities", "cooccur", "models", "search", "index", "show"]
     out = subprocess.run([NEWSCTL, "serch", "x"], capture_output=True, text=True)
     assert out.returncode == 2 and "Did you mean 'search'?" in out.stderr
 
