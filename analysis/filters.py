@@ -214,11 +214,12 @@ def close_matches(value: str, present: Iterable[str], n: int = 3) -> list[str]:
     by_fold: dict[str, str] = {}
     for p in sorted(present):
         by_fold.setdefault(fold_name(p), p)
-    key = fold_name(value)
-    found = difflib.get_close_matches(key, list(by_fold), n=n, cutoff=0.6)
-    if not found:  # a word of a longer name: "tokajev" for "Kassym-Jomart Tokajev"
-        found = [k for k in by_fold if key and key in k.split()][:n]
-    return [by_fold[k] for k in found]
+    for p in sorted(present):  # the last word of a longer name: "Poetn" for "Vladimir Poetin"
+        words = fold_name(p).split()
+        if len(words) > 1:
+            by_fold.setdefault(words[-1], p)
+    found = difflib.get_close_matches(fold_name(value), list(by_fold), n=n, cutoff=0.6)
+    return list(dict.fromkeys(by_fold[k] for k in found))
 
 
 def hints(filt: StoryFilter, present: Mapping[str, Iterable[str]]) -> Iterator[str]:
@@ -227,7 +228,8 @@ def hints(filt: StoryFilter, present: Mapping[str, Iterable[str]]) -> Iterator[s
     ``present`` maps a filter name (``place``, ``agency``, ``section``,
     ``kind``, ``entity``, ``label``) to the values the corpus has; filters
     missing from it are not checked. Names compare as the filters do; entity
-    names also match on their last words (``Tokajev``).
+    names also match on their last words (``Tokajev``), and ``present["entity"]``
+    may map each entity to its surface forms, which match too.
     """
     for name in (*DATELINE_FILTERS, "entity", "label"):
         if name not in present:
@@ -241,7 +243,8 @@ def hints(filt: StoryFilter, present: Mapping[str, Iterable[str]]) -> Iterator[s
             if name == "entity":
                 from .entities import entities_named
 
-                if entities_named(value, {v: () for v in have}):
+                forms = present[name]
+                if entities_named(value, forms if isinstance(forms, Mapping) else {v: () for v in have}):
                     continue
             line = f"{_HAS[name]} {value!r}"
             close = close_matches(value, have)

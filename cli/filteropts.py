@@ -69,8 +69,7 @@ def corpus_hints(filt, corpus, annotated=None, labels_of=None) -> bool:
     if annotated is not None and filt.entity:
         from analysis.filters import variants_of
 
-        variants = variants_of(annotated.mentions())
-        present["entity"] = set(variants) | {v for vs in variants.values() for v in vs}
+        present["entity"] = variants_of(annotated.mentions())  # suggest canonical names, match any form
     if labels_of is not None and filt.label:
         present["label"] = set(labels_of.values())
     return warn_unmatched(filt, present)
