@@ -141,7 +141,9 @@ app = typer.Typer(
     help="Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.",
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    **_SETTINGS,
+    # --install-completion / --show-completion; typer imports its completion code at start-up
+    # anyway, and completing builds only the commands it needs.
+    **{**_SETTINGS, "add_completion": True},
 )
 
 
@@ -151,37 +153,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _completion(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
-    """``--install-completion`` / ``--show-completion``: Typer's own, imported only when asked for.
-
-    (Typer's ``add_completion`` would import its completion modules, and
-    shellingham, on every start.)
-    """
-    if not value or ctx.resilient_parsing:
-        return
-    from typer import completion
-
-    completion.completion_init()
-    callback = completion.install_callback if param.name == "install_completion" else completion.show_callback
-    callback(ctx, param, value)
-
-
 @app.callback()
 def _main(
     version: Annotated[
         Optional[bool],
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = None,
-    install_completion: Annotated[
-        bool,
-        typer.Option("--install-completion", callback=_completion, is_eager=True, expose_value=False,
-                     help="Install completion for the current shell (bash, zsh, fish, PowerShell)."),
-    ] = False,
-    show_completion: Annotated[
-        bool,
-        typer.Option("--show-completion", callback=_completion, is_eager=True, expose_value=False,
-                     help="Show the completion script for the current shell, to copy or adapt."),
-    ] = False,
 ) -> None:
     """Analyse Dutch news-wire pages: datelines, entities, co-occurrence and search.
 
@@ -190,10 +167,4 @@ def _main(
 
 
 def main() -> None:
-    import os
-
-    if "_NEWSCTL_COMPLETE" in os.environ:  # the shell asks for completions: Typer's completion classes
-        from typer.completion import completion_init
-
-        completion_init()
     app()
