@@ -19,7 +19,6 @@ A value that matches nothing in the corpus gets a hint with close matches
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -211,6 +210,8 @@ _HAS = {"place": "no story has place", "agency": "no story is credited to", "sec
 
 def close_matches(value: str, present: Iterable[str], n: int = 3) -> list[str]:
     """Up to ``n`` of ``present`` that look like ``value``, compared folded (difflib)."""
+    import difflib
+
     by_fold: dict[str, str] = {}
     for p in sorted(present):
         by_fold.setdefault(fold_name(p), p)
