@@ -19,6 +19,7 @@ A value that matches nothing in the corpus gets a hint with close matches
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Iterator, Mapping
@@ -34,6 +35,9 @@ def fold_name(name: str) -> str:
     """A name as filters compare it: no case, no diacritics, single spaces."""
     decomposed = unicodedata.normalize("NFKD", " ".join(name.split()).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_fold_value = functools.lru_cache(maxsize=8192)(fold_name)  # places and agencies repeat story after story
 
 
 def split_values(values: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -88,6 +92,7 @@ class StoryFilter:
         object.__setattr__(self, "label", labels)
         for name in DATELINE_FILTERS:
             self._folded[name] = frozenset(fold_name(v) for v in getattr(self, name))
+        self._folded["any"] = any(self._folded[n] for n in DATELINE_FILTERS) or self.stories is not None
 
     # -- what it asks for ----------------------------------------------------------
 
@@ -107,14 +112,19 @@ class StoryFilter:
 
     def admits_fields(self, *, kind: str, section: str | None, agencies: Iterable[str],
                       places: Iterable[str], key: tuple[str, int] | None = None) -> bool:
+        return self._admits(kind, section, agencies, places, key)
+
+    def _admits(self, kind, section, agencies, places, key) -> bool:
         f = self._folded
+        if not f["any"]:
+            return True
         if f["kind"] and kind not in f["kind"]:
             return False
-        if f["section"] and (section is None or fold_name(section) not in f["section"]):
+        if f["section"] and (section is None or _fold_value(section) not in f["section"]):
             return False
-        if f["agency"] and not any(fold_name(a) in f["agency"] for a in agencies):
+        if f["agency"] and not any(_fold_value(a) in f["agency"] for a in agencies):
             return False
-        if f["place"] and not any(fold_name(p) in f["place"] for p in places):
+        if f["place"] and not any(_fold_value(p) in f["place"] for p in places):
             return False
         if self.stories is not None and key not in self.stories:
             return False
@@ -122,8 +132,9 @@ class StoryFilter:
 
     def admits(self, rec) -> bool:
         """For a search record (``analysis.search.StoryRec``: places, agencies, file, story)."""
-        return self.admits_fields(kind=rec.kind, section=rec.section, agencies=rec.agencies,
-                                  places=rec.places, key=(rec.file, rec.story))
+        if not self._folded["any"]:
+            return True
+        return self._admits(rec.kind, rec.section, rec.agencies, rec.places, (rec.file, rec.story))
 
     def admits_story(self, story) -> bool:
         """For an ``analysis.stories.Story`` (its places both as printed and readable)."""
