@@ -773,6 +773,19 @@ class Refresh:
     warnings: list[ReadWarning] = field(default_factory=list)
 
 
+def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
+    """Paths of indexed files that contain ``fragment``, read without touching the schema.
+
+    For looking files up by stem (``newsctl show``) in a store opened
+    read-only; a store without an index gives ``[]``.
+    """
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT path FROM search_files WHERE instr(path, ?) > 0 ORDER BY path", (fragment,))]
+    except sqlite3.OperationalError:
+        return []
+
+
 class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 

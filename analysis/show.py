@@ -75,14 +75,12 @@ def indexed_paths(stems: set[str], store_path: str | os.PathLike | None = None) 
         conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
     except sqlite3.Error:
         return
+    from .search import indexed_paths as known
+
     try:
-        rows = []
-        for stem in sorted(stems):
-            try:
-                rows += [r[0] for r in conn.execute(
-                    "SELECT path FROM search_files WHERE instr(path, ?) > 0 ORDER BY path", (stem,))]
-            except sqlite3.Error:  # no index in this store
-                return
+        rows = [path for stem in sorted(stems) for path in known(conn, stem)]
+    except sqlite3.Error:  # not a store, or a damaged one: the store is only a help here
+        return
     finally:
         conn.close()
     for path in rows:
