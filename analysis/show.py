@@ -34,7 +34,7 @@ def parse_ids(ids: Iterable[str]) -> list[StoryRef]:
     refs = []
     for raw in ids:
         m = _ID.match(raw.strip())
-        if not m or not m.group("stem") or "/" in m.group("stem"):
+        if not m or m.group("stem").startswith(":") or "/" in m.group("stem"):
             raise InputError(f"not a story id: {raw!r} (ids look like 000_6886c8d2ffe8f8a4:3)")
         index = m.group("index")
         refs.append(StoryRef(raw, m.group("stem"), int(index) if index is not None else None))
