@@ -89,8 +89,38 @@ def search(
 
     Example: newsctl search 'Poetin AND China' seeds/ --format tsv
     """
-    from analysis.errors import QueryError
     from analysis.search import Matcher
+
+    _check(stories=stories, count=count, files_only=files_only, files_without=files_without,
+           only_matching=only_matching, invert=invert, null=null, ignore_case=ignore_case,
+           case_sensitive=case_sensitive)
+    query, regex, paths = _query(query, regex, paths, word=word)
+    matcher = Matcher(query or "", regex=regex, case_sensitive=case_sensitive)
+    filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
+    with contextlib.ExitStack() as stack:
+        found = _matches(stack, paths, [matcher, Matcher("")] if invert else [matcher], filt,
+                         model=model, store=store, no_cache=no_cache)
+        matches = _inverted(found.matches[1], found.matches[0]) if invert else found.matches[0]
+        if (stories or invert) and not keep_duplicates:
+            from analysis.search import unique_stories
+
+            matches = unique_stories(matches)
+        if files_without or files_only:
+            from analysis.search import files_without_match, matching_files
+
+            listed = files_without_match(found.files(), list(matches)) if files_without else matching_files(matches)
+            n = _paths(listed, null)
+        else:
+            n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
+                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header)
+        found.hints()
+    raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
+
+
+def _check(*, stories, count, files_only, files_without, only_matching, invert, null, ignore_case,
+           case_sensitive) -> None:
+    """Refuse options that do not go together."""
+    from analysis.errors import QueryError
 
     modes = {"--stories": stories, "--count": count, "--files-with-matches": files_only,
              "--files-without-match": files_without, "--only-matching": only_matching}
@@ -102,35 +132,19 @@ def search(
         raise QueryError("--null/-0 goes with -l or -L (it separates the paths they print)")
     if ignore_case and case_sensitive:
         raise QueryError("choose one of --ignore-case and --case-sensitive")
+
+
+def _query(query, regex, paths, *, word: bool):
+    """``(query, regex, paths)``: with --regex, the QUERY argument is the first path."""
+    from analysis.errors import QueryError
+
     if regex is not None and query is not None:
         query, paths = None, [query, *(paths or [])]
     elif regex is None and query is None:
         raise QueryError("give a QUERY ('' matches every story) or --regex PATTERN")
     if regex is not None and word:
         regex = rf"\b(?:{regex})\b"
-    matcher = Matcher(query or "", regex=regex, case_sensitive=case_sensitive)
-    filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
-    with contextlib.ExitStack() as stack:
-        found = _matches(stack, paths, matcher, filt, model=model, store=store, no_cache=no_cache)
-        matches = found.matches
-        if invert:
-            every = _matches(stack, paths, Matcher(""), filt, model=model, store=store, no_cache=no_cache)
-            matches, stories = _inverted(every.matches, matches), True
-        if stories and not keep_duplicates:
-            from analysis.search import unique_stories
-
-            matches = unique_stories(matches)
-        if files_without:
-            n = _paths(_without(found, matches), null)
-        elif files_only:
-            from analysis.search import matching_files
-
-            n = _paths(matching_files(matches), null)
-        else:
-            n = _emit(matches, context=context, sentence=sentence, stories=stories, count=count,
-                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header)
-        found.hints()
-    raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
+    return query, regex, paths
 
 
 class _Found:
@@ -143,8 +157,8 @@ class _Found:
         return self._files()
 
 
-def _matches(stack, paths, matcher, filt, *, model, store, no_cache) -> _Found:
-    """From the index, or from the files read into memory.
+def _matches(stack, paths, matchers, filt, *, model, store, no_cache) -> _Found:
+    """The matches of each of ``matchers``: from the index, or from the files read into memory.
 
     The files are read directly for --regex, --no-cache, standard input and
     the entity filters (which need the whole corpus for the model anyway).
@@ -152,14 +166,14 @@ def _matches(stack, paths, matcher, filt, *, model, store, no_cache) -> _Found:
     from analysis import search as lib
 
     names = common.input_paths(paths)
-    if matcher.regex is not None or no_cache or "-" in names or filt.needs_entities:
+    if any(m.regex is not None for m in matchers) or no_cache or "-" in names or filt.needs_entities:
         corpus = common.load(paths)
         annotated = labels_of = None
         if filt.needs_entities:
             annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache)
             filt = filt.resolve(annotated, labels_of)
         failed = any(w.skipped and "cannot read" in w.message for w in corpus.warnings)
-        return _Found(lib.search_corpus(corpus, matcher, filt), failed,
+        return _Found([lib.search_corpus(corpus, m, filt) for m in matchers], failed,
                       lambda: [doc.path for doc, _ in corpus.pages],
                       lambda: filteropts.corpus_hints(filt, corpus, annotated, labels_of))
     from analysis.store import open_store
@@ -167,7 +181,7 @@ def _matches(stack, paths, matcher, filt, *, model, store, no_cache) -> _Found:
     st = stack.enter_context(open_store(store))
     index = lib.SearchIndex(st.conn)
     with output.progress("Indexing", unit="files") as advance:
-        refreshed, matches = index.search_paths(names, matcher, filt, progress=advance)
+        refreshed, first = index.search_paths(names, matchers[0], filt, progress=advance)
     for w in refreshed.warnings:
         output.warn(f"{w.path}: {w.message}")
 
@@ -175,6 +189,7 @@ def _matches(stack, paths, matcher, filt, *, model, store, no_cache) -> _Found:
         if filt.has_dateline_filters:
             filteropts.warn_unmatched(filt, index.filter_values(refreshed.files))
 
+    matches = [first] + [index.search(refreshed.files, m, filt) for m in matchers[1:]]
     return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints)
 
 
@@ -185,13 +200,6 @@ def _inverted(every, matched):
         if (m.rec.file, m.rec.story) not in hit:
             m.spans = []
             yield m
-
-
-def _without(found: _Found, matches):
-    from analysis.search import files_without_match
-
-    matches = list(matches)  # every match first: the files are known once the search has run
-    return files_without_match(found.files(), matches)
 
 
 def _paths(paths, null: bool) -> int:

@@ -91,6 +91,7 @@ def test_invert_match_lists_the_other_stories(runner, in_root):
     hit = {r["id"] for r in jsonl(search(runner, "oorlog", "seeds", "--stories", "-f", "jsonl"))}
     rest = jsonl(search(runner, "oorlog", "seeds", "-v", "-f", "jsonl"))
     assert {r["id"] for r in rest} == every - hit and all(r["hits"] == 0 for r in rest)
+    assert jsonl(search(runner, "oorlog", "seeds", "-v", "--no-cache", "-f", "jsonl")) == rest
     result = search(runner, "oorlog", "seeds", "-v", "-l")
     assert result.exit_code == 2 and "does not go with" in result.stderr
 
