@@ -86,12 +86,12 @@ def _values(s: Story, name: str) -> list:
     return [s.section if name == "section" else s.kind]
 
 
-def dateline_summary(corpus: Corpus, filt=None) -> list[dict]:
-    """Stories per place and per agency, most frequent first."""
+def dateline_summary(corpus: Corpus, filt=None, *, keep_duplicates: bool = False) -> list[dict]:
+    """Stories per place and per agency, most frequent first; duplicates left out unless kept."""
     places: Counter[str] = Counter()
     agencies: Counter[str] = Counter()
     for _, s in corpus.stories():
-        if filt is not None and not filt.admits_story(s):
+        if (filt is not None and not filt.admits_story(s)) or (s.duplicate_of and not keep_duplicates):
             continue
         places.update(set(s.places))
         agencies.update(set(s.agencies))
@@ -114,18 +114,18 @@ def parse_by(value: str | Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def crosstab(corpus: Corpus, by: Sequence[str], filt=None) -> list[dict]:
+def crosstab(corpus: Corpus, by: Sequence[str], filt=None, *, keep_duplicates: bool = False) -> list[dict]:
     """Stories per combination of the ``by`` fields, in long form: one row per combination.
 
     Columns: the ``by`` fields, then ``stories``; most stories first, ties by
     the values. A story with two places (or agencies) counts once under each;
     a story without one counts under null. Long form is what a spreadsheet's
     pivot table and a script's group-by both take; ``crosstab_wide`` gives the
-    two-way table.
+    two-way table. Duplicates (``duplicate_of``) are left out unless kept.
     """
     counts: Counter[tuple] = Counter()
     for _, s in corpus.stories():
-        if filt is not None and not filt.admits_story(s):
+        if (filt is not None and not filt.admits_story(s)) or (s.duplicate_of and not keep_duplicates):
             continue
         combos: list[tuple] = [()]
         for name in by:

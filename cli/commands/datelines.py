@@ -42,6 +42,7 @@ def datelines(
     kind: filteropts.KindOpt = None,
     entity: filteropts.EntityOpt = None,
     label: filteropts.LabelOpt = None,
+    keep_duplicates: filteropts.KeepDuplicatesOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
@@ -68,9 +69,10 @@ def datelines(
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     fmt = fmt or output.default_format()
     if fields:
-        n = _crosstab(corpus, fields, filt, wide, fmt, no_header)
+        n = _crosstab(corpus, fields, filt, wide, fmt, no_header, keep_duplicates)
     elif summary:
-        n = output.render(dateline_summary(corpus, filt), SUMMARY_COLUMNS, fmt, header=not no_header)
+        n = output.render(dateline_summary(corpus, filt, keep_duplicates=keep_duplicates), SUMMARY_COLUMNS, fmt,
+                          header=not no_header)
     else:
         columns = COLUMNS
         if fmt is output.Format.table:
@@ -97,10 +99,10 @@ def _by_fields(by, summary: bool, wide: bool) -> tuple[str, ...]:
     return fields
 
 
-def _crosstab(corpus, fields, filt, wide: bool, fmt, no_header: bool) -> int:
+def _crosstab(corpus, fields, filt, wide: bool, fmt, no_header: bool, keep_duplicates: bool) -> int:
     from analysis.corpus import crosstab, crosstab_wide
 
-    rows = crosstab(corpus, fields, filt)
+    rows = crosstab(corpus, fields, filt, keep_duplicates=keep_duplicates)
     if not wide:
         columns = [Column(f) for f in fields] + [Column("stories", justify="right")]
         return output.render(rows, columns, fmt, header=not no_header)
