@@ -17,7 +17,7 @@ IdsArg = Annotated[List[str], typer.Argument(
     help="Story ids as every command prints them (000_6886c8d2ffe8f8a4:3); a file stem alone shows all its stories.")]
 InOpt = Annotated[Optional[List[str]], typer.Option(
     "--in", metavar="PATHS", show_default=False,
-    help="Files or directories to look in (default: the current directory); repeat it or give a comma list. "
+    help="Files or directories to look in (default: the current directory); repeat it for several. "
     "Ids not found there are looked up among the files the search index has seen.")]
 FIELDS = ["id", "file", "story", "kind", "section", "places", "agencies", "age_minutes", "dateline", "headline",
           "duplicate_of", "start", "end", "text"]
@@ -46,15 +46,15 @@ def show(
 
     Example: newsctl show 000_6886c8d2ffe8f8a4:3 --in seeds/
     """
-    from analysis.filters import split_values
     from analysis.show import find_files, parse_ids, pick_stories
 
     refs = parse_ids(ids)
-    files = find_files(refs, split_values(in_) or ["."], store_path=store)
+    where = list(dict.fromkeys(in_ or ["."]))  # a path may hold a comma: no comma lists here
+    files = find_files(refs, where, store_path=store)
     corpus = common.load(files) if files else None
     picked, missing = pick_stories(corpus, refs) if corpus else ([], refs)
     for r in missing:
-        output.warn(f"no story {r.raw!r} in {', '.join(split_values(in_) or ['.'])} or the search index")
+        output.warn(f"no story {r.raw!r} in {', '.join(where)} or the search index")
     if picked:
         view = fmt is None or fmt is Format.table
         wants = not no_entities and (fmt in (Format.json, Format.jsonl) or (view and output.stdout_is_terminal()))
