@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test model bench golden screenshot gazetteer clean
+.PHONY: install run test model bench golden screenshot gazetteer clean
 
 install: $(BIN)/newsctl
 
@@ -12,6 +12,11 @@ $(BIN)/newsctl: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(BIN)/python -m compileall -q cli analysis  # byte-code up front: faster first start-up
 	touch $(BIN)/newsctl
+
+# The main job on the sample pages: the most mentioned names, then who appears with whom.
+run: install
+	$(BIN)/newsctl entities seeds --top 15
+	$(BIN)/newsctl cooccur seeds --top 15
 
 test: install
 	$(BIN)/python -m pytest

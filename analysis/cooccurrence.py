@@ -134,8 +134,13 @@ def select_pairs(
     top: int | None = None,
     labels: Iterable[str] | None = None,
     entity: str | None = None,
+    names: set[str] | None = None,
 ) -> list[dict]:
-    """Filter and order the pairs; ties are broken by the two names."""
+    """Filter and order the pairs; ties are broken by the two names.
+
+    ``entity``: pairs with the entity that name refers to; ``names``: pairs
+    with at least one of these entities (``StoryFilter.entity_names``).
+    """
     if sort not in SORTS:
         raise NewsctlError(f"unknown sort {sort!r} (choose from {', '.join(SORTS)})")
     wanted = set(labels) if labels else None
@@ -146,6 +151,8 @@ def select_pairs(
         if n_ab < min_count:
             return False
         if wanted and not (lab[a] in wanted and lab[b] in wanted):
+            return False
+        if names is not None and a not in names and b not in names:
             return False
         return not match or match(a) or match(b)
 

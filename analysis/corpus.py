@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from .reader import Document, ReadWarning, read_corpus
 from .stories import Story, StorySplitter
@@ -54,9 +54,11 @@ DATELINE_FIELDS = (
 )
 
 
-def dateline_records(corpus: Corpus) -> Iterator[dict]:
-    """One record per story, fields as in :data:`DATELINE_FIELDS`."""
+def dateline_records(corpus: Corpus, filt=None) -> Iterator[dict]:
+    """One record per story ``filt`` admits (an :class:`analysis.filters.StoryFilter`; None: all)."""
     for doc, s in corpus.stories():
+        if filt is not None and not filt.admits_story(s):
+            continue
         yield {
             "id": s.id,
             "file": doc.path,
@@ -73,13 +75,24 @@ def dateline_records(corpus: Corpus) -> Iterator[dict]:
 
 
 SUMMARY_FIELDS = ("field", "value", "stories")
+BY_FIELDS = ("place", "agency", "section", "kind")
 
 
-def dateline_summary(corpus: Corpus) -> list[dict]:
-    """Stories per place and per agency, most frequent first."""
+def _values(s: Story, name: str) -> list:
+    if name == "place":
+        return list(dict.fromkeys(s.places)) or [None]
+    if name == "agency":
+        return list(dict.fromkeys(s.agencies)) or [None]
+    return [s.section if name == "section" else s.kind]
+
+
+def dateline_summary(corpus: Corpus, filt=None, *, keep_duplicates: bool = False) -> list[dict]:
+    """Stories per place and per agency, most frequent first; duplicates left out unless kept."""
     places: Counter[str] = Counter()
     agencies: Counter[str] = Counter()
     for _, s in corpus.stories():
+        if (filt is not None and not filt.admits_story(s)) or (s.duplicate_of and not keep_duplicates):
+            continue
         places.update(set(s.places))
         agencies.update(set(s.agencies))
     rows = []
@@ -87,3 +100,62 @@ def dateline_summary(corpus: Corpus) -> list[dict]:
         for value, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
             rows.append({"field": name, "value": value, "stories": n})
     return rows
+
+
+def parse_by(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``place,agency`` -> ``("place", "agency")``, checked against :data:`BY_FIELDS`."""
+    from .errors import InputError
+
+    parts = [value] if isinstance(value, str) else list(value)
+    names = tuple(dict.fromkeys(p.strip().lower() for v in parts for p in v.split(",") if p.strip()))
+    bad = [n for n in names if n not in BY_FIELDS]
+    if bad or not names:
+        raise InputError(f"unknown --by field {', '.join(bad) or repr('')} (choose from {', '.join(BY_FIELDS)})")
+    return names
+
+
+def crosstab(corpus: Corpus, by: Sequence[str], filt=None, *, keep_duplicates: bool = False) -> list[dict]:
+    """Stories per combination of the ``by`` fields, in long form: one row per combination.
+
+    Columns: the ``by`` fields, then ``stories``; most stories first, ties by
+    the values. A story with two places (or agencies) counts once under each;
+    a story without one counts under null. Long form is what a spreadsheet's
+    pivot table and a script's group-by both take; ``crosstab_wide`` gives the
+    two-way table. Duplicates (``duplicate_of``) are left out unless kept.
+    """
+    counts: Counter[tuple] = Counter()
+    for _, s in corpus.stories():
+        if (filt is not None and not filt.admits_story(s)) or (s.duplicate_of and not keep_duplicates):
+            continue
+        combos: list[tuple] = [()]
+        for name in by:
+            combos = [c + (v,) for c in combos for v in _values(s, name)]
+        counts.update(set(combos))
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], [("" if v is None else v) for v in kv[0]]))
+    return [{**dict(zip(by, key)), "stories": n} for key, n in order]
+
+
+def crosstab_wide(rows: list[dict], row_field: str, col_field: str) -> tuple[list[str], list[dict]]:
+    """Long rows of :func:`crosstab` over two fields as a two-way table: ``(columns, rows)``.
+
+    One row per ``row_field`` value, one column per ``col_field`` value (most
+    stories first), and a ``total`` column of the row's stories over the
+    combinations (a story with two agencies adds to both).
+    """
+    col_totals: Counter = Counter()
+    row_totals: Counter = Counter()
+    cells: dict = {}
+    for r in rows:
+        a, b = r[row_field], r[col_field]
+        cells[(a, b)] = r["stories"]
+        col_totals[b] += r["stories"]
+        row_totals[a] += r["stories"]
+    label = lambda v: "-" if v is None else str(v)  # noqa: E731
+    cols = [label(b) for b, _ in sorted(col_totals.items(), key=lambda kv: (-kv[1], label(kv[0])))]
+    out = []
+    for a, _ in sorted(row_totals.items(), key=lambda kv: (-kv[1], label(kv[0]))):
+        row = {row_field: a}
+        for b in col_totals:
+            row[label(b)] = cells.get((a, b), 0)
+        out.append(row)
+    return cols, out

@@ -321,8 +321,12 @@ def entity_records(
     labels: Iterable[str] | None = None,
     min_count: int = 1,
     top: int | None = None,
+    names: set[str] | None = None,
 ) -> list[dict]:
-    """One record per entity, most mentioned first (ties by name)."""
+    """One record per entity, most mentioned first (ties by name).
+
+    ``names``: only these entities (``StoryFilter.entity_names``); None: all.
+    """
     wanted = set(labels) if labels else None
     mentions: Counter[str] = Counter()
     stories: dict[str, set[str]] = defaultdict(set)
@@ -337,7 +341,7 @@ def entity_records(
     rows = []
     for name, n in mentions.items():
         label = labels_of[name]
-        if n < min_count or (wanted and label not in wanted):
+        if n < min_count or (wanted and label not in wanted) or (names is not None and name not in names):
             continue
         rows.append({
             "entity": name,
@@ -351,10 +355,11 @@ def entity_records(
     return rows[:top] if top else rows
 
 
-def mention_records(annotated: AnnotatedCorpus, *, labels: Iterable[str] | None = None) -> Iterator[dict]:
+def mention_records(annotated: AnnotatedCorpus, *, labels: Iterable[str] | None = None,
+                    names: set[str] | None = None) -> Iterator[dict]:
     wanted = set(labels) if labels else None
     for m in annotated.mentions():
-        if wanted and m.label not in wanted:
+        if (wanted and m.label not in wanted) or (names is not None and m.canonical not in names):
             continue
         yield {
             "id": m.story_id, "file": m.file, "story": m.story, "sentence": m.sentence,

@@ -40,12 +40,92 @@ def story_entities_page(annotated) -> str:
                            options={"colors": colours})
 
 
-def write_html(annotated, path: str | Path) -> None:
-    page = story_entities_page(annotated).replace("<title>displaCy</title>", "<title>newsctl entities</title>")
+LABEL_NAMES = {"PER": "person", "ORG": "organisation", "LOC": "place", "MISC": "other name"}
+
+
+def _legend() -> str:
+    chips = "".join(
+        f'<span style="background: {html.escape(colour)}; padding: 0.2em 0.5em; margin-right: 0.6em;'
+        f' border-radius: 0.35em">{html.escape(label)} <small>{html.escape(LABEL_NAMES.get(label, ""))}</small></span>'
+        for label, colour in LABEL_COLOURS.items())
+    return f'<p class="legend" style="margin: 0 0 2rem 0">Labels: {chips}</p>'
+
+
+def finish_page(page: str, title: str, *, before: str = "") -> str:
+    """A displaCy page made newsctl's: Dutch ``lang``, UTF-8, a title, the label legend.
+
+    ``before`` is HTML put above the legend (a link back to the index).
+    """
+    page = page.replace('<html lang="en">', '<html lang="nl">', 1)
+    page = page.replace("<title>displaCy</title>",
+                        f'<meta charset="utf-8"><title>{html.escape(title)}</title>', 1)
+    body = page.find("<body")
+    if body != -1:
+        end = page.find(">", body) + 1
+        page = page[:end] + before + f"<h1>{html.escape(title)}</h1>" + _legend() + page[end:]
+    return page
+
+
+def entities_page(annotated, title: str = "newsctl entities", *, before: str = "") -> str:
+    """The whole page for ``annotated``'s stories (``--html FILE`` and ``--html -``)."""
+    return finish_page(story_entities_page(annotated), title, before=before)
+
+
+def _write(path: Path, page: str) -> None:
     try:
-        Path(path).write_text(page, encoding="utf-8")
+        path.write_text(page, encoding="utf-8")
     except OSError as exc:
         raise NewsctlError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def write_html(annotated, path: str | Path) -> None:
+    _write(Path(path), entities_page(annotated))
+
+
+def write_html_dir(annotated, directory: str | Path) -> list[Path]:
+    """One page per input file in ``directory`` and an ``index.html`` linking them; returns the pages.
+
+    Pages are named after the file stem (``000_x.html``; ``000_x-2.html`` when
+    two files share a stem). The index lists each file with its stories and
+    mentions.
+    """
+    from urllib.parse import quote
+
+    from .entities import AnnotatedCorpus
+
+    d = Path(directory)
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NewsctlError(f"cannot create {d}: {exc.strerror or exc}") from exc
+    by_file: dict[str, list] = {}
+    for a in annotated.stories:
+        by_file.setdefault(a.doc.path, []).append(a)
+    used: set[str] = {"index"}
+    rows, pages = [], []
+    for path, stories in by_file.items():
+        stem = stories[0].doc.stem
+        name, k = stem, 1
+        while name in used:
+            k += 1
+            name = f"{stem}-{k}"
+        used.add(name)
+        part = AnnotatedCorpus(annotated.corpus, stories)
+        page = d / f"{name}.html"
+        _write(page, entities_page(part, f"newsctl entities · {path}",
+                                   before='<p><a href="index.html">all files</a></p>'))
+        pages.append(page)
+        mentions = sum(len(a.mentions) for a in stories)
+        rows.append(f'<tr><td><a href="{html.escape(quote(page.name))}">{html.escape(path)}</a></td>'
+                    f'<td style="text-align: right">{len(stories)}</td><td style="text-align: right">{mentions}</td></tr>')
+    index = (
+        '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><title>newsctl entities</title></head>'
+        '<body style="font-family: sans-serif; padding: 2rem"><h1>newsctl entities</h1>' + _legend()
+        + '<table><thead><tr><th style="text-align: left">file</th><th>stories</th><th>mentions</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></body></html>\n'
+    )
+    _write(d / "index.html", index)
+    return pages
 
 
 @dataclass

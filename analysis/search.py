@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .errors import InputError, QueryError
+from .filters import StoryFilter, stories_mentioning
 from .reader import STDIN, DecodeError, Document, ReadWarning, decode, file_digest
 
 # -- folding ------------------------------------------------------------------
@@ -88,10 +89,6 @@ def fold(text: str) -> str:
     if len(out) != len(text):  # lower() of a kept character changed the length
         out = text.translate(_FOLD)
     return out
-
-
-def _norm(name: str) -> str:
-    return fold(" ".join(name.split()))
 
 
 # -- the query language -------------------------------------------------------
@@ -384,28 +381,8 @@ class StoryRec:
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Story filters; every one given must hold. ``stories``: allowed ``(file, story index)``."""
-
-    place: str | None = None
-    agency: str | None = None
-    section: str | None = None
-    kind: str | None = None
-    stories: frozenset[tuple[str, int]] | None = None
-
-    def admits(self, rec: StoryRec) -> bool:
-        if self.kind and rec.kind != self.kind:
-            return False
-        if self.section and (rec.section is None or _norm(rec.section) != _norm(self.section)):
-            return False
-        if self.agency and self.agency.strip().upper() not in rec.agencies:
-            return False
-        if self.place and _norm(self.place) not in {_norm(p) for p in rec.places}:
-            return False
-        if self.stories is not None and (rec.file, rec.story) not in self.stories:
-            return False
-        return True
+# The story filters are those of every command (analysis/filters.py).
+Filters = StoryFilter
 
 
 @dataclass
@@ -447,18 +424,10 @@ def entity_story_keys(annotated, labels_of: dict[str, str], *, entity: str | Non
     ``Vladimir Poetin`` and with it every story mentioning him in any form.
     ``labels`` keeps entities whose label is one of them.
     """
-    from .entities import entities_named
-
-    wanted_labels = set(labels) if labels else None
-    mentions = [m for m in annotated.mentions()
-                if wanted_labels is None or labels_of.get(m.canonical) in wanted_labels]
-    if entity:
-        variants: dict[str, set[str]] = {}
-        for m in mentions:
-            variants.setdefault(m.canonical, set()).add(m.text)
-        names = entities_named(entity, variants)
-        mentions = [m for m in mentions if m.canonical in names]
-    return frozenset((m.file, m.story) for m in mentions)
+    filt = StoryFilter(entity=(entity,) if entity else (), label=tuple(labels or ()))
+    if not filt.needs_entities:
+        return frozenset((m.file, m.story) for m in annotated.mentions())
+    return stories_mentioning(annotated, labels_of, filt)
 
 
 # -- records for output ---------------------------------------------------------
@@ -472,20 +441,51 @@ def _flat(text: str) -> str:
     return text.replace("\n", " ")
 
 
-def hit_records(matches: Iterable[Match], *, context: int = 40) -> Iterator[dict]:
+def hit_records(matches: Iterable[Match], *, context: int = 40, sentence: bool = False) -> Iterator[dict]:
     """One keyword-in-context record per hit; offsets into the file text.
 
     ``left`` and ``right`` hold up to ``context`` characters of the story on
-    each side of the match; newlines are shown as spaces.
+    each side of the match, or with ``sentence`` the rest of the sentence the
+    match is in (:func:`analysis.sentences.sentence_bounds`); newlines are
+    shown as spaces.
     """
+    if sentence:
+        from .sentences import sentence_bounds
     for m in matches:
         text, base = m.rec.text, m.rec.start
         for s, e in m.spans:
+            lo, hi = sentence_bounds(text, s, e) if sentence else (max(0, s - context), e + context)
             yield {
                 "id": m.rec.id, "file": m.rec.file, "start": base + s, "end": base + e,
-                "left": _flat(text[max(0, s - context):s]), "match": _flat(text[s:e]),
-                "right": _flat(text[e:e + context]),
+                "left": _flat(text[lo:s]), "match": _flat(text[s:e]),
+                "right": _flat(text[e:hi]),
             }
+
+
+def unique_stories(matches: Iterable[Match]) -> Iterator[Match]:
+    """The matches less the wire duplicates: a story whose text repeats one before it.
+
+    Texts compare as :class:`analysis.stories.StorySplitter` compares them for
+    ``duplicate_of`` (case and white space ignored).
+    """
+    from .stories import _duplicate_key
+
+    seen: set[str] = set()
+    for m in matches:
+        key = _duplicate_key(m.rec.text)
+        if key not in seen:
+            seen.add(key)
+            yield m
+
+
+def files_without_match(files: Iterable[str], matches: Iterable[Match]) -> Iterator[str]:
+    """``files`` (in order) that no match is in: ``grep -L``."""
+    hit = set(matching_files(matches))
+    seen: set[str] = set()
+    for f in files:
+        if f not in hit and f not in seen:
+            seen.add(f)
+            yield f
 
 
 def story_records(matches: Iterable[Match]) -> Iterator[dict]:
@@ -771,6 +771,19 @@ class Refresh:
     unreadable: int = 0  # skipped because they could not be read (not binary data)
     stories: int = 0
     warnings: list[ReadWarning] = field(default_factory=list)
+
+
+def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
+    """Paths of indexed files that contain ``fragment``, read without touching the schema.
+
+    For looking files up by stem (``newsctl show``) in a store opened
+    read-only; a store without an index gives ``[]``.
+    """
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT path FROM search_files WHERE instr(path, ?) > 0 ORDER BY path", (fragment,))]
+    except sqlite3.OperationalError:
+        return []
 
 
 class SearchIndex:
@@ -1122,6 +1135,26 @@ class SearchIndex:
                 spans = matcher.spans(rec.text)
                 if spans is not None:
                     yield Match(rec, spans)
+
+    def filter_values(self, files: Sequence[tuple[str, int]]) -> dict[str, set[str]]:
+        """The dateline values of the stories of ``files`` (from :meth:`refresh`), per filter.
+
+        Places come in readable case (``Kyiv``); for the hints of
+        :func:`analysis.filters.hints`.
+        """
+        from .datelines import title_case_place
+
+        out: dict[str, set[str]] = {"place": set(), "agency": set(), "section": set(), "kind": set()}
+        rows = self.conn.execute(
+            "SELECT DISTINCT places, agencies, section, kind FROM search_stories"
+            " WHERE file IN (SELECT value FROM json_each(?))", (json.dumps([fid for _, fid in files]),))
+        for places, agencies, section, kind in rows:
+            out["place"].update(title_case_place(p) for p in places.split(_SEP) if p)
+            out["agency"].update(a for a in agencies.split(_SEP) if a)
+            if section:
+                out["section"].add(section)
+            out["kind"].add(kind)
+        return out
 
     # -- what it holds ----------------------------------------------------------------
 

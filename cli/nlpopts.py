@@ -24,24 +24,6 @@ StoreOpt = Annotated[
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Run the model on everything; neither read nor write the store.")]
 NoCanonicalOpt = Annotated[bool, typer.Option("--no-canonical", help="Show raw surface forms instead of canonical names.")]
-LabelOpt = Annotated[
-    Optional[str], typer.Option("--label", metavar="LABELS", help="Only these labels, comma-separated: PER,ORG,LOC,MISC.")
-]
-
-
-def parse_labels(value: str | None) -> list[str] | None:
-    from analysis.errors import InputError
-    from analysis.nlp import LABELS
-
-    if not value:
-        return None
-    labels = [v.strip().upper() for v in value.split(",") if v.strip()]
-    bad = [v for v in labels if v not in LABELS]
-    if bad:
-        raise InputError(f"unknown label {', '.join(bad)} (choose from {', '.join(LABELS)})")
-    return labels
-
-
 def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True):
     """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``."""
     from analysis.entities import annotate as run, resolve_names

@@ -24,6 +24,7 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     jsonl = "jsonl"
+    excel_csv = "excel-csv"  # csv for Dutch Excel: UTF-8 BOM, ';' between fields, decimal comma
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ def render(
         for row in rows:
             writer.writerow([plain(row.get(n)) for n in names])
             count += 1
+    elif fmt is Format.excel_csv:
+        count = _excel_csv(rows, names, stream, header=header)
     elif fmt is Format.jsonl:
         for row in rows:
             stream.write(json.dumps({n: _json_value(row.get(n)) for n in names}, ensure_ascii=False) + "\n")
@@ -153,6 +156,25 @@ def render(
         stream.write("\n]\n" if count else "]\n")
     stream.flush()
     return count
+
+
+def _excel_csv(rows, names, stream, *, header: bool) -> int:
+    """csv that Excel with Dutch settings opens in columns: a UTF-8 BOM, ';', decimal commas."""
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
+    if header:
+        writer.writerow(names)
+    count = 0
+    for row in rows:
+        writer.writerow([_excel_value(row.get(n)) for n in names])
+        count += 1
+    return count
+
+
+def _excel_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}".replace(".", ",")
+    return plain(value)
 
 
 def _render_table(rows, columns, *, header: bool, title: str | None, caption: str | None = None) -> int:

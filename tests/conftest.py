@@ -50,3 +50,21 @@ def invoke(runner, args, **kwargs):
     from cli.app import app
 
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def seeds_store(tmp_path_factory) -> Path:
+    """One annotation store with the seeds already annotated by the default model.
+
+    Filled once per test run (the model's ~20 s); tests pass it with --store so
+    the entity commands only read it.
+    """
+    from analysis.corpus import load_corpus
+    from analysis.entities import annotate
+    from analysis.nlp import resolve_model
+    from analysis.store import open_store
+
+    store = tmp_path_factory.mktemp("seeds-store") / "store.sqlite"
+    with open_store(store) as st:
+        annotate(load_corpus([str(SEEDS)]), model_ref=resolve_model(None), store=st)
+    return store

@@ -9,8 +9,8 @@ from typing import Optional
 import typer
 from typing import Annotated
 
-from .. import common, nlpopts, output
-from ..errors import boundary
+from .. import common, filteropts, nlpopts, output
+from ..errors import EXIT_NO_MATCH, boundary
 from ..output import Column, Format
 
 PAIR_COLUMNS = [
@@ -41,13 +41,17 @@ def cooccur(
     sort: Annotated[Sort, typer.Option("--sort", help="Order pairs by count, npmi or llr (ties by name).")] = Sort.count,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Only pairs sharing at least N units.")] = 1,
     top: Annotated[Optional[int], typer.Option("--top", min=1, help="Only the first N pairs (matrix: N entities, default 15; plot: N nodes, default 20).")] = None,
-    label: nlpopts.LabelOpt = None,
-    entity: Annotated[Optional[str], typer.Option("--entity", metavar="NAME", help="Only pairs with this entity (canonical name or any variant, any case).")] = None,
-    keep_duplicates: Annotated[bool, typer.Option("--keep-duplicates", help="Count stories marked duplicate_of too.")] = False,
+    label: filteropts.LabelOpt = None,
+    entity: filteropts.EntityOpt = None,
+    keep_duplicates: filteropts.KeepDuplicatesOpt = False,
     matrix: Annotated[bool, typer.Option("--matrix", help="A square entity-by-entity table of pair counts.")] = False,
     graph: Annotated[Optional[list[Path]], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot, .json, or Gephi's nodes.csv / edges.csv; repeat for several files.")] = None,
     plot: Annotated[Optional[list[Path]], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg; repeat for several files.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
+    place: filteropts.PlaceOpt = None,
+    agency: filteropts.AgencyOpt = None,
+    section: filteropts.SectionOpt = None,
+    kind: filteropts.KindOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
@@ -62,29 +66,38 @@ def cooccur(
 
     Example: newsctl cooccur seeds/ --entity Tokajev
     """
+    import dataclasses
+
     from analysis import cooccurrence as cx
+    from analysis.filters import select_stories
     from analysis.render import picture_format
 
-    labels = nlpopts.parse_labels(label)
+    filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
+    labels = filt.label or None
     for path in graph or ():
         cx.graph_format(path)  # a wrong name fails before the model runs
     for path in plot or ():
         picture_format(path)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
-    co = cx.cooccurrence(annotated, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
-    select = dict(sort=sort.value, min_count=min_count, labels=labels, entity=entity)
+    filteropts.corpus_hints(filt, corpus, annotated, labels_of)
+    chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
+    co = cx.cooccurrence(chosen, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
+    names = dataclasses.replace(filt, label=()).entity_names(co.variants, labels_of)
+    select = dict(sort=sort.value, min_count=min_count, labels=labels, names=names)
     if graph:
         cx.write_graphs(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
     if plot:
         _plot(co, cx.select_pairs(co, **select), plot, top or PLOT_NODES)
     if matrix:
-        _matrix(co, top or 15, labels, fmt, no_header)
+        n = _matrix(co, top or 15, labels, fmt, no_header)
     else:
         rows = cx.select_pairs(co, top=top, **select)
         fmt = fmt or output.default_format()
-        output.render((_for_format(r, fmt) for r in rows), PAIR_COLUMNS, fmt, header=not no_header)
+        n = output.render((_for_format(r, fmt) for r in rows), PAIR_COLUMNS, fmt, header=not no_header)
     common.exit_status(corpus)
+    if filt and not n:
+        raise typer.Exit(EXIT_NO_MATCH)
 
 
 def _for_format(row: dict, fmt: Format) -> dict:
@@ -92,7 +105,7 @@ def _for_format(row: dict, fmt: Format) -> dict:
     if fmt is Format.table:
         shown = ", ".join(units[:3]) + (f", … (+{len(units) - 3})" if len(units) > 3 else "")
         return {**row, "units": shown}
-    if fmt in (Format.tsv, Format.csv):
+    if fmt in (Format.tsv, Format.csv, Format.excel_csv):
         return {**row, "units": ",".join(units)}
     return row
 
@@ -106,7 +119,7 @@ def _plot(co, pairs, paths: list[Path], max_nodes: int) -> None:
         plot_network(g, path, title=f"Entity co-occurrence per {co.unit} ({g.number_of_nodes()} entities)")
 
 
-def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
+def _matrix(co, n: int, labels, fmt, no_header: bool) -> int:
     from analysis.cooccurrence import matrix, top_entities
 
     ents = top_entities(co, n, labels)
@@ -124,7 +137,7 @@ def _matrix(co, n: int, labels, fmt, no_header: bool) -> None:
                        f"to fit {width} characters; -f tsv shows all")
     else:
         columns += [Column(e, justify="right") for e in ents]
-    output.render(rows, columns, fmt, header=not no_header, caption=caption)
+    return output.render(rows, columns, fmt, header=not no_header, caption=caption)
 
 
 MIN_HEADER = 5  # `Russ…`: shorter headers say too little

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import List, Optional
+
 import typer
 from typing import Annotated
 
-from .. import common, output
-from ..errors import boundary
+from .. import common, filteropts, nlpopts, output
+from ..errors import EXIT_NO_MATCH, boundary
 from ..output import Column
 
 COLUMNS = [
@@ -32,24 +34,78 @@ def datelines(
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
     summary: Annotated[bool, typer.Option("--summary", help="Count stories per place and per agency instead.")] = False,
+    by: Annotated[Optional[List[str]], typer.Option("--by", metavar="FIELDS", show_default=False, help="With --summary: stories per combination of these fields (place, agency, section, kind), e.g. place,agency; one row per combination.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="With --summary --by A,B: a two-way table, one row per A, one column per B.")] = False,
+    place: filteropts.PlaceOpt = None,
+    agency: filteropts.AgencyOpt = None,
+    section: filteropts.SectionOpt = None,
+    kind: filteropts.KindOpt = None,
+    entity: filteropts.EntityOpt = None,
+    label: filteropts.LabelOpt = None,
+    keep_duplicates: filteropts.KeepDuplicatesOpt = False,
+    model: nlpopts.ModelOpt = None,
+    store: nlpopts.StoreOpt = None,
+    no_cache: nlpopts.NoCacheOpt = False,
 ) -> None:
     """List every story with its places, agency credits, section and age.
 
     One row per story: id, file, story, kind, section, places, agencies,
     age_minutes, dateline, headline, duplicate_of. The terminal table shows
-    the most useful columns; every other format has all of them.
+    the most useful columns; every other format has all of them. The story
+    filters (--place, --agency, ...) keep only the stories they name;
+    --entity and --label run the NLP model (or read its results from the store).
 
     Example: newsctl datelines seeds/ --format jsonl
     """
     from analysis.corpus import dateline_records, dateline_summary
 
+    filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
+    fields = _by_fields(by, summary, wide)
     corpus = common.load(paths)
+    annotated = labels_of = None
+    if filt.needs_entities:
+        annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache)
+        filt = filt.resolve(annotated, labels_of)
+    filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     fmt = fmt or output.default_format()
-    if summary:
-        output.render(dateline_summary(corpus), SUMMARY_COLUMNS, fmt, header=not no_header)
+    if fields:
+        n = _crosstab(corpus, fields, filt, wide, fmt, no_header, keep_duplicates)
+    elif summary:
+        n = output.render(dateline_summary(corpus, filt, keep_duplicates=keep_duplicates), SUMMARY_COLUMNS, fmt,
+                          header=not no_header)
     else:
         columns = COLUMNS
         if fmt is output.Format.table:
             columns = [c for c in COLUMNS if c.name in TABLE_COLUMNS]
-        output.render(dateline_records(corpus), columns, fmt, header=not no_header)
+        n = output.render(dateline_records(corpus, filt), columns, fmt, header=not no_header)
     common.exit_status(corpus)
+    if filt and not n:
+        raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _by_fields(by, summary: bool, wide: bool) -> tuple[str, ...]:
+    from analysis.corpus import parse_by
+    from analysis.errors import InputError
+
+    if not by:
+        if wide:
+            raise InputError("--wide goes with --summary --by A,B")
+        return ()
+    if not summary:
+        raise InputError("--by goes with --summary")
+    fields = parse_by(by)
+    if wide and len(fields) != 2:
+        raise InputError("--wide needs two --by fields (rows, columns), e.g. --by place,agency")
+    return fields
+
+
+def _crosstab(corpus, fields, filt, wide: bool, fmt, no_header: bool, keep_duplicates: bool) -> int:
+    from analysis.corpus import crosstab, crosstab_wide
+
+    rows = crosstab(corpus, fields, filt, keep_duplicates=keep_duplicates)
+    if not wide:
+        columns = [Column(f) for f in fields] + [Column("stories", justify="right")]
+        return output.render(rows, columns, fmt, header=not no_header)
+    names, table = crosstab_wide(rows, *fields)
+    columns = [Column(fields[0])] + [Column(c, justify="right") for c in names]
+    return output.render(table, columns, fmt, header=not no_header)

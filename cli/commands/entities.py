@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
 from typing import Annotated
 
-from .. import common, nlpopts, output
-from ..errors import boundary
+from .. import common, filteropts, nlpopts, output
+from ..errors import EXIT_NO_MATCH, boundary
 from ..output import Column
 
 ENTITY_COLUMNS = [
@@ -28,11 +27,17 @@ MENTION_COLUMNS = [
 def entities(
     paths: common.PathsArg = None,
     mentions: Annotated[bool, typer.Option("--mentions", help="One row per mention instead of per entity.")] = False,
-    label: nlpopts.LabelOpt = None,
+    label: filteropts.LabelOpt = None,
     top: Annotated[Optional[int], typer.Option("--top", min=1, help="Only the N most mentioned entities.")] = None,
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Only entities with at least N mentions.")] = 1,
-    html: Annotated[Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a page with every story's entities highlighted.")] = None,
+    html: Annotated[Optional[str], typer.Option("--html", metavar="FILE|DIR/|-", help="Also write a page with every story's entities highlighted; DIR/: one page per file and an index.html; -: the page to stdout instead of the table.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
+    place: filteropts.PlaceOpt = None,
+    agency: filteropts.AgencyOpt = None,
+    section: filteropts.SectionOpt = None,
+    kind: filteropts.KindOpt = None,
+    entity: filteropts.EntityOpt = None,
+    keep_duplicates: filteropts.KeepDuplicatesOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
@@ -49,19 +54,47 @@ def entities(
     Example: newsctl entities seeds/ --label PER --top 10
     """
     from analysis.entities import entity_records, mention_records
+    from analysis.filters import select_stories
 
-    labels = nlpopts.parse_labels(label)
+    filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(
         corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical
     )
+    filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     if html is not None:
-        from analysis.render import write_html
-
-        write_html(annotated, html)
+        _html(select_stories(annotated, filt), html)
+        if html == "-":  # the page is the output
+            common.exit_status(corpus)
+            return
+    chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
+    names = filt.entity_names(_variants(annotated), labels_of)
     if mentions:
-        output.render(mention_records(annotated, labels=labels), MENTION_COLUMNS, fmt, header=not no_header)
+        n = output.render(mention_records(chosen, names=names), MENTION_COLUMNS, fmt, header=not no_header)
     else:
-        rows = entity_records(annotated, labels_of, labels=labels, min_count=min_count, top=top)
-        output.render(rows, ENTITY_COLUMNS, fmt, header=not no_header)
+        rows = entity_records(chosen, labels_of, names=names, min_count=min_count, top=top)
+        n = output.render(rows, ENTITY_COLUMNS, fmt, header=not no_header)
     common.exit_status(corpus)
+    if filt and not n:
+        raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _html(annotated, target: str) -> None:
+    import os
+    import sys
+
+    from analysis import render
+
+    if target == "-":
+        sys.stdout.write(render.entities_page(annotated))
+        sys.stdout.flush()
+    elif target.endswith(("/", os.sep)) or os.path.isdir(target):
+        render.write_html_dir(annotated, target)
+    else:
+        render.write_html(annotated, target)
+
+
+def _variants(annotated):
+    from analysis.filters import variants_of
+
+    return variants_of(annotated.mentions())

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-from enum import Enum
+import sys
 from typing import Optional
 
 import typer
 from typing import Annotated
 
-from .. import common, nlpopts, output
+from .. import common, filteropts, nlpopts, output
 from ..errors import EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK, boundary
 from ..output import Column, Format
-
-
-class Kind(str, Enum):
-    lead = "lead"
-    item = "item"
 
 
 HIT_COLUMNS = [
@@ -29,6 +23,23 @@ TABLE_HIT_COLUMNS = ["id", "start", "left", "match", "right"]
 STORY_COLUMNS = [Column("id"), Column("file", max_width=24, optional=True), Column("hits", justify="right"),
                  Column("headline", flex=True)]
 COUNT_COLUMNS = [Column("file"), Column("hits", justify="right")]
+ONLY_COLUMNS = ["id", "file", "start", "end", "match"]
+
+# grep options that have no meaning here, with what to do instead (cli/app.py refuses them).
+FOREIGN_OPTIONS = {
+    "-r": "directories are always searched recursively; leave out -r",
+    "-R": "directories are always searched recursively; leave out -R",
+    "-n": "newsctl gives character offsets (start, end) into the file instead of line numbers; leave out -n",
+    "-E": "queries are not regular expressions; use --regex/-e PATTERN for a Python regular expression",
+    "-P": "use --regex/-e PATTERN for a Python regular expression",
+    "-F": "queries are literal words already; put a phrase in double quotes",
+    "-x": "whole-line matching does not apply to stories; use --regex '^...$' with (?m)",
+    "-A": "context is in characters around the hit: use -C N, or --sentence for the whole sentence",
+    "-B": "context is in characters around the hit: use -C N, or --sentence for the whole sentence",
+    "-Z": "use -0/--null with -l or -L for NUL-separated paths",
+    "-q": "to test for a match, use the exit status with > /dev/null",
+    "-s": "unreadable files are always reported on stderr",
+}
 
 QueryArg = Annotated[Optional[str], typer.Argument(
     metavar="QUERY", show_default=False,
@@ -43,16 +54,25 @@ def search(
     paths: common.PathsArg = None,
     regex: Annotated[Optional[str], Opt("--regex", "-e", metavar="PATTERN", help="Search with a Python regular expression instead (reads the files, no index).")] = None,
     case_sensitive: Annotated[bool, Opt("--case-sensitive", help="Match case and diacritics exactly.")] = False,
-    entity: Annotated[Optional[str], Opt("--entity", metavar="NAME", help="Only stories mentioning this entity (canonical name or any variant); runs the NLP model if needed.")] = None,
-    label: nlpopts.LabelOpt = None,
-    place: Annotated[Optional[str], Opt("--place", metavar="NAME", help="Only stories with this dateline place.")] = None,
-    agency: Annotated[Optional[str], Opt("--agency", metavar="CODE", help="Only stories credited to this agency (ANP, RTR, ...).")] = None,
-    section: Annotated[Optional[str], Opt("--section", metavar="NAME", help="Only digest items of this section (Buitenland, ...).")] = None,
-    kind: Annotated[Optional[Kind], Opt("--kind", help="Only leads or only digest items.")] = None,
-    context: Annotated[int, Opt("--context", "-C", min=0, metavar="N", help="Characters of context on each side of a hit.")] = 40,
-    stories: Annotated[bool, Opt("--stories", help="One row per matching story: id, file, hits, headline.")] = False,
+    entity: filteropts.EntityOpt = None,
+    label: filteropts.LabelOpt = None,
+    place: filteropts.PlaceOpt = None,
+    agency: filteropts.AgencyOpt = None,
+    section: filteropts.SectionOpt = None,
+    kind: filteropts.KindOpt = None,
+    context: Annotated[int, Opt("--context", "-C", min=0, metavar="N", help="CHARACTERS (not lines, unlike grep) of context on each side of a hit.")] = 40,
+    sentence: Annotated[bool, Opt("--sentence", help="Show the whole sentence each hit is in as its context.")] = False,
+    stories: Annotated[bool, Opt("--stories", help="One row per matching story: id, file, hits, headline; wire duplicates left out.")] = False,
+    keep_duplicates: filteropts.KeepDuplicatesOpt = False,
     count: Annotated[bool, Opt("--count", "-c", help="Hits per file: file, hits.")] = False,
     files_only: Annotated[bool, Opt("--files-with-matches", "-l", help="Only the paths of matching files, one per line.")] = False,
+    files_without: Annotated[bool, Opt("--files-without-match", "-L", help="Only the paths of the files with no match, one per line.")] = False,
+    null: Annotated[bool, Opt("--null", "-0", help="With -l or -L: end each path with a NUL byte instead of a newline (for xargs -0).")] = False,
+    only_matching: Annotated[bool, Opt("--only-matching", "-o", help="Hits without context: id, file, start, end, match.")] = False,
+    with_filename: Annotated[bool, Opt("--with-filename", "-H", help="Show the file column in the terminal table too (other formats always have it).")] = False,
+    invert: Annotated[bool, Opt("--invert-match", "-v", help="The stories that do NOT match, one row per story as with --stories.")] = False,
+    ignore_case: Annotated[bool, Opt("--ignore-case", "-i", help="Accepted for grep users: matching ignores case unless --case-sensitive.")] = False,
+    word: Annotated[bool, Opt("--word-regexp", "-w", help="Accepted for grep users: queries match whole words; with --regex, the pattern must match whole words.")] = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: Annotated[bool, Opt("--no-cache", help="Read the files directly; neither read nor write the store.")] = False,
@@ -69,28 +89,76 @@ def search(
 
     Example: newsctl search 'Poetin AND China' seeds/ --format tsv
     """
-    from analysis.errors import QueryError
-    from analysis.search import Filters, Matcher
+    from analysis.search import Matcher
 
-    if sum((stories, count, files_only)) > 1:
-        raise QueryError("choose one of --stories, --count and --files-with-matches")
+    _check(stories=stories, count=count, files_only=files_only, files_without=files_without,
+           only_matching=only_matching, invert=invert, null=null, ignore_case=ignore_case,
+           case_sensitive=case_sensitive)
+    query, regex, paths = _query(query, regex, paths, word=word)
+    matcher = Matcher(query or "", regex=regex, case_sensitive=case_sensitive)
+    filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
+    with contextlib.ExitStack() as stack:
+        found = _matches(stack, paths, [matcher, Matcher("")] if invert else [matcher], filt,
+                         model=model, store=store, no_cache=no_cache)
+        matches = _inverted(found.matches[1], found.matches[0]) if invert else found.matches[0]
+        if (stories or invert) and not keep_duplicates:
+            from analysis.search import unique_stories
+
+            matches = unique_stories(matches)
+        if files_without or files_only:
+            from analysis.search import files_without_match, matching_files
+
+            listed = files_without_match(found.files(), list(matches)) if files_without else matching_files(matches)
+            n = _paths(listed, null)
+        else:
+            n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
+                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header)
+        found.hints()
+    raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
+
+
+def _check(*, stories, count, files_only, files_without, only_matching, invert, null, ignore_case,
+           case_sensitive) -> None:
+    """Refuse options that do not go together."""
+    from analysis.errors import QueryError
+
+    modes = {"--stories": stories, "--count": count, "--files-with-matches": files_only,
+             "--files-without-match": files_without, "--only-matching": only_matching}
+    if sum(modes.values()) > 1:
+        raise QueryError(f"choose one of {', '.join(modes)}")
+    if invert and any(v for k, v in modes.items() if k != "--stories"):
+        raise QueryError("--invert-match/-v lists stories; it does not go with -c, -l, -L or -o")
+    if null and not (files_only or files_without):
+        raise QueryError("--null/-0 goes with -l or -L (it separates the paths they print)")
+    if ignore_case and case_sensitive:
+        raise QueryError("choose one of --ignore-case and --case-sensitive")
+
+
+def _query(query, regex, paths, *, word: bool):
+    """``(query, regex, paths)``: with --regex, the QUERY argument is the first path."""
+    from analysis.errors import QueryError
+
     if regex is not None and query is not None:
         query, paths = None, [query, *(paths or [])]
     elif regex is None and query is None:
         raise QueryError("give a QUERY ('' matches every story) or --regex PATTERN")
-    matcher = Matcher(query or "", regex=regex, case_sensitive=case_sensitive)
-    filters = Filters(place=place, agency=agency, section=section, kind=kind.value if kind else None)
-    labels = nlpopts.parse_labels(label)
-    with contextlib.ExitStack() as stack:
-        matches, failed = _matches(stack, paths, matcher, filters, entity=entity, labels=labels,
-                                   model=model, store=store, no_cache=no_cache)
-        found = _emit(matches, context=context, stories=stories, count=count, files_only=files_only,
-                      fmt=fmt, header=not no_header)
-    raise typer.Exit(EXIT_ERROR if failed else EXIT_OK if found else EXIT_NO_MATCH)
+    if regex is not None and word:
+        regex = rf"\b(?:{regex})\b"
+    return query, regex, paths
 
 
-def _matches(stack, paths, matcher, filters, *, entity, labels, model, store, no_cache):
-    """``(matches, failed)``: from the index, or from the files read into memory.
+class _Found:
+    """What _matches found: the matches, the files searched, whether one failed, and hints."""
+
+    def __init__(self, matches, failed: bool, files, hints) -> None:
+        self.matches, self.failed, self._files, self.hints = matches, failed, files, hints
+
+    def files(self) -> list[str]:
+        return self._files()
+
+
+def _matches(stack, paths, matchers, filt, *, model, store, no_cache) -> _Found:
+    """The matches of each of ``matchers``: from the index, or from the files read into memory.
 
     The files are read directly for --regex, --no-cache, standard input and
     the entity filters (which need the whole corpus for the model anyway).
@@ -98,41 +166,72 @@ def _matches(stack, paths, matcher, filters, *, entity, labels, model, store, no
     from analysis import search as lib
 
     names = common.input_paths(paths)
-    if matcher.regex is not None or no_cache or "-" in names or entity or labels:
+    if any(m.regex is not None for m in matchers) or no_cache or "-" in names or filt.needs_entities:
         corpus = common.load(paths)
-        if entity or labels:
+        annotated = labels_of = None
+        if filt.needs_entities:
             annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache)
-            keys = lib.entity_story_keys(annotated, labels_of, entity=entity, labels=labels)
-            filters = dataclasses.replace(filters, stories=keys)
+            filt = filt.resolve(annotated, labels_of)
         failed = any(w.skipped and "cannot read" in w.message for w in corpus.warnings)
-        return lib.search_corpus(corpus, matcher, filters), failed
+        return _Found([lib.search_corpus(corpus, m, filt) for m in matchers], failed,
+                      lambda: [doc.path for doc, _ in corpus.pages],
+                      lambda: filteropts.corpus_hints(filt, corpus, annotated, labels_of))
     from analysis.store import open_store
 
     st = stack.enter_context(open_store(store))
     index = lib.SearchIndex(st.conn)
     with output.progress("Indexing", unit="files") as advance:
-        refreshed, matches = index.search_paths(names, matcher, filters, progress=advance)
+        refreshed, first = index.search_paths(names, matchers[0], filt, progress=advance)
     for w in refreshed.warnings:
         output.warn(f"{w.path}: {w.message}")
-    return matches, refreshed.unreadable > 0
+
+    def hints() -> None:
+        if filt.has_dateline_filters:
+            filteropts.warn_unmatched(filt, index.filter_values(refreshed.files))
+
+    matches = [first] + [index.search(refreshed.files, m, filt) for m in matchers[1:]]
+    return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints)
 
 
-def _emit(matches, *, context, stories, count, files_only, fmt, header) -> int:
+def _inverted(every, matched):
+    """The stories of ``every`` that are not in ``matched``, with no hits."""
+    hit = {(m.rec.file, m.rec.story) for m in matched}
+    for m in every:
+        if (m.rec.file, m.rec.story) not in hit:
+            m.spans = []
+            yield m
+
+
+def _paths(paths, null: bool) -> int:
+    """Print paths one per line (tsv-escaped), or NUL-terminated as they are (--null)."""
+    if not null:
+        return output.render(({"file": f} for f in paths), [Column("file")], Format.tsv, header=False)
+    import os
+
+    out = sys.stdout.buffer
+    n = 0
+    for p in paths:
+        out.write(os.fsencode(p) + b"\0")
+        n += 1
+    out.flush()
+    return n
+
+
+def _emit(matches, *, context, sentence, stories, count, only, with_file, fmt, header) -> int:
     """Render the matches in the chosen form; return how many rows were written."""
     from analysis import search as lib
 
-    if files_only:
-        return output.render(({"file": f} for f in lib.matching_files(matches)), [Column("file")],
-                             Format.tsv, header=False)
     if count:
         return output.render(lib.count_records(matches), COUNT_COLUMNS, fmt, header=header)
     if stories:
         return output.render(lib.story_records(matches), STORY_COLUMNS, fmt, header=header)
-    rows = lib.hit_records(matches, context=context)
+    rows = lib.hit_records(matches, context=0 if only else context, sentence=sentence and not only)
     fmt = fmt or output.default_format()
+    shown = ONLY_COLUMNS if only else [c.name for c in HIT_COLUMNS]
     if fmt is not Format.table:
-        return output.render(rows, HIT_COLUMNS, fmt, header=header)
-    width = max(8, min(context, (output.console().width - 50) // 2))
+        return output.render(rows, [c for c in HIT_COLUMNS if c.name in shown], fmt, header=header)
+    width = max(8, min(10**6 if sentence else context, (output.console().width - 50) // 2))
     rows = ({**r, "left": r["left"] if len(r["left"]) <= width else "…" + r["left"][-width + 1:]} for r in rows)
-    columns = [c for c in HIT_COLUMNS if c.name in TABLE_HIT_COLUMNS]
+    table = [*TABLE_HIT_COLUMNS, "file"] if with_file else TABLE_HIT_COLUMNS
+    columns = [c for c in HIT_COLUMNS if c.name in table and c.name in shown]
     return output.render(rows, columns, fmt, header=header)

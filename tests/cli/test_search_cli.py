@@ -68,7 +68,7 @@ def test_newlines_in_context_are_spaces(runner, in_root):
     ("(klimaattop OR Tokajev) AND Belém", ["004_a67af5a38df70ef6:4"]),
 ])
 def test_query_language(runner, in_root, query, expected):
-    result = search(runner, query, "seeds", "--stories", "-f", "tsv")
+    result = search(runner, query, "seeds", "--stories", "--keep-duplicates", "-f", "tsv")
     assert story_ids(result) == expected
     assert result.exit_code == (0 if expected else 1)
 
@@ -93,7 +93,7 @@ def test_regex(runner, in_root):
 # -- forms of output ---------------------------------------------------------------
 
 def test_stories_count_and_files(runner, in_root):
-    stories = tsv(search(runner, "oorlog", "seeds", "--stories", "-f", "tsv"))
+    stories = tsv(search(runner, "oorlog", "seeds", "--stories", "--keep-duplicates", "-f", "tsv"))
     assert list(stories[0]) == ["id", "file", "hits", "headline"]
     count = search(runner, "oorlog", "seeds", "--count", "-f", "csv")
     assert count.stdout.splitlines() == ["file,hits", "seeds/000_6886c8d2ffe8f8a4.txt,1",
@@ -128,15 +128,15 @@ def test_table_on_a_terminal(runner, in_root, monkeypatch):
 
 
 def test_empty_query_and_filters(runner, in_root):
-    every = search(runner, "", "seeds", "--stories", "-f", "tsv")
+    every = search(runner, "", "seeds", "--stories", "--keep-duplicates", "-f", "tsv")
     assert len(tsv(every)) == 40
-    kyiv = story_ids(search(runner, "", "seeds", "--place", "kyiv", "--stories", "-f", "tsv"))
+    kyiv = story_ids(search(runner, "", "seeds", "--place", "kyiv", "--stories", "--keep-duplicates", "-f", "tsv"))
     assert kyiv == ["000_6886c8d2ffe8f8a4:3", "001_e1118d4810dff467:7", "004_a67af5a38df70ef6:5",
                     "004_a67af5a38df70ef6:7"]
     afp_items = tsv(search(runner, "", "seeds", "--agency", "AFP", "--kind", "item", "-c", "-f", "tsv"))
     assert sum(int(r["hits"]) for r in afp_items) == 16  # an empty query: one empty hit per story
     assert len(tsv(search(runner, "", "seeds", "--kind", "lead", "--stories", "-f", "tsv"))) == 5
-    assert len(tsv(search(runner, "", "seeds", "--section", "BUITENLAND", "--stories", "-f", "tsv"))) == 35
+    assert len(tsv(search(runner, "", "seeds", "--section", "BUITENLAND", "--stories", "--keep-duplicates", "-f", "tsv"))) == 35
     assert story_ids(search(runner, "Rusland", "seeds", "--place", "Moskou", "--agency", "rtr", "--stories",
                             "-f", "tsv")) == ["002_87c820989f8bb488:0"]
 
@@ -274,7 +274,7 @@ def test_entity_filter_uses_the_store(in_root, fake_model):
         "from typer.testing import CliRunner\n"
         "from cli.app import app\n"
         "def run(*a):\n"
-        f"    r = CliRunner().invoke(app, ['search', *a, 'seeds', '--stories', '-f', 'jsonl', '--model', {str(model)!r},"
+        f"    r = CliRunner().invoke(app, ['search', *a, 'seeds', '--stories', '--keep-duplicates', '-f', 'jsonl', '--model', {str(model)!r},"
         f" '--store', {str(store)!r}])\n"
         "    assert r.exit_code in (0, 1), r.output\n"
         "    return [json.loads(x)['id'] for x in r.stdout.splitlines()]\n"
