@@ -32,17 +32,17 @@ import os
 import re
 import signal
 import sqlite3
-import stat as _stat
 import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import InputError, QueryError
-from .reader import STDIN, DecodeError, Document, ReadWarning, decode, file_digest
+from .reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
+from .reader import open_regular
+from .reader import walk as _reader_walk
 
 # -- folding ------------------------------------------------------------------
 
@@ -516,89 +516,12 @@ def matching_files(matches: Iterable[Match]) -> Iterator[str]:
 
 # -- walking the inputs -----------------------------------------------------------
 
-class FileEntry(NamedTuple):
-    path: str  # as given or walked (what output shows)
-    key: str  # absolute path: the file's key in the index
-    size: int  # -1 when the file cannot be stat'ed (read will report why)
-    mtime_ns: int
-
-
-def _entry(path: str, st: os.stat_result | None, key: str | None = None) -> FileEntry:
-    key = key or os.path.abspath(path)
-    if st is None:
-        return FileEntry(path, key, -1, -1)
-    return FileEntry(path, key, st.st_size, st.st_mtime_ns)
-
-
-_DIR_FD = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
-
-
-def _scan(directory: str, prefix: str, absdir: str, out: list[FileEntry]) -> None:
-    """Append the ``*.txt`` files below ``directory``; symlinked directories are not followed.
-
-    Files are stat'ed relative to an open directory (``fstatat``), which saves
-    resolving the whole path again for each of thousands of files.
-    """
-    subdirs = []
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if _DIR_FD else None
-    except OSError:
-        return
-    try:
-        with os.scandir(directory if fd is None else fd) as it:
-            entries = list(it)
-        for e in entries:
-            name = e.name
-            if name.endswith(".txt"):
-                try:
-                    st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
-                except OSError:  # a dangling link is kept: reading it reports the problem
-                    if e.is_symlink():
-                        out.append(FileEntry(prefix + name, absdir + name, -1, -1))
-                    continue
-                if _stat.S_ISREG(st.st_mode) or e.is_symlink():
-                    out.append(FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns))
-                    continue
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    subdirs.append(name)
-            except OSError:
-                pass
-    except PermissionError:
-        return
-    finally:
-        if fd is not None:
-            os.close(fd)
-    for name in subdirs:
-        _scan(os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep, out)
-
-
 def walk(paths: Iterable[str]) -> list[FileEntry]:
-    """Like :func:`analysis.reader.expand_paths`, with each file's size and mtime.
-
-    The same files, in the same order and spelled the same way; directories are
-    walked with ``os.scandir`` so each file costs one ``stat``.
-    """
-    out: list[FileEntry] = []
-    for raw in paths:
-        if raw == STDIN:
-            raise InputError("standard input cannot be indexed; search it without the index")
-        p = str(Path(raw))
-        try:
-            st = os.stat(p)
-        except OSError:
-            if os.path.islink(p):
-                out.append(_entry(p, None))
-                continue
-            raise InputError(f"no such file or directory: {raw}") from None
-        if _stat.S_ISDIR(st.st_mode):
-            found: list[FileEntry] = []
-            _scan(p, "" if p == "." else p.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(p), ""), found)
-            found.sort()  # by path: the first field, unique within one walk
-            out.extend(found)
-        else:
-            out.append(_entry(p, st))
-    return out
+    """:func:`analysis.reader.walk` for the index, which cannot hold standard input."""
+    paths = list(paths)
+    if STDIN in paths:
+        raise InputError("standard input cannot be indexed; search it without the index")
+    return _reader_walk(paths)
 
 
 def _scope_key(paths: Sequence[str]) -> str:
@@ -668,7 +591,7 @@ class _Walk:
         entries = walk(self.paths)
         return None if _unmarshal(self.expected) == entries else entries
 
-    def result(self) -> list[tuple[str, str, int, int]] | None:
+    def result(self) -> list[tuple[str, str, int, int, str]] | None:
         """None, or the entries (as plain tuples when they came from the child)."""
         if self._pid is None:
             return self._walk()
@@ -814,7 +737,7 @@ class SearchIndex:
         *,
         progress: Callable[[int, int], None] | None = None,
         batch: int = 200,
-        entries: Sequence[tuple[str, str, int, int]] | None = None,
+        entries: Sequence[tuple[str, str, int, int, str]] | None = None,
     ) -> Refresh:
         """Bring the index up to date for ``paths``; return what is indexed now.
 
@@ -843,9 +766,9 @@ class SearchIndex:
         todo: list[tuple[int, FileEntry]] = []
         stories = 0
         for e in entries:
-            path, key, size, mtime_ns = e  # plain unpacking: this loop runs once per file
+            path, key, size, mtime_ns, problem = e  # plain unpacking: this loop runs once per file
             row = known.get(key)
-            if row is not None and row[2] == size and row[3] == mtime_ns:
+            if row is not None and row[2] == size and row[3] == mtime_ns and not problem:
                 slots.append((path, row[1]))
                 stories += row[4]
             else:
@@ -939,13 +862,23 @@ class SearchIndex:
         """Index one file whose stat changed; ``(id, stories)``, or None when skipped."""
         row = self.conn.execute(
             "SELECT id, size, mtime_ns, stories, sha256 FROM search_files WHERE path = ?", (e.key,)).fetchone()
-        if row is not None and (row[1], row[2]) == (e.size, e.mtime_ns):
+        if row is not None and (row[1], row[2]) == (e.size, e.mtime_ns) and not e.problem:
             result.unchanged += 1
             return row[0], row[3]
         try:
-            with open(e.path, "rb") as fh:
+            if e.problem:
+                raise NotRegularFileError(0, e.problem, e.path)
+            with open_regular(e.path) as fh:
                 st = os.fstat(fh.fileno())  # before reading: a later change shows as a newer mtime
                 data = fh.read()
+        except NotRegularFileError as exc:  # a FIFO, a socket, a device or a directory that cannot be read
+            result.warnings.append(ReadWarning(e.path, f"skipped: {exc.strerror}", True))
+            result.skipped += 1
+            if exc.strerror.startswith("cannot read"):
+                result.unreadable += 1
+            if row is not None:
+                self._delete_file(row[0])
+            return None
         except OSError as exc:
             result.warnings.append(ReadWarning(e.path, f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})", True))
             result.skipped += 1

@@ -216,8 +216,8 @@ def test_incremental_refresh(index, corpus_copy, monkeypatch):
     assert (first.new, first.changed, first.unchanged, first.stories) == (5, 0, 0, 40)
 
     reads = []
-    real_open = open
-    monkeypatch.setattr(lib, "open", lambda p, *a: reads.append(p) or real_open(p, *a), raising=False)
+    real_open = lib.open_regular
+    monkeypatch.setattr(lib, "open_regular", lambda p: reads.append(p) or real_open(p))
     again = index.refresh([str(corpus_copy)])
     assert (again.new, again.changed, again.unchanged, reads) == (0, 0, 5, [])  # stat only
 
@@ -443,3 +443,25 @@ def test_library_never_imports_the_cli_or_spacy():
     source = open(lib.__file__, encoding="utf-8").read()
     for name in ("typer", "rich", "cli", "spacy"):
         assert f"import {name}" not in source and f"from {name}" not in source
+
+
+def test_the_index_skips_what_is_not_a_regular_file(index, tmp_path):
+    import signal
+
+    (tmp_path / "a.txt").write_text("ALMATY (ANP) - Oekraïne\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "fifo")
+
+    def hung(*_):
+        raise KeyboardInterrupt("blocked on a FIFO")  # not an OSError: nothing may take it for a read error
+
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        r = index.refresh([str(tmp_path)])
+    finally:
+        signal.alarm(0)
+    assert [f for f, _ in r.files] == [str(tmp_path / "a.txt")]
+    assert (r.skipped, r.unreadable) == (1, 0)
+    assert [(w.path, w.message) for w in r.warnings] == [
+        (str(tmp_path / "link.txt"), "skipped: not a regular file (a FIFO)")]
