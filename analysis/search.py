@@ -40,6 +40,7 @@ from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import InputError, QueryError
+from .store import guarded
 from .reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
 from .reader import open_regular
 from .reader import walk as _reader_walk
@@ -675,6 +676,17 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
 _SEP = "\x1f"  # joins places and agencies in one column
 
 
+def _store_path(conn: sqlite3.Connection) -> str:
+    """The file of the connection's main database (reads no page, so works on a damaged one)."""
+    try:
+        for _, name, file in conn.execute("PRAGMA database_list"):
+            if name == "main":
+                return file or "(in memory)"
+    except sqlite3.Error:
+        pass
+    return "(unknown)"
+
+
 def _schema_tag() -> str:
     # The FTS table holds no text: deleting a story needs the exact folded text
     # it was indexed with, so any change to folding rebuilds the index.
@@ -702,12 +714,11 @@ class SearchIndex:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._bumps = 0  # generation bumps by this refresh
+        self.path = _store_path(conn)  # named by every StoreError
         conn.create_function("newsctl_fold", 1, fold, deterministic=True)
-        try:
-            self._ensure_schema()
-        except sqlite3.Error as exc:
-            raise QueryError(f"cannot use the search index: {exc}") from exc
+        self._ensure_schema()
 
+    @guarded
     def _ensure_schema(self) -> None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
         if row is not None and row[0] == _schema_tag():
@@ -718,6 +729,7 @@ class SearchIndex:
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_SCHEMA_KEY, _schema_tag()))
 
+    @guarded
     def drop(self) -> None:
         """Remove every search table (the annotations stay)."""
         with self.conn:
@@ -725,12 +737,14 @@ class SearchIndex:
                 self.conn.execute(f"DROP TABLE IF EXISTS {table}")
             self.conn.execute("DELETE FROM meta WHERE key = ?", (_SCHEMA_KEY,))
 
+    @guarded
     def rebuild(self) -> None:
         self.drop()
         self._ensure_schema()
 
     # -- keeping it current -------------------------------------------------------
 
+    @guarded
     def refresh(
         self,
         paths: Iterable[str],
@@ -953,6 +967,7 @@ class SearchIndex:
         roots_t = tuple(roots)
         return [known[key][1] for key in known.keys() - seen if key.startswith(roots_t)]
 
+    @guarded
     def prune(self) -> int:
         """Drop every indexed file that no longer exists; return how many."""
         gone = [fid for fid, path in self.conn.execute("SELECT id, path FROM search_files")
@@ -963,6 +978,7 @@ class SearchIndex:
                 self._delete_file(fid)
         return len(gone)
 
+    @guarded
     def optimize(self) -> None:
         """Merge the FTS segments (faster queries after a large build)."""
         with self.conn:
@@ -970,6 +986,7 @@ class SearchIndex:
 
     # -- searching -----------------------------------------------------------------
 
+    @guarded
     def search_paths(self, paths: Iterable[str], matcher: Matcher, filters: Filters = Filters(), *,
                      progress: Callable[[int, int], None] | None = None) -> tuple[Refresh, Iterator[Match]]:
         """:meth:`refresh` for ``paths``, then :meth:`search` them: ``(refresh result, matches)``.
@@ -1002,6 +1019,7 @@ class SearchIndex:
         return refreshed, self.search(refreshed.files, matcher, filters)
 
 
+    @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
                filters: Filters = Filters(), *, chunk: int = 500) -> Iterator[Match]:
         """The matching stories of ``files`` (from :meth:`refresh`), in input order.
@@ -1037,7 +1055,9 @@ class SearchIndex:
                 if filters.admits(rec):
                     picked.append((where[0], rec.story, row[0], rec))
         except sqlite3.OperationalError as exc:
-            raise QueryError(f"the index cannot run this query: {exc}") from exc
+            if str(exc).startswith("fts5: syntax error"):
+                raise QueryError(f"the index cannot run this query: {exc}") from exc
+            raise  # a damaged index: a StoreError (see guarded)
         picked.sort(key=lambda t: (t[0], t[1]))
         if expr is not None:  # the texts are here: the exact hits, story by story as they are asked for
             for _, _, _, rec in picked:
@@ -1058,6 +1078,7 @@ class SearchIndex:
 
     # -- what it holds ----------------------------------------------------------------
 
+    @guarded
     def status(self, paths: Iterable[str] | None = None) -> dict:
         """Totals of the index; with ``paths``, how they compare (stat only, nothing read)."""
         files, stories, chars, size, last = self.conn.execute(
