@@ -49,6 +49,30 @@ class DecodeError(Exception):
     """Raised by :func:`decode` for data that is not text."""
 
 
+def display_name(text: str) -> str:
+    """A file name, or anything made from one (a story id), as newsctl prints it.
+
+    Names are kept as the operating system gives them: bytes that are not
+    UTF-8 (``\\xff``) live in the ``str`` as surrogate escapes
+    (``os.fsdecode``), which cannot be written as UTF-8. Printed, each such
+    byte shows as ``\\xff``, as Python's ``backslashreplace`` (and ``ls -b``)
+    show it, so every output format stays valid UTF-8. Text without such
+    bytes comes back unchanged, at the cost of one check.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte made
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

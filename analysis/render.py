@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 
 from .errors import NewsctlError
+from .reader import display_name
 
 LABEL_COLOURS = {"PER": "#f9c74f", "ORG": "#90be6d", "LOC": "#74c0fc", "MISC": "#d0bfff"}
 
@@ -28,7 +29,7 @@ def story_entities_page(annotated) -> str:
                  "label": m.label if m.canonical in (m.text, "") else f"{m.label} · {m.canonical}"}
                 for m in ann.mentions
             ],
-            "title": html.escape(title),
+            "title": html.escape(display_name(title)),
         })
     colours = dict(LABEL_COLOURS)
     for p in parts:

@@ -525,9 +525,9 @@ def walk(paths: Iterable[str]) -> list[FileEntry]:
     return _reader_walk(paths)
 
 
-def _scope_key(paths: Sequence[str]) -> str:
-    """The saved-scope key of a refresh: the paths as given and where they were given."""
-    return "\0".join([os.getcwd(), *paths])
+def _scope_key(paths: Sequence[str]) -> bytes:
+    """The saved-scope key of a refresh: the paths as given and where they were given (as bytes)."""
+    return b"\0".join(map(os.fsencode, [os.getcwd(), *paths]))
 
 
 def _unmarshal(data: bytes):
@@ -628,7 +628,7 @@ class _Walk:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "2"
+SEARCH_SCHEMA = "3"  # 3: paths stored as bytes
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
 _TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
@@ -638,7 +638,7 @@ _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) cost
 _DDL = """
 CREATE TABLE IF NOT EXISTS search_files (
     id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
+    path BLOB NOT NULL UNIQUE,  -- os.fsencode(absolute path): a name need not be UTF-8
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
@@ -662,7 +662,7 @@ CREATE TABLE IF NOT EXISTS search_stories (
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
 CREATE TABLE IF NOT EXISTS search_scopes (
-    scope TEXT PRIMARY KEY,
+    scope BLOB PRIMARY KEY,
     entries BLOB NOT NULL,
     files BLOB NOT NULL,
     stories INTEGER NOT NULL,
@@ -773,7 +773,7 @@ class SearchIndex:
         generation = self._generation()
         self._bumps = 0
         # path -> (path, id, size, mtime_ns, stories): the stat check needs no file read
-        known = {row[0]: row for row in self.conn.execute(
+        known = {os.fsdecode(row[0]): row for row in self.conn.execute(
             "SELECT path, id, size, mtime_ns, stories FROM search_files")}
         result = Refresh()
         slots: list[tuple[str, int] | None] = []
@@ -841,7 +841,7 @@ class SearchIndex:
             (_GENERATION_KEY,))
         self._bumps += 1
 
-    def _saved(self, scope: str) -> tuple[bytes, Refresh] | None:
+    def _saved(self, scope: bytes) -> tuple[bytes, Refresh] | None:
         """``(walked entries as marshal data, refresh result)`` saved for ``scope``, if current."""
         row = self.conn.execute(
             "SELECT s.entries, s.files, s.stories, s.generation = coalesce("
@@ -854,12 +854,12 @@ class SearchIndex:
             return None
         return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
 
-    def _fresh(self, scope: str, entries: list[FileEntry]) -> Refresh | None:
+    def _fresh(self, scope: bytes, entries: list[FileEntry]) -> Refresh | None:
         """The refresh result straight from a saved scope, or None when anything differs."""
         saved = self._saved(scope)
         return saved[1] if saved is not None and _unmarshal(saved[0]) == entries else None
 
-    def _save_scope(self, scope: str, entries: list[FileEntry], result: Refresh, generation: int) -> None:
+    def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int) -> None:
         blob = marshal.dumps([tuple(e) for e in entries])
         files = marshal.dumps(result.files)
         with self.conn:
@@ -875,7 +875,8 @@ class SearchIndex:
     def _update(self, e: FileEntry, result: Refresh) -> tuple[int, int] | None:
         """Index one file whose stat changed; ``(id, stories)``, or None when skipped."""
         row = self.conn.execute(
-            "SELECT id, size, mtime_ns, stories, sha256 FROM search_files WHERE path = ?", (e.key,)).fetchone()
+            "SELECT id, size, mtime_ns, stories, sha256 FROM search_files WHERE path = ?",
+            (os.fsencode(e.key),)).fetchone()
         if row is not None and (row[1], row[2]) == (e.size, e.mtime_ns) and not e.problem:
             result.unchanged += 1
             return row[0], row[3]
@@ -923,7 +924,7 @@ class SearchIndex:
         if row is None:
             fid = self.conn.execute(
                 "INSERT INTO search_files (size, mtime_ns, sha256, encoding, stories, chars, indexed, path)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values + (e.key,)).lastrowid
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values + (os.fsencode(e.key),)).lastrowid
             result.new += 1
         else:
             fid = row[0]
@@ -1089,7 +1090,8 @@ class SearchIndex:
                "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else None}
         if paths is not None:
             entries = walk(paths)
-            known = {row[0]: row[1:] for row in self.conn.execute("SELECT path, size, mtime_ns FROM search_files")}
+            known = {os.fsdecode(row[0]): row[1:]
+                     for row in self.conn.execute("SELECT path, size, mtime_ns FROM search_files")}
             seen = {e.key for e in entries}
             new = sum(e.key not in known for e in entries)
             stale = sum(e.key in known and known[e.key] != (e.size, e.mtime_ns) for e in entries)

@@ -187,3 +187,14 @@ def test_an_unreadable_directory_is_a_warning(tmp_path):
         assert warnings[0].skipped and warnings[0].message.startswith("skipped: cannot read directory")
     finally:
         (tmp_path / "locked").chmod(0o755)
+
+
+def test_display_name_shows_undecodable_bytes_as_backslash_x():
+    from analysis.reader import display_name
+
+    name = os.fsdecode(b"/tmp/r\xffa-\xc3\xa9.txt")
+    assert display_name(name) == "/tmp/r\\xffa-é.txt"
+    assert display_name("Genève.txt") == "Genève.txt" and display_name("a.txt") == "a.txt"
+    assert display_name("x\ud800") == "x\\ud800"  # not from a byte: still valid UTF-8
+    for text in (name, "x\ud800"):
+        display_name(text).encode("utf-8")
