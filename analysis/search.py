@@ -40,6 +40,7 @@ from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import InputError, QueryError
+from .textnorm import nfc, nfc_text
 from .store import guarded
 from .reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
 from .reader import open_regular
@@ -92,7 +93,7 @@ def fold(text: str) -> str:
 
 
 def _norm(name: str) -> str:
-    return fold(" ".join(name.split()))
+    return fold(nfc_text(" ".join(name.split())))
 
 
 # -- the query language -------------------------------------------------------
@@ -260,6 +261,31 @@ def parse_query(query: str) -> Node | None:
     return _Parser(unicodedata.normalize("NFC", query)).parse()
 
 
+def fts_body(text: str) -> str:
+    """What the FTS table indexes for a story: its tokens, NFC and folded, one space apart.
+
+    The tokens are found here, by the same rule as the query's and the
+    matcher's (:data:`_TOKEN`), and FTS5's ``ascii`` tokenizer only splits
+    them at the spaces (it takes every non-ASCII character for part of a
+    word), so the index finds a story exactly when the matcher would, whatever
+    SQLite's own Unicode tables say about a character.
+    """
+    folded = fold(nfc(text)[0])
+    return folded if folded.isascii() else _NON_ASCII.sub(_body_char, folded)
+
+
+_BODY_CHAR: dict[str, str] = {}
+
+
+def _body_char(m: re.Match) -> str:
+    """A non-ASCII character of a body: itself in a token, else a space (``ascii`` would keep it)."""
+    ch = m.group()
+    out = _BODY_CHAR.get(ch)
+    if out is None:
+        out = _BODY_CHAR[ch] = ch if ch.isalnum() else " "
+    return out
+
+
 def fts_expression(node: Node, *, with_not: bool = True) -> str:
     """An FTS5 MATCH expression that finds at least the stories ``node`` matches.
 
@@ -334,14 +360,18 @@ class Matcher:
         return fts_expression(self.node, with_not=not self.case_sensitive)
 
     def spans(self, text: str) -> list[Span] | None:
-        if self.regex is not None:
-            found = [m.span() for m in self.regex.finditer(text)]
-            return found or None
-        if self.node is None:
+        if self.node is None and self.regex is None:
             return [(0, 0)]
-        target = text if self.case_sensitive else fold(text)
-        found = self._eval(self.node, target)
-        return sorted(set(found)) if found else None
+        norm, back = nfc(text)  # NFD and NFC spellings match alike; offsets stay in `text`
+        if self.regex is not None:
+            found = [m.span() for m in self.regex.finditer(norm)]
+        else:
+            found = self._eval(self.node, norm if self.case_sensitive else fold(norm))
+        if not found:
+            return None
+        if back is not None:
+            found = [(back.start(s), back.end(e)) for s, e in found]
+        return sorted(set(found)) if self.regex is None else found
 
     def _pattern(self, term: Term) -> re.Pattern:
         p = self._patterns.get(term)
@@ -628,7 +658,7 @@ class _Walk:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "3"  # 3: paths stored as bytes
+SEARCH_SCHEMA = "3"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
 _TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
@@ -670,7 +700,7 @@ CREATE TABLE IF NOT EXISTS search_scopes (
     saved REAL NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-    body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
+    body, content='', columnsize=0, tokenize='ascii'
 );
 """
 _SEP = "\x1f"  # joins places and agencies in one column
@@ -715,7 +745,7 @@ class SearchIndex:
         self.conn = conn
         self._bumps = 0  # generation bumps by this refresh
         self.path = _store_path(conn)  # named by every StoreError
-        conn.create_function("newsctl_fold", 1, fold, deterministic=True)
+        conn.create_function("newsctl_body", 1, fts_body, deterministic=True)
         self._ensure_schema()
 
     @guarded
@@ -940,7 +970,7 @@ class SearchIndex:
               _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
               text[s.start:s.end]) for s in stories])
         self.conn.execute(
-            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_fold(text) FROM search_stories WHERE file = ?",
+            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_body(text) FROM search_stories WHERE file = ?",
             (fid,))
         return fid, len(stories)
 
@@ -948,7 +978,7 @@ class SearchIndex:
         self._bump()
         self.conn.execute(
             "INSERT INTO search_fts (search_fts, rowid, body)"
-            " SELECT 'delete', id, newsctl_fold(text) FROM search_stories WHERE file = ?", (fid,))
+            " SELECT 'delete', id, newsctl_body(text) FROM search_stories WHERE file = ?", (fid,))
         self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
 
     def _delete_file(self, fid: int) -> None:
