@@ -231,9 +231,10 @@ def _walk_dir(top: str) -> list[FileEntry]:
                         if e.is_symlink():
                             out.append(FileEntry(prefix + name, absdir + name, -1, -1))
                         continue
-                    if not _stat.S_ISDIR(st.st_mode):
+                    mode = st.st_mode
+                    if not _stat.S_ISDIR(mode):
                         out.append(FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns,
-                                             _not_regular(st.st_mode)))
+                                             "" if _stat.S_ISREG(mode) else _not_regular(mode)))
                         continue
                 try:
                     if e.is_dir(follow_symlinks=False):

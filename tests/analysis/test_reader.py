@@ -75,11 +75,17 @@ def deep_tree(tmp_path):
     for d in levels:
         os.mkdir(d)
     yield tmp_path, levels[-1]
-    for d in reversed(levels):
-        for name in os.listdir(d):
+    top, up = levels[0], str(tmp_path / "up")
+    while os.path.isdir(top):  # remove the top level, moving the rest up: short paths only
+        for name in os.listdir(top):
             if name != "d":
-                os.unlink(os.path.join(d, name))
-        os.rmdir(d)
+                os.unlink(os.path.join(top, name))
+        if os.path.isdir(os.path.join(top, "d")):
+            os.rename(os.path.join(top, "d"), up)
+            os.rmdir(top)
+            os.rename(up, top)
+        else:
+            os.rmdir(top)
 
 
 def test_walk_is_iterative_a_1500_deep_tree(deep_tree):
