@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from typing import Iterable, Protocol
 
 from .gazetteer import is_place
+from .textnorm import nfc_text
 
 TITLES = {
     "ambassadeur", "bisschop", "bondskanselier", "burgemeester", "commandant", "commissaris",
@@ -102,7 +103,8 @@ def _words(name: str) -> tuple[str, ...]:
 
 def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
     """Set ``canonical`` on every mention; return canonical name -> label."""
-    bases = [m.hint if m.hint else clean(m.text, m.label) for m in mentions]
+    # NFC first: the NFD and NFC spellings of a name are one name.
+    bases = [nfc_text(m.hint if m.hint else clean(m.text, m.label)) for m in mentions]
     usual = usual_forms(bases)
     names = [usual[b.casefold()] for b in bases]
 

@@ -35,7 +35,8 @@ AGENCIES = {
 
 _DASHES = "-\u2013\u2014"  # hyphen, en dash, em dash
 _AGENCY_RE = re.compile(r"^[A-Z][A-Z0-9&.]*$")
-_PLACE_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019\-])*$")
+# letters, combining diacritics (an NFD-spelled GENÈVE), spaces, dots, apostrophes, hyphens
+_PLACE_CHARS = re.compile(r"^[^\W\d_](?:[^\W\d_]|[\u0300-\u036f .'\u2019\-])*$")
 _LOWER_PARTICLES = {
     "aan", "am", "an", "bij", "d", "da", "das", "de", "del", "della", "den",
     "der", "des", "di", "do", "dos", "du", "el", "en", "im", "in", "la", "le",

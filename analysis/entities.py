@@ -16,6 +16,7 @@ from .corpus import Corpus
 from .reader import Document
 from .store import Store, StoredMention, StoredSentence
 from .stories import Story
+from .textnorm import nfc, nfc_text
 
 MODEL = "model"
 DATELINE = "dateline"
@@ -133,15 +134,16 @@ def _run_model(nlp, pages, batch_size):
 
     def units():
         for i, doc, stories in pages:
-            yield "", (i, None, None, None)  # marks the start of a page
+            yield "", (i, None, None, None, None)  # marks the start of a page
             for story_idx, s, e in _file_units(doc, stories):
-                yield doc.text[s:e], (i, story_idx, s, e)
+                text, back = nfc(doc.text[s:e])  # the model reads NFC; `back` maps its offsets to the file
+                yield text, (i, story_idx, s, e, back)
 
     current = None
     sents: list[StoredSentence] = []
     ments: list[StoredMention] = []
     counters: dict[int, int] = defaultdict(int)
-    for sdoc, (i, story_idx, s, e) in nlp.pipe(units(), as_tuples=True, batch_size=batch_size):
+    for sdoc, (i, story_idx, s, e, back) in nlp.pipe(units(), as_tuples=True, batch_size=batch_size):
         if story_idx is None:
             if current is not None:
                 yield current, sents, ments
@@ -151,14 +153,16 @@ def _run_model(nlp, pages, batch_size):
         starts = []
         for sent in sdoc.sents:
             starts.append(sent.start_char)
-            sents.append(StoredSentence(story_idx, counters[story_idx], s + sent.start_char, s + sent.end_char))
+            a, b = (sent.start_char, sent.end_char) if back is None else (back.start(sent.start_char), back.end(sent.end_char))
+            sents.append(StoredSentence(story_idx, counters[story_idx], s + a, s + b))
             counters[story_idx] += 1
         for ent in sdoc.ents:
             label = map_label(ent.label_)
             if label is None:
                 continue
             k = bisect.bisect_right(starts, ent.start_char) - 1
-            ments.append(StoredMention(story_idx, first_sentence + max(k, 0), s + ent.start_char, s + ent.end_char, label))
+            a, b = (ent.start_char, ent.end_char) if back is None else (back.start(ent.start_char), back.end(ent.end_char))
+            ments.append(StoredMention(story_idx, first_sentence + max(k, 0), s + a, s + b, label))
     if current is not None:
         yield current, sents, ments
 
@@ -276,8 +280,8 @@ def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True) -> dict
         return canonicalise(mentions)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for m in mentions:
-        m.canonical = m.text
-        votes[m.text][m.label] += 1
+        m.canonical = nfc_text(m.text)  # raw, but one form for the NFD and NFC spellings
+        votes[m.canonical][m.label] += 1
     return {n: c.most_common(1)[0][0] for n, c in votes.items()}
 
 
@@ -337,7 +341,7 @@ def entity_records(
         mentions[name] += 1
         stories[name].add(m.story_id)
         files[name].add(m.file)
-        variants[name][" ".join(m.text.split())] += 1
+        variants[name][nfc_text(" ".join(m.text.split()))] += 1
     rows = []
     for name, n in mentions.items():
         label = labels_of[name]

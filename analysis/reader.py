@@ -7,11 +7,13 @@ line endings turned into ``\\n``; offsets count Unicode code points.
 
 from __future__ import annotations
 
+import os
+import stat as _stat
 import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator, NamedTuple
 
 from .errors import InputError
 
@@ -45,6 +47,30 @@ class ReadWarning:
 
 class DecodeError(Exception):
     """Raised by :func:`decode` for data that is not text."""
+
+
+def display_name(text: str) -> str:
+    """A file name, or anything made from one (a story id), as newsctl prints it.
+
+    Names are kept as the operating system gives them: bytes that are not
+    UTF-8 (``\\xff``) live in the ``str`` as surrogate escapes
+    (``os.fsdecode``), which cannot be written as UTF-8. Printed, each such
+    byte shows as ``\\xff``, as Python's ``backslashreplace`` (and ``ls -b``)
+    show it, so every output format stays valid UTF-8. Text without such
+    bytes comes back unchanged, at the cost of one check.
+    """
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte made
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def normalise_newlines(text: str) -> str:
@@ -84,28 +110,150 @@ def file_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# -- walking the inputs ---------------------------------------------------------
+
+
+class FileEntry(NamedTuple):
+    """One input found by :func:`walk`, with what one ``stat`` tells."""
+
+    path: str  # as given or walked (what output shows)
+    key: str  # absolute path (the file's key in the search index); "-" for standard input
+    size: int  # -1 when the file cannot be stat'ed (reading it reports why)
+    mtime_ns: int
+    problem: str = ""  # why it is skipped unread ("not a regular file (a FIFO)"); "" to read it
+
+
+class NotRegularFileError(OSError):
+    """Raised by :func:`open_regular` for a FIFO, socket, device or directory."""
+
+
+def _not_regular(mode: int) -> str:
+    """"" for a regular file, else why it is not read (a FIFO would block every read)."""
+    if _stat.S_ISREG(mode):
+        return ""
+    kind = ("a directory" if _stat.S_ISDIR(mode) else "a FIFO" if _stat.S_ISFIFO(mode)
+            else "a socket" if _stat.S_ISSOCK(mode) else "a character device" if _stat.S_ISCHR(mode)
+            else "a block device" if _stat.S_ISBLK(mode) else "not a file")
+    return f"not a regular file ({kind})"
+
+
+def open_regular(path: str) -> BinaryIO:
+    """Open a regular file for reading without ever blocking.
+
+    The path is stat'ed first, so a FIFO, socket or device is never opened
+    (opening a FIFO waits for a writer; opening some devices has effects);
+    then it is opened with ``O_NONBLOCK`` and checked again with ``fstat``,
+    in case it was swapped in between. Raises :class:`NotRegularFileError`
+    for anything but a regular file, :class:`OSError` when it cannot be read.
+    """
+    why = _not_regular(os.stat(path).st_mode)
+    if not why:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            why = _not_regular(os.fstat(fd).st_mode)
+            if not why:
+                return os.fdopen(fd, "rb")
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    raise NotRegularFileError(0, why, path)
+
+
+_DIR_FD = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
+
+
+def walk(paths: Iterable[str]) -> list[FileEntry]:
+    """Every input of ``paths``, with its size and mtime: the one walker of newsctl.
+
+    ``-`` stands for standard input and is kept as is. A directory is walked
+    for ``*.txt`` names, iteratively (any depth), without following
+    symlinked directories, and its files are sorted by path; a symlink named
+    ``*.txt`` is followed to what it names. Anything that is not a regular
+    file (a FIFO, socket or device) or a directory that cannot be read comes
+    back with ``problem`` set, so the reader skips it with a warning instead
+    of blocking on it. A dangling symlink comes back with size -1: reading
+    it reports why. A missing path raises :class:`InputError` naming it.
+    """
+    out: list[FileEntry] = []
+    for raw in paths:
+        if raw == STDIN:
+            out.append(FileEntry(STDIN, STDIN, -1, -1))
+            continue
+        p = str(Path(raw))
+        try:
+            st = os.stat(p)
+        except OSError as exc:
+            if os.path.islink(p):
+                out.append(FileEntry(p, os.path.abspath(p), -1, -1))
+                continue
+            if isinstance(exc, FileNotFoundError):
+                raise InputError(f"no such file or directory: {raw}") from None
+            raise InputError(f"cannot read {raw}: {exc.strerror or exc.__class__.__name__}") from None
+        if _stat.S_ISDIR(st.st_mode):
+            found = _walk_dir(p)
+            found.sort()  # by path: the first field, unique within one walk
+            out.extend(found)
+        else:
+            out.append(FileEntry(p, os.path.abspath(p), st.st_size, st.st_mtime_ns, _not_regular(st.st_mode)))
+    return out
+
+
+def _walk_dir(top: str) -> list[FileEntry]:
+    """The ``*.txt`` entries below ``top``, unsorted; a stack, not recursion, so any depth works.
+
+    Each directory is opened once and its files are stat'ed relative to it
+    (``fstatat``), which saves resolving the whole path again for each of
+    thousands of files.
+    """
+    out: list[FileEntry] = []
+    stack = [(top, "" if top == "." else top.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(top), ""))]
+    while stack:
+        directory, prefix, absdir = stack.pop()
+        fd = None
+        try:
+            if _DIR_FD:
+                fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.scandir(directory if fd is None else fd) as it:
+                entries = list(it)
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            out.append(FileEntry(prefix.rstrip(os.sep) or directory, absdir.rstrip(os.sep) or os.sep, -1, -1,
+                                 f"cannot read directory ({reason})"))
+            entries = []
+        try:
+            for e in entries:
+                name = e.name
+                if name.endswith(".txt"):
+                    try:
+                        st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
+                    except OSError:  # a dangling link is kept: reading it reports the problem
+                        if e.is_symlink():
+                            out.append(FileEntry(prefix + name, absdir + name, -1, -1))
+                        continue
+                    mode = st.st_mode
+                    if not _stat.S_ISDIR(mode):
+                        out.append(FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns,
+                                             "" if _stat.S_ISREG(mode) else _not_regular(mode)))
+                        continue
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append((os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep))
+                except OSError:
+                    pass
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return out
+
+
 def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Expand directories (recursively, ``*.txt``, sorted) and check every path.
+    """The paths :func:`walk` finds (directories walked for ``*.txt``, sorted).
 
     ``-`` stands for standard input and is kept as is. A missing path raises
     :class:`InputError` naming it.
     """
-    out: list[str] = []
-    for raw in paths:
-        if raw == STDIN:
-            out.append(STDIN)
-            continue
-        p = Path(raw)
-        if p.is_dir():
-            found = sorted(
-                str(f) for f in p.rglob("*.txt") if f.is_file() or f.is_symlink()
-            )
-            out.extend(found)
-        elif p.exists() or p.is_symlink():
-            out.append(str(p))
-        else:
-            raise InputError(f"no such file or directory: {raw}")
-    return out
+    return [e.path for e in walk(paths)]
 
 
 def read_document(path: str, *, stdin: BinaryIO | None = None) -> Document:
@@ -118,7 +266,7 @@ def read_document(path: str, *, stdin: BinaryIO | None = None) -> Document:
         stream = stdin if stdin is not None else sys.stdin.buffer
         data = stream.read()
     else:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             data = fh.read()
     text, encoding = decode(data)
     return Document(path=path, text=text, encoding=encoding, sha256=file_digest(data))
@@ -136,11 +284,18 @@ def read_corpus(
     ``on_warning``; so are non-UTF-8 files, which are still yielded.
     """
     warn = on_warning or (lambda w: None)
-    for path in expand_paths(paths):
+    for entry in walk(paths):
+        path = entry.path
+        if entry.problem:
+            warn(ReadWarning(path, f"skipped: {entry.problem}", skipped=True))
+            continue
         try:
             doc = read_document(path, stdin=stdin)
         except DecodeError as exc:
             warn(ReadWarning(path, f"skipped: {exc}", skipped=True))
+            continue
+        except NotRegularFileError as exc:
+            warn(ReadWarning(path, f"skipped: {exc.strerror}", skipped=True))
             continue
         except OSError as exc:
             reason = exc.strerror or exc.__class__.__name__

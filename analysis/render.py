@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NewsctlError
+from .reader import display_name
 
 LABEL_COLOURS = {"PER": "#f9c74f", "ORG": "#90be6d", "LOC": "#74c0fc", "MISC": "#d0bfff"}
 
@@ -30,7 +31,7 @@ def story_entities_page(annotated) -> str:
                  "label": m.label if m.canonical in (m.text, "") else f"{m.label} · {m.canonical}"}
                 for m in ann.mentions
             ],
-            "title": html.escape(title),
+            "title": html.escape(display_name(title)),
         })
     colours = dict(LABEL_COLOURS)
     for p in parts:

@@ -32,18 +32,20 @@ import os
 import re
 import signal
 import sqlite3
-import stat as _stat
 import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from itertools import chain, islice
-from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .errors import InputError, QueryError
 from .filters import StoryFilter, stories_mentioning
-from .reader import STDIN, DecodeError, Document, ReadWarning, decode, file_digest
+from .textnorm import nfc
+from .store import guarded
+from .reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
+from .reader import open_regular
+from .reader import walk as _reader_walk
 
 # -- folding ------------------------------------------------------------------
 
@@ -256,6 +258,31 @@ def parse_query(query: str) -> Node | None:
     return _Parser(unicodedata.normalize("NFC", query)).parse()
 
 
+def fts_body(text: str) -> str:
+    """What the FTS table indexes for a story: its tokens, NFC and folded, one space apart.
+
+    The tokens are found here, by the same rule as the query's and the
+    matcher's (:data:`_TOKEN`), and FTS5's ``ascii`` tokenizer only splits
+    them at the spaces (it takes every non-ASCII character for part of a
+    word), so the index finds a story exactly when the matcher would, whatever
+    SQLite's own Unicode tables say about a character.
+    """
+    folded = fold(nfc(text)[0])
+    return folded if folded.isascii() else _NON_ASCII.sub(_body_char, folded)
+
+
+_BODY_CHAR: dict[str, str] = {}
+
+
+def _body_char(m: re.Match) -> str:
+    """A non-ASCII character of a body: itself in a token, else a space (``ascii`` would keep it)."""
+    ch = m.group()
+    out = _BODY_CHAR.get(ch)
+    if out is None:
+        out = _BODY_CHAR[ch] = ch if ch.isalnum() else " "
+    return out
+
+
 def fts_expression(node: Node, *, with_not: bool = True) -> str:
     """An FTS5 MATCH expression that finds at least the stories ``node`` matches.
 
@@ -330,14 +357,18 @@ class Matcher:
         return fts_expression(self.node, with_not=not self.case_sensitive)
 
     def spans(self, text: str) -> list[Span] | None:
-        if self.regex is not None:
-            found = [m.span() for m in self.regex.finditer(text)]
-            return found or None
-        if self.node is None:
+        if self.node is None and self.regex is None:
             return [(0, 0)]
-        target = text if self.case_sensitive else fold(text)
-        found = self._eval(self.node, target)
-        return sorted(set(found)) if found else None
+        norm, back = nfc(text)  # NFD and NFC spellings match alike; offsets stay in `text`
+        if self.regex is not None:
+            found = [m.span() for m in self.regex.finditer(norm)]
+        else:
+            found = self._eval(self.node, norm if self.case_sensitive else fold(norm))
+        if not found:
+            return None
+        if back is not None:
+            found = [(back.start(s), back.end(e)) for s, e in found]
+        return sorted(set(found)) if self.regex is None else found
 
     def _pattern(self, term: Term) -> re.Pattern:
         p = self._patterns.get(term)
@@ -516,94 +547,17 @@ def matching_files(matches: Iterable[Match]) -> Iterator[str]:
 
 # -- walking the inputs -----------------------------------------------------------
 
-class FileEntry(NamedTuple):
-    path: str  # as given or walked (what output shows)
-    key: str  # absolute path: the file's key in the index
-    size: int  # -1 when the file cannot be stat'ed (read will report why)
-    mtime_ns: int
-
-
-def _entry(path: str, st: os.stat_result | None, key: str | None = None) -> FileEntry:
-    key = key or os.path.abspath(path)
-    if st is None:
-        return FileEntry(path, key, -1, -1)
-    return FileEntry(path, key, st.st_size, st.st_mtime_ns)
-
-
-_DIR_FD = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
-
-
-def _scan(directory: str, prefix: str, absdir: str, out: list[FileEntry]) -> None:
-    """Append the ``*.txt`` files below ``directory``; symlinked directories are not followed.
-
-    Files are stat'ed relative to an open directory (``fstatat``), which saves
-    resolving the whole path again for each of thousands of files.
-    """
-    subdirs = []
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)) if _DIR_FD else None
-    except OSError:
-        return
-    try:
-        with os.scandir(directory if fd is None else fd) as it:
-            entries = list(it)
-        for e in entries:
-            name = e.name
-            if name.endswith(".txt"):
-                try:
-                    st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
-                except OSError:  # a dangling link is kept: reading it reports the problem
-                    if e.is_symlink():
-                        out.append(FileEntry(prefix + name, absdir + name, -1, -1))
-                    continue
-                if _stat.S_ISREG(st.st_mode) or e.is_symlink():
-                    out.append(FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns))
-                    continue
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    subdirs.append(name)
-            except OSError:
-                pass
-    except PermissionError:
-        return
-    finally:
-        if fd is not None:
-            os.close(fd)
-    for name in subdirs:
-        _scan(os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep, out)
-
-
 def walk(paths: Iterable[str]) -> list[FileEntry]:
-    """Like :func:`analysis.reader.expand_paths`, with each file's size and mtime.
-
-    The same files, in the same order and spelled the same way; directories are
-    walked with ``os.scandir`` so each file costs one ``stat``.
-    """
-    out: list[FileEntry] = []
-    for raw in paths:
-        if raw == STDIN:
-            raise InputError("standard input cannot be indexed; search it without the index")
-        p = str(Path(raw))
-        try:
-            st = os.stat(p)
-        except OSError:
-            if os.path.islink(p):
-                out.append(_entry(p, None))
-                continue
-            raise InputError(f"no such file or directory: {raw}") from None
-        if _stat.S_ISDIR(st.st_mode):
-            found: list[FileEntry] = []
-            _scan(p, "" if p == "." else p.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(p), ""), found)
-            found.sort()  # by path: the first field, unique within one walk
-            out.extend(found)
-        else:
-            out.append(_entry(p, st))
-    return out
+    """:func:`analysis.reader.walk` for the index, which cannot hold standard input."""
+    paths = list(paths)
+    if STDIN in paths:
+        raise InputError("standard input cannot be indexed; search it without the index")
+    return _reader_walk(paths)
 
 
-def _scope_key(paths: Sequence[str]) -> str:
-    """The saved-scope key of a refresh: the paths as given and where they were given."""
-    return "\0".join([os.getcwd(), *paths])
+def _scope_key(paths: Sequence[str]) -> bytes:
+    """The saved-scope key of a refresh: the paths as given and where they were given (as bytes)."""
+    return b"\0".join(map(os.fsencode, [os.getcwd(), *paths]))
 
 
 def _unmarshal(data: bytes):
@@ -668,7 +622,7 @@ class _Walk:
         entries = walk(self.paths)
         return None if _unmarshal(self.expected) == entries else entries
 
-    def result(self) -> list[tuple[str, str, int, int]] | None:
+    def result(self) -> list[tuple[str, str, int, int, str]] | None:
         """None, or the entries (as plain tuples when they came from the child)."""
         if self._pid is None:
             return self._walk()
@@ -704,7 +658,7 @@ class _Walk:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "2"
+SEARCH_SCHEMA = "3"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
 _TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
@@ -714,7 +668,7 @@ _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) cost
 _DDL = """
 CREATE TABLE IF NOT EXISTS search_files (
     id INTEGER PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
+    path BLOB NOT NULL UNIQUE,  -- os.fsencode(absolute path): a name need not be UTF-8
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
@@ -738,7 +692,7 @@ CREATE TABLE IF NOT EXISTS search_stories (
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
 CREATE TABLE IF NOT EXISTS search_scopes (
-    scope TEXT PRIMARY KEY,
+    scope BLOB PRIMARY KEY,
     entries BLOB NOT NULL,
     files BLOB NOT NULL,
     stories INTEGER NOT NULL,
@@ -746,10 +700,21 @@ CREATE TABLE IF NOT EXISTS search_scopes (
     saved REAL NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
-    body, content='', columnsize=0, tokenize='unicode61 remove_diacritics 0'
+    body, content='', columnsize=0, tokenize='ascii'
 );
 """
 _SEP = "\x1f"  # joins places and agencies in one column
+
+
+def _store_path(conn: sqlite3.Connection) -> str:
+    """The file of the connection's main database (reads no page, so works on a damaged one)."""
+    try:
+        for _, name, file in conn.execute("PRAGMA database_list"):
+            if name == "main":
+                return file or "(in memory)"
+    except sqlite3.Error:
+        pass
+    return "(unknown)"
 
 
 def _schema_tag() -> str:
@@ -792,12 +757,11 @@ class SearchIndex:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._bumps = 0  # generation bumps by this refresh
-        conn.create_function("newsctl_fold", 1, fold, deterministic=True)
-        try:
-            self._ensure_schema()
-        except sqlite3.Error as exc:
-            raise QueryError(f"cannot use the search index: {exc}") from exc
+        self.path = _store_path(conn)  # named by every StoreError
+        conn.create_function("newsctl_body", 1, fts_body, deterministic=True)
+        self._ensure_schema()
 
+    @guarded
     def _ensure_schema(self) -> None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
         if row is not None and row[0] == _schema_tag():
@@ -808,6 +772,7 @@ class SearchIndex:
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_SCHEMA_KEY, _schema_tag()))
 
+    @guarded
     def drop(self) -> None:
         """Remove every search table (the annotations stay)."""
         with self.conn:
@@ -815,19 +780,21 @@ class SearchIndex:
                 self.conn.execute(f"DROP TABLE IF EXISTS {table}")
             self.conn.execute("DELETE FROM meta WHERE key = ?", (_SCHEMA_KEY,))
 
+    @guarded
     def rebuild(self) -> None:
         self.drop()
         self._ensure_schema()
 
     # -- keeping it current -------------------------------------------------------
 
+    @guarded
     def refresh(
         self,
         paths: Iterable[str],
         *,
         progress: Callable[[int, int], None] | None = None,
         batch: int = 200,
-        entries: Sequence[tuple[str, str, int, int]] | None = None,
+        entries: Sequence[tuple[str, str, int, int, str]] | None = None,
     ) -> Refresh:
         """Bring the index up to date for ``paths``; return what is indexed now.
 
@@ -849,16 +816,16 @@ class SearchIndex:
         generation = self._generation()
         self._bumps = 0
         # path -> (path, id, size, mtime_ns, stories): the stat check needs no file read
-        known = {row[0]: row for row in self.conn.execute(
+        known = {os.fsdecode(row[0]): row for row in self.conn.execute(
             "SELECT path, id, size, mtime_ns, stories FROM search_files")}
         result = Refresh()
         slots: list[tuple[str, int] | None] = []
         todo: list[tuple[int, FileEntry]] = []
         stories = 0
         for e in entries:
-            path, key, size, mtime_ns = e  # plain unpacking: this loop runs once per file
+            path, key, size, mtime_ns, problem = e  # plain unpacking: this loop runs once per file
             row = known.get(key)
-            if row is not None and row[2] == size and row[3] == mtime_ns:
+            if row is not None and row[2] == size and row[3] == mtime_ns and not problem:
                 slots.append((path, row[1]))
                 stories += row[4]
             else:
@@ -917,7 +884,7 @@ class SearchIndex:
             (_GENERATION_KEY,))
         self._bumps += 1
 
-    def _saved(self, scope: str) -> tuple[bytes, Refresh] | None:
+    def _saved(self, scope: bytes) -> tuple[bytes, Refresh] | None:
         """``(walked entries as marshal data, refresh result)`` saved for ``scope``, if current."""
         row = self.conn.execute(
             "SELECT s.entries, s.files, s.stories, s.generation = coalesce("
@@ -930,12 +897,12 @@ class SearchIndex:
             return None
         return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
 
-    def _fresh(self, scope: str, entries: list[FileEntry]) -> Refresh | None:
+    def _fresh(self, scope: bytes, entries: list[FileEntry]) -> Refresh | None:
         """The refresh result straight from a saved scope, or None when anything differs."""
         saved = self._saved(scope)
         return saved[1] if saved is not None and _unmarshal(saved[0]) == entries else None
 
-    def _save_scope(self, scope: str, entries: list[FileEntry], result: Refresh, generation: int) -> None:
+    def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int) -> None:
         blob = marshal.dumps([tuple(e) for e in entries])
         files = marshal.dumps(result.files)
         with self.conn:
@@ -951,14 +918,25 @@ class SearchIndex:
     def _update(self, e: FileEntry, result: Refresh) -> tuple[int, int] | None:
         """Index one file whose stat changed; ``(id, stories)``, or None when skipped."""
         row = self.conn.execute(
-            "SELECT id, size, mtime_ns, stories, sha256 FROM search_files WHERE path = ?", (e.key,)).fetchone()
-        if row is not None and (row[1], row[2]) == (e.size, e.mtime_ns):
+            "SELECT id, size, mtime_ns, stories, sha256 FROM search_files WHERE path = ?",
+            (os.fsencode(e.key),)).fetchone()
+        if row is not None and (row[1], row[2]) == (e.size, e.mtime_ns) and not e.problem:
             result.unchanged += 1
             return row[0], row[3]
         try:
-            with open(e.path, "rb") as fh:
+            if e.problem:
+                raise NotRegularFileError(0, e.problem, e.path)
+            with open_regular(e.path) as fh:
                 st = os.fstat(fh.fileno())  # before reading: a later change shows as a newer mtime
                 data = fh.read()
+        except NotRegularFileError as exc:  # a FIFO, a socket, a device or a directory that cannot be read
+            result.warnings.append(ReadWarning(e.path, f"skipped: {exc.strerror}", True))
+            result.skipped += 1
+            if exc.strerror.startswith("cannot read"):
+                result.unreadable += 1
+            if row is not None:
+                self._delete_file(row[0])
+            return None
         except OSError as exc:
             result.warnings.append(ReadWarning(e.path, f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})", True))
             result.skipped += 1
@@ -989,7 +967,7 @@ class SearchIndex:
         if row is None:
             fid = self.conn.execute(
                 "INSERT INTO search_files (size, mtime_ns, sha256, encoding, stories, chars, indexed, path)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values + (e.key,)).lastrowid
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values + (os.fsencode(e.key),)).lastrowid
             result.new += 1
         else:
             fid = row[0]
@@ -1005,7 +983,7 @@ class SearchIndex:
               _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
               text[s.start:s.end]) for s in stories])
         self.conn.execute(
-            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_fold(text) FROM search_stories WHERE file = ?",
+            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_body(text) FROM search_stories WHERE file = ?",
             (fid,))
         return fid, len(stories)
 
@@ -1013,7 +991,7 @@ class SearchIndex:
         self._bump()
         self.conn.execute(
             "INSERT INTO search_fts (search_fts, rowid, body)"
-            " SELECT 'delete', id, newsctl_fold(text) FROM search_stories WHERE file = ?", (fid,))
+            " SELECT 'delete', id, newsctl_body(text) FROM search_stories WHERE file = ?", (fid,))
         self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
 
     def _delete_file(self, fid: int) -> None:
@@ -1033,6 +1011,7 @@ class SearchIndex:
         roots_t = tuple(roots)
         return [known[key][1] for key in known.keys() - seen if key.startswith(roots_t)]
 
+    @guarded
     def prune(self) -> int:
         """Drop every indexed file that no longer exists; return how many."""
         gone = [fid for fid, path in self.conn.execute("SELECT id, path FROM search_files")
@@ -1043,6 +1022,7 @@ class SearchIndex:
                 self._delete_file(fid)
         return len(gone)
 
+    @guarded
     def optimize(self) -> None:
         """Merge the FTS segments (faster queries after a large build)."""
         with self.conn:
@@ -1050,6 +1030,7 @@ class SearchIndex:
 
     # -- searching -----------------------------------------------------------------
 
+    @guarded
     def search_paths(self, paths: Iterable[str], matcher: Matcher, filters: Filters = Filters(), *,
                      progress: Callable[[int, int], None] | None = None) -> tuple[Refresh, Iterator[Match]]:
         """:meth:`refresh` for ``paths``, then :meth:`search` them: ``(refresh result, matches)``.
@@ -1082,6 +1063,7 @@ class SearchIndex:
         return refreshed, self.search(refreshed.files, matcher, filters)
 
 
+    @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
                filters: Filters = Filters(), *, chunk: int = 500) -> Iterator[Match]:
         """The matching stories of ``files`` (from :meth:`refresh`), in input order.
@@ -1117,7 +1099,9 @@ class SearchIndex:
                 if filters.admits(rec):
                     picked.append((where[0], rec.story, row[0], rec))
         except sqlite3.OperationalError as exc:
-            raise QueryError(f"the index cannot run this query: {exc}") from exc
+            if str(exc).startswith("fts5: syntax error"):
+                raise QueryError(f"the index cannot run this query: {exc}") from exc
+            raise  # a damaged index: a StoreError (see guarded)
         picked.sort(key=lambda t: (t[0], t[1]))
         if expr is not None:  # the texts are here: the exact hits, story by story as they are asked for
             for _, _, _, rec in picked:
@@ -1158,6 +1142,7 @@ class SearchIndex:
 
     # -- what it holds ----------------------------------------------------------------
 
+    @guarded
     def status(self, paths: Iterable[str] | None = None) -> dict:
         """Totals of the index; with ``paths``, how they compare (stat only, nothing read)."""
         files, stories, chars, size, last = self.conn.execute(
@@ -1168,7 +1153,8 @@ class SearchIndex:
                "last_indexed": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(last)) if last else None}
         if paths is not None:
             entries = walk(paths)
-            known = {row[0]: row[1:] for row in self.conn.execute("SELECT path, size, mtime_ns FROM search_files")}
+            known = {os.fsdecode(row[0]): row[1:]
+                     for row in self.conn.execute("SELECT path, size, mtime_ns FROM search_files")}
             seen = {e.key for e in entries}
             new = sum(e.key not in known for e in entries)
             stale = sum(e.key in known and known[e.key] != (e.size, e.mtime_ns) for e in entries)

@@ -4,17 +4,23 @@ Model output is kept per file content (SHA-256 of the bytes) and pipeline key,
 so an unchanged file is never sent through the model twice and a changed file
 is processed alone. Each file's record is written in one transaction: an
 interrupted run never leaves half a record behind.
+
+Every SQLite error met while using the store, also one found long after it
+was opened (a damaged page read in the middle of a query, a full disk), is
+raised as :class:`~analysis.errors.StoreError` (:class:`StoreFullError` for a
+full disk) naming the store and the way out; see :func:`store_error`.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NewsctlError
+from .errors import StoreError, StoreFullError
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +56,63 @@ CREATE INDEX IF NOT EXISTS mentions_by_file ON mentions (annotated);
 def default_store_path() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "newsctl" / "store.sqlite"
+
+
+# SQLite's primary result codes (the low byte of an extended code)
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_NOTADB = 11, 13, 26
+
+
+def store_error(exc: sqlite3.Error, path) -> StoreError:
+    """The :class:`StoreError` to raise for ``exc``, met while using the store at ``path``."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    detail = str(exc) or exc.__class__.__name__
+    if primary == _SQLITE_FULL or "disk is full" in detail:
+        return StoreFullError(
+            f"the disk holding the store {path} is full ({detail}); free some space, "
+            "or give another place with --store, or run with --no-cache")
+    if (primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "malformed" in detail
+            or "vtable constructor failed" in detail or "not a database" in detail):
+        return StoreError(
+            f"the store {path} is damaged ({detail}); run with --no-cache, or delete it "
+            "(and its -wal and -shm files): it is a cache, and newsctl builds it again")
+    return StoreError(f"cannot use the store {path} ({detail}); run with --no-cache, or give another --store")
+
+
+# Errors of newsctl's own making (a constraint broken, a bad statement): a
+# traceback serves better than a message about the store.
+_BUGS = (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError)
+
+
+def guarded(method):
+    """Decorate a method of an object with a ``path``: SQLite errors become :class:`StoreError`.
+
+    A generator method is guarded while it is iterated, so an error met in
+    the middle of a query, long after the call, is turned as well.
+    """
+    if method.__code__.co_flags & 0x20:  # CO_GENERATOR
+
+        @functools.wraps(method)
+        def generator(self, *args, **kwargs):
+            try:
+                yield from method(self, *args, **kwargs)
+            except _BUGS:
+                raise
+            except sqlite3.Error as exc:
+                raise store_error(exc, self.path) from exc
+
+        return generator
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _BUGS:
+            raise
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from exc
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -91,6 +154,7 @@ class Store:
         """``(sentences, mentions)`` stored for this content and pipeline, or None."""
         return self.get_many([sha256], pipeline).get(sha256)
 
+    @guarded
     def get_many(self, sha256s, pipeline: str) -> dict:
         """``{sha256: (sentences, mentions)}`` for the stored ones among ``sha256s``."""
         ids: dict[int, str] = {}
@@ -119,8 +183,13 @@ class Store:
                 out[ids[aid]][1].append(StoredMention(*row))
         return out
 
+    @guarded
     def put_annotations(self, sha256: str, pipeline: str, sentences, mentions) -> None:
-        """Replace the record for this content and pipeline, atomically."""
+        """Replace the record for this content and pipeline, atomically.
+
+        Raises :class:`StoreFullError` when the disk is full (nothing of the
+        record is written) and :class:`StoreError` for a damaged store.
+        """
         with self.conn:
             self.conn.execute("DELETE FROM annotated WHERE sha256 = ? AND pipeline = ?", (sha256, pipeline))
             cur = self.conn.execute(
@@ -137,6 +206,7 @@ class Store:
                 [(aid, m.story, m.sentence, m.start, m.end, m.label) for m in mentions],
             )
 
+    @guarded
     def annotation_count(self, pipeline: str | None = None) -> int:
         if pipeline is None:
             return self.conn.execute("SELECT count(*) FROM annotated").fetchone()[0]
@@ -146,6 +216,7 @@ class Store:
 def open_store(path: str | os.PathLike | None = None) -> Store:
     """Open (and create) the store at ``path`` or the default location."""
     p = Path(path) if path else default_store_path()
+    conn = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(p), timeout=30)
@@ -155,6 +226,10 @@ def open_store(path: str | os.PathLike | None = None) -> Store:
         conn.executescript(_SCHEMA)
         with conn:
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-    except (OSError, sqlite3.Error) as exc:
-        raise NewsctlError(f"cannot open the annotation store {p}: {exc}") from exc
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise store_error(exc, p) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot open the annotation store {p}: {exc.strerror or exc}") from exc
     return Store(conn, p)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+from analysis.reader import display_name
+
 if TYPE_CHECKING:  # rich is imported only when something is drawn (start-up time)
     from rich.console import Console
 
@@ -66,11 +68,11 @@ def err_console() -> "Console":
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {message}", markup=True, soft_wrap=True)
+    err_console().print(f"[yellow]warning:[/yellow] {display_name(message)}", markup=True, soft_wrap=True)
 
 
 def error(message: str) -> None:
-    err_console().print(f"[bold red]Error:[/bold red] {_escape(message)}", soft_wrap=True)
+    err_console().print(f"[bold red]Error:[/bold red] {_escape(display_name(message))}", soft_wrap=True)
 
 
 def _escape(text: str) -> str:
@@ -91,7 +93,7 @@ def plain(value: Any, *, list_sep: str = "/") -> str:
         return f"{value:.4f}"
     if isinstance(value, (list, tuple)):
         return list_sep.join(plain(v) for v in value)
-    return str(value)
+    return display_name(value) if isinstance(value, str) else str(value)
 
 
 def tsv_escape(text: str) -> str:
@@ -99,8 +101,10 @@ def tsv_escape(text: str) -> str:
 
 
 def _json_value(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, str):
+        return display_name(value)
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
     if isinstance(value, float):
         return round(value, 6)
     return value

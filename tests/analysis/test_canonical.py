@@ -95,3 +95,18 @@ def test_label_ties_prefer_person_but_not_for_acronyms():
     ms = [M("a:0", "CSTO", "PER"), M("b:0", "CSTO", "ORG"), M("c:0", "Walz", "PER"), M("d:0", "Walz", "ORG")]
     labels = canonicalise(ms)
     assert labels["CSTO"] == "ORG" and labels["Walz"] == "PER"
+
+
+def test_nfd_and_nfc_spellings_are_one_entity():
+    ms = [M("s1", "Oekraïne", "LOC"), M("s2", "Oekrai\u0308ne", "LOC"), M("s3", "OEKRAI\u0308NE", "LOC")]
+    labels = canonicalise(ms)
+    assert {m.canonical for m in ms} == {"Oekraïne"} and labels == {"Oekraïne": "LOC"}
+
+
+def test_entities_named_ignores_the_normal_form():
+    from analysis.entities import entities_named
+
+    variants = {"Oekraïne": {"Oekrai\u0308ne"}, "Genève": {"Gene\u0300ve"}}
+    assert entities_named("Oekrai\u0308ne", variants) == {"Oekraïne"}
+    assert entities_named("oekraine", variants) == {"Oekraïne"}
+    assert entities_named("Genève", variants) == {"Genève"}

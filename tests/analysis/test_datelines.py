@@ -71,3 +71,10 @@ def test_random_text_never_crashes(text, pos):
         assert 0 <= d.start < d.end <= len(text)
         for s, e in d.place_spans:
             assert d.start <= s < e <= d.end
+
+
+def test_an_nfd_spelled_place_is_a_dateline():
+    from analysis.datelines import parse_dateline
+
+    d = parse_dateline("BRUSSEL/GENE\u0300VE (ANP/AFP) - Tekst")
+    assert d is not None and d.places_raw == ("BRUSSEL", "GENE\u0300VE")

@@ -135,3 +135,27 @@ def test_entities_named_ignores_case_diacritics_and_uses_last_words():
     assert entities_named("oekraine", variants) == {"Oekraïne"}
     assert entities_named("kyiv", variants) == {"Kyiv"}
     assert entities_named("", variants) == set()
+
+
+def test_an_nfd_copy_gives_the_same_entities_with_offsets_into_its_own_text(tmp_path, seeds, model_ref):
+    import unicodedata
+
+    first = sorted(seeds.glob("*.txt"))[0].read_text(encoding="utf-8")
+    nfd = unicodedata.normalize("NFD", first)
+    assert nfd != first
+    (tmp_path / "nfc.txt").write_text(first, encoding="utf-8")
+    (tmp_path / "nfd.txt").write_text(nfd, encoding="utf-8")
+    annotated = annotate(load_corpus([str(tmp_path)]), model_ref=model_ref, store=None)
+    labels = resolve_names(annotated)
+    by_file = {"nfc.txt": [], "nfd.txt": []}
+    for m in annotated.mentions():
+        by_file[m.file.rsplit("/", 1)[-1]].append(m)
+    texts = {"nfc.txt": first, "nfd.txt": nfd}
+    for name, ms in by_file.items():
+        for m in ms:
+            assert texts[name][m.start:m.end] == m.text  # offsets point into the file as read
+    key = lambda m: (unicodedata.normalize("NFC", m.text), m.label, m.canonical)  # noqa: E731
+    assert [key(m) for m in by_file["nfd.txt"]] == [key(m) for m in by_file["nfc.txt"]]
+    rows = entity_records(annotated, labels)
+    assert all(r["mentions"] % 2 == 0 and r["files"] == 2 for r in rows)
+    assert any(not r["entity"].isascii() for r in rows)  # names with diacritics were among them

@@ -1,9 +1,12 @@
 import io
+import os
 
 import pytest
 
 from analysis.errors import InputError
-from analysis.reader import DecodeError, decode, expand_paths, read_corpus, read_document
+from analysis.reader import (
+    DecodeError, NotRegularFileError, decode, expand_paths, open_regular, read_corpus, read_document, walk,
+)
 
 
 def test_utf8_with_and_without_bom():
@@ -59,3 +62,145 @@ def test_corpus_skips_binary_and_unreadable_and_warns_on_latin1(tmp_path):
 def test_stdin_document():
     doc = read_document("-", stdin=io.BytesIO(b"kop\r\ntekst"))
     assert doc.stem == "stdin" and doc.text == "kop\ntekst"
+
+
+# -- the one walker ------------------------------------------------------------------
+
+@pytest.fixture()
+def deep_tree(tmp_path):
+    """1,500 nested directories, made and removed without recursion (pathlib and shutil recurse)."""
+    levels = [str(tmp_path / "d")]
+    for _ in range(1499):
+        levels.append(levels[-1] + os.sep + "d")
+    for d in levels:
+        os.mkdir(d)
+    yield tmp_path, levels[-1]
+    top, up = levels[0], str(tmp_path / "up")
+    while os.path.isdir(top):  # remove the top level, moving the rest up: short paths only
+        for name in os.listdir(top):
+            if name != "d":
+                os.unlink(os.path.join(top, name))
+        if os.path.isdir(os.path.join(top, "d")):
+            os.rename(os.path.join(top, "d"), up)
+            os.rmdir(top)
+            os.rename(up, top)
+        else:
+            os.rmdir(top)
+
+
+def test_walk_is_iterative_a_1500_deep_tree(deep_tree):
+    root, deep = deep_tree
+    with open(os.path.join(deep, "bottom.txt"), "w", encoding="utf-8") as fh:
+        fh.write("Kop\nTekst.\n")
+    (root / "top.txt").write_text("Kop\n", encoding="utf-8")
+    found = walk([str(root)])
+    assert [e.path for e in found] == [os.path.join(deep, "bottom.txt"), str(root / "top.txt")]
+    assert [d.stem for d in read_corpus([str(root)])] == ["bottom", "top"]
+
+
+@pytest.fixture()
+def odd_files(tmp_path):
+    """A directory with a regular file, a FIFO, a symlink to a FIFO and a socket, all named *.txt."""
+    import socket
+
+    root = tmp_path / "odd"
+    root.mkdir()
+    (root / "a.txt").write_text("ALMATY (ANP) - tekst\n", encoding="utf-8")
+    os.mkfifo(root / "fifo.txt")
+    os.mkfifo(tmp_path / "elsewhere")
+    (root / "link.txt").symlink_to(tmp_path / "elsewhere")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(root / "sock.txt"))
+    yield root
+    sock.close()
+
+
+class Hung(Exception):
+    """Not an OSError: the reader must not take it for an unreadable file."""
+
+
+def _no_hang(seconds=10):
+    """Fail the test instead of hanging forever when something blocks on a FIFO."""
+    import signal
+
+    def alarm(*_):
+        raise Hung("blocked on a FIFO")
+
+    signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+
+
+def test_only_regular_files_are_read_others_skipped_with_a_warning(odd_files):
+    _no_hang()
+    try:
+        warnings = []
+        docs = list(read_corpus([str(odd_files)], on_warning=warnings.append))
+        named = list(read_corpus([str(odd_files / "link.txt")], on_warning=warnings.append))
+    finally:
+        import signal
+
+        signal.alarm(0)
+    assert [d.stem for d in docs] == ["a"] and named == []
+    got = {(os.path.basename(w.path), w.message, w.skipped) for w in warnings}
+    assert got == {
+        ("fifo.txt", "skipped: not a regular file (a FIFO)", True),
+        ("link.txt", "skipped: not a regular file (a FIFO)", True),
+        ("sock.txt", "skipped: not a regular file (a socket)", True),
+    }
+
+
+def test_open_regular_never_opens_a_fifo(odd_files):
+    _no_hang()
+    try:
+        for name in ("fifo.txt", "link.txt", "sock.txt"):
+            with pytest.raises(NotRegularFileError):
+                open_regular(str(odd_files / name))
+        with pytest.raises(NotRegularFileError, match="directory"):
+            open_regular(str(odd_files))
+        with pytest.raises(NotRegularFileError, match="character device"):
+            read_document(os.devnull)
+    finally:
+        import signal
+
+        signal.alarm(0)
+    with open_regular(str(odd_files / "a.txt")) as fh:
+        assert fh.read().startswith(b"ALMATY")
+
+
+def test_walk_entries_carry_stat_info_and_problems(odd_files, tmp_path, monkeypatch):
+    (odd_files / "gone.txt").symlink_to(tmp_path / "missing")
+    (odd_files / "sub.txt").mkdir()  # a directory named *.txt is walked, not read
+    (odd_files / "sub.txt" / "b.txt").write_text("x", encoding="utf-8")
+    (odd_files / "dirlink").symlink_to(odd_files / "sub.txt")  # symlinked directories are not followed
+    monkeypatch.chdir(odd_files)
+    got = [(e.path, e.size, e.problem) for e in walk(["."])]
+    assert got == [
+        ("a.txt", 21, ""), ("fifo.txt", 0, "not a regular file (a FIFO)"), ("gone.txt", -1, ""),
+        ("link.txt", 0, "not a regular file (a FIFO)"), ("sock.txt", 0, "not a regular file (a socket)"),
+        ("sub.txt/b.txt", 1, ""),
+    ]
+    assert walk(["-"]) == [("-", "-", -1, -1, "")]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")
+def test_an_unreadable_directory_is_a_warning(tmp_path):
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "x.txt").write_text("x")
+    (tmp_path / "locked").chmod(0)
+    try:
+        warnings = []
+        assert list(read_corpus([str(tmp_path)], on_warning=warnings.append)) == []
+        assert warnings[0].skipped and warnings[0].message.startswith("skipped: cannot read directory")
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+
+
+def test_display_name_shows_undecodable_bytes_as_backslash_x():
+    from analysis.reader import display_name
+
+    name = os.fsdecode(b"/tmp/r\xffa-\xc3\xa9.txt")
+    assert display_name(name) == "/tmp/r\\xffa-é.txt"
+    assert display_name("Genève.txt") == "Genève.txt" and display_name("a.txt") == "a.txt"
+    assert display_name("x\ud800") == "x\\ud800"  # not from a byte: still valid UTF-8
+    for text in (name, "x\ud800"):
+        display_name(text).encode("utf-8")

@@ -216,8 +216,8 @@ def test_incremental_refresh(index, corpus_copy, monkeypatch):
     assert (first.new, first.changed, first.unchanged, first.stories) == (5, 0, 0, 40)
 
     reads = []
-    real_open = open
-    monkeypatch.setattr(lib, "open", lambda p, *a: reads.append(p) or real_open(p, *a), raising=False)
+    real_open = lib.open_regular
+    monkeypatch.setattr(lib, "open_regular", lambda p: reads.append(p) or real_open(p))
     again = index.refresh([str(corpus_copy)])
     assert (again.new, again.changed, again.unchanged, reads) == (0, 0, 5, [])  # stat only
 
@@ -443,3 +443,95 @@ def test_library_never_imports_the_cli_or_spacy():
     source = open(lib.__file__, encoding="utf-8").read()
     for name in ("typer", "rich", "cli", "spacy"):
         assert f"import {name}" not in source and f"from {name}" not in source
+
+
+def test_the_index_skips_what_is_not_a_regular_file(index, tmp_path):
+    import signal
+
+    (tmp_path / "a.txt").write_text("ALMATY (ANP) - Oekraïne\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "fifo")
+
+    def hung(*_):
+        raise KeyboardInterrupt("blocked on a FIFO")  # not an OSError: nothing may take it for a read error
+
+    signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)
+    try:
+        r = index.refresh([str(tmp_path)])
+    finally:
+        signal.alarm(0)
+    assert [f for f, _ in r.files] == [str(tmp_path / "a.txt")]
+    assert (r.skipped, r.unreadable) == (1, 0)
+    assert [(w.path, w.message) for w in r.warnings] == [
+        (str(tmp_path / "link.txt"), "skipped: not a regular file (a FIFO)")]
+
+
+# -- Unicode normalisation: NFD and NFC alike, the index and --no-cache agree ------------------
+
+def test_nfd_text_is_found_by_an_nfc_query_with_offsets_into_the_file(index, tmp_path):
+    nfd = "Oekrai\u0308ne"
+    page = f"KOP\nKYIV (ANP) - In {nfd} en in Oekraïne, zei {nfd}.\n"
+    (tmp_path / "p.txt").write_text(page, encoding="utf-8")
+    for query in ("oekraine", "Oekraïne", nfd, "oekr*"):
+        for matches in (run(index, [tmp_path], query), list(lib.search_corpus(load_corpus([str(tmp_path)]), Matcher(query)))):
+            hits = [page[m.rec.start + s:m.rec.start + e] for m in matches for s, e in m.spans]
+            assert hits == [nfd, "Oekraïne", nfd], query
+
+
+def test_place_filter_ignores_the_normal_form():
+    rec = lib.StoryRec("x:0", "x", 0, "lead", None, 0, 0, "", ("GENE\u0300VE", "Gene\u0300ve"), ())
+    assert Filters(place="Genève").admits(rec) and Filters(place="geneve").admits(rec)
+
+
+_WORDS = ["Oekraïne", "Oekrai\u0308ne", "oekraine", "Café", "Cafe\u0301", "Genève", "straße", "İstanbul",
+          "ﬁnale", "한국", "\u1112\u1161\u11ab", "x\u0338y", "Ω\u2126"]
+_CHARS = list("aeiouAEIOUnrst ,.-\n_") + list("éëïöüçßİﬁ–’") + [
+    "\u0300", "\u0301", "\u0308", "\u0323", "\u0327", "\u0338",  # combining marks
+    "\u1100", "\u1161", "\u11a8", "\uac00",  # Hangul jamo and a syllable
+    "\u0378", "\u0530", "\U000e0080", "\U0003fffe",  # unassigned
+    "\ue000", "\u0870", "\u2126", "\u0b47", "\u0b3e", "\u00a0",  # private use, new in Unicode 14, ...
+]
+
+
+def _agree_pages():
+    from hypothesis import strategies as st
+
+    piece = st.one_of(st.sampled_from(_CHARS), st.sampled_from(_WORDS).map(lambda w: f" {w} "))
+    return st.lists(piece, min_size=1, max_size=80).map(lambda parts: "KOP\nKYIV (ANP) - " + "".join(parts))
+
+
+def _queries(text, picks):
+    words = [w for w in text.replace("\n", " ").split(" ") if w.strip(" ,.-_")] + _WORDS
+    out = []
+    for k, pick in enumerate(picks):
+        a, b = words[pick % len(words)], words[(pick // 7) % len(words)]
+        out += [a, a[:3] + "*", f'"{a} {b}"', f"{a} OR {b}", f"{a} NOT {b}", f"{a} AND {b}"]
+    return out
+
+
+def test_the_index_and_no_cache_agree_on_every_query(tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from analysis.errors import QueryError
+
+    @settings(max_examples=60, deadline=None)
+    @given(_agree_pages(), st.lists(st.integers(0, 10**6), min_size=1, max_size=3), st.booleans())
+    def agree(text, picks, case_sensitive):
+        root = tmp_path_factory.mktemp("agree")
+        (root / "p.txt").write_text(text, encoding="utf-8")
+        with open_store(root / "s.sqlite") as st_:
+            index = SearchIndex(st_.conn)
+            files = index.refresh([str(root)]).files
+            corpus = load_corpus([str(root)])
+            for query in _queries(text, picks):
+                try:
+                    matcher = Matcher(query, case_sensitive=case_sensitive)
+                except QueryError:
+                    continue
+                indexed = [(m.rec.id, m.spans) for m in index.search(files, matcher)]
+                direct = [(m.rec.id, m.spans) for m in lib.search_corpus(corpus, matcher)]
+                assert indexed == direct, query
+
+    agree()

@@ -1,0 +1,50 @@
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.textnorm import nfc, nfc_text
+
+# letters, Dutch diacritics, combining marks, Hangul jamo, unassigned and private-use code points
+ALPHABET = st.sampled_from(
+    list("aeiouAEIOUnrst ,.-\n") + list("éëïöüçßİﬁ") + ["\u0300", "\u0301", "\u0308", "\u0323", "\u0327", "\u0338"]
+    + ["\u1100", "\u1161", "\u11a8", "\uac00"] + ["\u0378", "\u0530", "\U000e0080", "\ue000", "\u0870", "\u2126"]
+    + ["\u0b47", "\u0b3e", "\u0bc6", "\u0bbe"]
+)
+TEXTS = st.lists(ALPHABET, max_size=60).map("".join)
+
+
+def test_nfc_text_is_returned_as_is_with_no_map():
+    for text in ("", "Kyiv", "Oekraïne en Genève", "北京"):
+        got, omap = nfc(text)
+        assert got is text and omap is None
+
+
+def test_nfd_maps_back_to_the_file_offsets():
+    text = "In Oekrai\u0308ne, zei Poetin. Cafe\u0301 Oekrai\u0308ne"
+    norm, omap = nfc(text)
+    assert norm == "In Oekraïne, zei Poetin. Café Oekraïne"
+    for word in ("Oekraïne", "Poetin", "Café"):
+        k = norm.index(word)
+        s, e = omap.start(k), omap.end(k + len(word))
+        assert unicodedata.normalize("NFC", text[s:e]) == word
+    k = norm.rindex("Oekraïne")
+    assert (omap.start(k), omap.end(k + 8)) == (len(text) - 9, len(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_nfc_is_normalize_and_every_span_maps_to_its_text(text):
+    norm, omap = nfc(text)
+    assert norm == unicodedata.normalize("NFC", text) == nfc_text(text)
+    if omap is None:
+        return
+    assert omap.start(0) == 0 and omap.end(len(norm)) == len(text)
+    ends = [omap.end(i) for i in range(len(norm) + 1)]
+    starts = [omap.start(i) for i in range(len(norm) + 1)]
+    assert ends == sorted(ends) and starts == sorted(starts)
+    for i in range(len(norm) + 1):  # cut at a position that both texts have, the two sides agree
+        if starts[i] == ends[i]:
+            o = starts[i]
+            assert unicodedata.normalize("NFC", text[:o]) == norm[:i]
+            assert unicodedata.normalize("NFC", text[o:]) == norm[i:]
