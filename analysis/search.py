@@ -745,8 +745,8 @@ def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
     read-only; a store without an index gives ``[]``.
     """
     try:
-        return [r[0] for r in conn.execute(
-            "SELECT path FROM search_files WHERE instr(path, ?) > 0 ORDER BY path", (fragment,))]
+        return [os.fsdecode(r[0]) for r in conn.execute(  # paths are stored as os.fsencode bytes
+            "SELECT path FROM search_files WHERE instr(path, ?) > 0 ORDER BY path", (os.fsencode(fragment),))]
     except sqlite3.OperationalError:
         return []
 
