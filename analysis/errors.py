@@ -19,3 +19,11 @@ class ModelError(NewsctlError):
 
 class QueryError(NewsctlError):
     """A search query or pattern cannot be parsed."""
+
+
+class StoreError(NewsctlError):
+    """The annotation store or search index is damaged or cannot be written."""
+
+
+class StoreFullError(StoreError):
+    """The disk holding the store is full."""

@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import NewsctlError
+from .errors import NewsctlError, StoreFullError
 
 SCHEMA_VERSION = 1
+SQLITE_FULL = getattr(sqlite3, "SQLITE_FULL", 13)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -120,7 +121,18 @@ class Store:
         return out
 
     def put_annotations(self, sha256: str, pipeline: str, sentences, mentions) -> None:
-        """Replace the record for this content and pipeline, atomically."""
+        """Replace the record for this content and pipeline, atomically.
+
+        Raises :class:`StoreFullError` when the disk is full (nothing is kept then).
+        """
+        try:
+            self._put_annotations(sha256, pipeline, sentences, mentions)
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
+                raise StoreFullError(f"the disk holding the store {self.path} is full") from exc
+            raise
+
+    def _put_annotations(self, sha256: str, pipeline: str, sentences, mentions) -> None:
         with self.conn:
             self.conn.execute("DELETE FROM annotated WHERE sha256 = ? AND pipeline = ?", (sha256, pipeline))
             cur = self.conn.execute(

@@ -42,18 +42,67 @@ def parse_labels(value: str | None) -> list[str] | None:
     return labels
 
 
-def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True):
-    """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``."""
+JobsOpt = Annotated[
+    str,
+    typer.Option(
+        "--jobs", "-j", metavar="N|auto",
+        help="Worker processes for the NLP pass; 'auto': the CPUs this process may use, one for small inputs.",
+    ),
+]
+SchedulerOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--scheduler", envvar="NEWSCTL_SCHEDULER", show_envvar=True, metavar="ADDRESS",
+        help="Run the NLP pass on a Dask cluster (tcp://host:8786) instead of local processes; needs newsctl[cluster].",
+    ),
+]
+
+
+def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True,
+             jobs: str = "auto", scheduler: str | None = None):
+    """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``.
+
+    When the store's disk is full the run still finishes; the command prints
+    its output and then ends with one error line and exit 2 (see :func:`_after_output`).
+    """
     from analysis.entities import annotate as run, resolve_names
     from analysis.nlp import resolve_model
+    from analysis.parallel import parse_jobs
     from analysis.store import open_store
 
+    n_jobs = parse_jobs(jobs)
     ref = resolve_model(model)
     st = None if no_cache else open_store(store)
     try:
-        with output.progress("Finding entities", unit="files") as advance:
-            annotated = run(corpus, model_ref=ref, store=st, progress=advance)
+        with output.progress("Finding entities", unit="words") as advance:
+            annotated = run(corpus, model_ref=ref, store=st, progress=advance, jobs=n_jobs, scheduler=scheduler)
     finally:
         if st is not None:
             st.close()
+    if annotated.store_error is not None:
+        _after_output(f"{annotated.store_error}: {annotated.unstored} of {annotated.processed} files "
+                      "were annotated but not stored (the next run does them again)")
     return annotated, resolve_names(annotated, canonical=canonical)
+
+
+def _after_output(message: str) -> None:
+    """End the command with ``Error: message`` and exit 2 once it has printed its output."""
+    import sys
+
+    import click
+
+    from .errors import EXIT_ERROR
+
+    ctx = click.get_current_context(silent=True)
+
+    def fail() -> None:
+        pending = sys.exc_info()[1]
+        if pending is not None and not (isinstance(pending, click.exceptions.Exit) and pending.exit_code in (0, 1)):
+            return  # the command failed for another reason and said so
+        output.error(message)
+        raise typer.Exit(EXIT_ERROR)
+
+    if ctx is None:  # not under click: say it now
+        output.error(message)
+    else:
+        ctx.call_on_close(fail)

@@ -50,6 +50,8 @@ def cooccur(
     no_canonical: nlpopts.NoCanonicalOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
+    jobs: nlpopts.JobsOpt = "auto",
+    scheduler: nlpopts.SchedulerOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -66,7 +68,8 @@ def cooccur(
 
     labels = nlpopts.parse_labels(label)
     corpus = common.load(paths)
-    annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
+    annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical,
+                                         jobs=jobs, scheduler=scheduler)
     co = cx.cooccurrence(annotated, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
     select = dict(sort=sort.value, min_count=min_count, labels=labels, entity=entity)
     if graph is not None:

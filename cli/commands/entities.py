@@ -35,6 +35,8 @@ def entities(
     no_canonical: nlpopts.NoCanonicalOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
+    jobs: nlpopts.JobsOpt = "auto",
+    scheduler: nlpopts.SchedulerOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -53,7 +55,7 @@ def entities(
     labels = nlpopts.parse_labels(label)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(
-        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical
+        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, jobs=jobs, scheduler=scheduler
     )
     if html is not None:
         from analysis.render import write_html
