@@ -58,18 +58,23 @@ SchedulerOpt = Annotated[
 ]
 
 
+_unstored: list = []  # the store error of this process's last NLP pass, until check_stored() reports it
+
+
 def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True,
              jobs: str = "auto", scheduler: str | None = None):
     """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``.
 
     When the store's disk is full the run still finishes; the command prints
-    its output and then ends with one error line and exit 2 (see :func:`_after_output`).
+    its output and then calls :func:`check_stored`, which ends it with one
+    error line and exit 2.
     """
     from analysis.entities import annotate as run, resolve_names
     from analysis.nlp import resolve_model
     from analysis.parallel import parse_jobs
     from analysis.store import open_store
 
+    _unstored.clear()
     n_jobs = parse_jobs(jobs)
     ref = resolve_model(model)
     st = None if no_cache else open_store(store)
@@ -80,29 +85,15 @@ def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, c
         if st is not None:
             st.close()
     if annotated.store_error is not None:
-        _after_output(f"{annotated.store_error}: {annotated.unstored} of {annotated.processed} files "
-                      "were annotated but not stored (the next run does them again)")
+        _unstored.append(type(annotated.store_error)(
+            f"{annotated.store_error}: {annotated.unstored} of {annotated.processed} files "
+            "were annotated but not stored (the next run does them again)"))
     return annotated, resolve_names(annotated, canonical=canonical)
 
 
-def _after_output(message: str) -> None:
-    """End the command with ``Error: message`` and exit 2 once it has printed its output."""
-    import sys
-
-    import click
-
-    from .errors import EXIT_ERROR
-
-    ctx = click.get_current_context(silent=True)
-
-    def fail() -> None:
-        pending = sys.exc_info()[1]
-        if pending is not None and not (isinstance(pending, click.exceptions.Exit) and pending.exit_code in (0, 1)):
-            return  # the command failed for another reason and said so
-        output.error(message)
-        raise typer.Exit(EXIT_ERROR)
-
-    if ctx is None:  # not under click: say it now
-        output.error(message)
-    else:
-        ctx.call_on_close(fail)
+def check_stored() -> None:
+    """After the output: raise the store error of the NLP pass, if the store stopped taking results."""
+    if _unstored:
+        exc = _unstored.pop()
+        _unstored.clear()
+        raise exc

@@ -82,6 +82,7 @@ def cooccur(
         rows = cx.select_pairs(co, top=top, **select)
         fmt = fmt or output.default_format()
         output.render((_for_format(r, fmt) for r in rows), PAIR_COLUMNS, fmt, header=not no_header)
+    nlpopts.check_stored()
     common.exit_status(corpus)
 
 

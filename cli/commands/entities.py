@@ -66,4 +66,5 @@ def entities(
     else:
         rows = entity_records(annotated, labels_of, labels=labels, min_count=min_count, top=top)
         output.render(rows, ENTITY_COLUMNS, fmt, header=not no_header)
+    nlpopts.check_stored()
     common.exit_status(corpus)

@@ -88,6 +88,7 @@ def search(
                                    model=model, store=store, no_cache=no_cache, jobs=jobs, scheduler=scheduler)
         found = _emit(matches, context=context, stories=stories, count=count, files_only=files_only,
                       fmt=fmt, header=not no_header)
+    nlpopts.check_stored()
     raise typer.Exit(EXIT_ERROR if failed else EXIT_OK if found else EXIT_NO_MATCH)
 
 
