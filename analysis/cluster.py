@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from concurrent.futures import CancelledError
 
 import distributed
 
@@ -24,7 +25,7 @@ from .parallel import ClusterError, Executor, WorkerSpec
 PLUGIN_NAME = "newsctl-model"
 
 # Connection failures as Dask reports them (comm errors subclass OSError).
-_LOST = (OSError, TimeoutError, distributed.client.FutureCancelledError)
+_LOST = (OSError, TimeoutError, CancelledError)
 
 
 class ModelPlugin(distributed.WorkerPlugin):
@@ -113,7 +114,7 @@ class DaskExecutor(Executor):
         self._pending.discard(future)
         try:
             return future.result()
-        except distributed.client.FutureCancelledError:
+        except CancelledError:
             raise ClusterError(f"lost the Dask scheduler at {self.address}") from None
         except OSError as exc:
             raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None

@@ -37,13 +37,17 @@ from .errors import NewsctlError
 BATCH_UNITS = 32  # paragraphs per batch (one nlp.pipe batch in a worker; 32 runs as fast as 128)
 BATCH_CHARS = 10_000  # a batch is cut earlier when its text would grow past this
 
-# Measured on the bundled model (`make bench`, build/bench/report.json): a
-# local worker is ready about LOCAL_START_S after the pool starts, about the
-# time for WORKER_WPS words in one process. --jobs auto uses one process
-# unless the extra workers can win back that start-up at least twice over.
-LOCAL_START_S = 5.0
-WORKER_WPS = 3_000
-AUTO_MIN_WORDS = int(2 * LOCAL_START_S * WORKER_WPS)
+# --jobs auto: one worker process per AUTO_MIN_WORDS words of model input, up
+# to the CPUs this process may use. A pool costs about EXTRA_START_S more than
+# loading the model in this process: spawn and imports (the workers load their
+# copies of the model at the same time, each on its own core). That is an
+# estimate; `make bench` measures both (local_pool_N_ready_s against
+# model_load_fresh_process_s). With W words at r words/s per worker (about
+# 3,000, `make bench`), a second worker saves W / 2r seconds: twice that extra
+# start-up from W = 4 x 1.5 s x 3,000 = 18,000 words. One worker per 10,000
+# words gives the second one from 20,000 words.
+EXTRA_START_S = 1.5
+AUTO_MIN_WORDS = 10_000
 
 # Test seam: a worker process reports this as its newsctl version instead of
 # the installed one, to simulate a worker running another release. Read only

@@ -159,7 +159,12 @@ class FillingStore:
 
 def test_a_full_disk_stops_the_writes_but_not_the_run(seeds, model_ref):
     full = FillingStore(room=2)
-    annotated = annotate(load_corpus([str(seeds)]), model_ref=model_ref, store=full)
+    calls = []
+    corpus = load_corpus([str(seeds)])
+    annotated = annotate(corpus, model_ref=model_ref, store=full, progress=lambda d, t: calls.append((d, t)))
+    words = sum(len(doc.text.split()) for doc, _ in corpus.pages)
+    assert calls[0] == (0, words) and calls[-1] == (words, words) and len(calls) == 6  # words, per file
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     reference = annotate(load_corpus([str(seeds)]), model_ref=model_ref, store=None)
     assert len(full.kept) == 2
     assert annotated.unstored == 3 and isinstance(annotated.store_error, StoreFullError)
