@@ -29,7 +29,11 @@ _LOST = (OSError, TimeoutError, CancelledError)
 
 
 class ModelPlugin(distributed.WorkerPlugin):
-    """On every worker, also those that join later: check versions, load the model."""
+    """On every worker, also those that join later: check versions, load the model.
+
+    Runs in the worker process, so :func:`parallel.prepare` keeps the model
+    there for the batches (``annotate_batch``) that follow.
+    """
 
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
@@ -37,12 +41,6 @@ class ModelPlugin(distributed.WorkerPlugin):
     def setup(self, worker) -> None:
         parallel._in_worker = True
         parallel.prepare(self.spec, where=f"Dask worker {worker.address}")
-
-
-def _batch_on_worker(spec: WorkerSpec, units: list) -> list:
-    """The batch function as a Dask task; a worker the plugin missed prepares here."""
-    parallel._in_worker = True
-    return parallel.annotate_batch(spec, units)
 
 
 class DaskExecutor(Executor):
@@ -93,7 +91,6 @@ class DaskExecutor(Executor):
             raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
 
     def submit(self, fn, spec, batch):
-        fn = _batch_on_worker if fn is parallel.annotate_batch else fn
         key = f"newsctl-batch-{self._run}-{self._n}"
         self._n += 1
         try:

@@ -153,6 +153,7 @@ def _run_model(executor, spec, corpus: Corpus, todo: list[int], batch_size: int)
     here (a queue as long as the executor's window), so only text travels.
     """
     finishing: deque = deque()  # per batch sent: (page, story) of its units, the pages it completes
+    tail: list[int] = []  # the pages completed by the last batch, known once every batch is sent
 
     def units():
         for i in todo:
@@ -170,9 +171,8 @@ def _run_model(executor, spec, corpus: Corpus, todo: list[int], batch_size: int)
                 upcoming = next(pending_pages, None)
             finishing.append(([(u.page, u.story) for u in batch], ends))
             yield batch
-        rest = [] if upcoming is None else [upcoming, *pending_pages]
-        finishing.append(([], rest))
-        yield []  # the pages after the last unit (none, or pages without text)
+        if upcoming is not None:
+            tail.extend([upcoming, *pending_pages])
 
     acc: dict[int, list] = defaultdict(list)
     for batch_results in executor.map_ordered(annotate_batch, spec, sent_batches()):
@@ -181,6 +181,8 @@ def _run_model(executor, spec, corpus: Corpus, todo: list[int], batch_size: int)
             acc[page].append((story, res))
         for i in ends:
             yield (i, *_page_records(acc.pop(i, [])))
+    for i in tail:
+        yield (i, *_page_records(acc.pop(i, [])))
 
 
 def _page_records(unit_results) -> tuple[list[StoredSentence], list[StoredMention]]:

@@ -254,7 +254,13 @@ class InProcessExecutor(Executor):
 
 
 class LocalExecutor(Executor):
-    """``--jobs N``: N worker processes on this machine, each loading the model once."""
+    """``--jobs N``: N worker processes on this machine, each loading the model once.
+
+    Workers are spawned (a fresh interpreter), so a script that uses this must
+    keep its own work under ``if __name__ == "__main__":`` as with any spawn
+    pool; the ``newsctl`` command does. A worker that dies breaks the pool:
+    the run ends with :class:`ClusterError`.
+    """
 
     def __init__(self, spec: WorkerSpec, workers: int) -> None:
         import multiprocessing

@@ -180,3 +180,28 @@ def test_sqlite_full_becomes_store_full_error(tmp_path):
         with pytest.raises(StoreFullError, match="s.sqlite is full"):
             st.put_annotations("abc", "p", [StoredSentence(0, k, k, k + 1) for k in range(5000)], [])
         assert st.get_annotations("abc", "p") is None
+
+
+def test_pages_without_text_are_stored_in_their_place(seeds, model_ref, monkeypatch, tmp_path):
+    import analysis.entities
+
+    src = sorted(seeds.glob("*.txt"))
+    corpus_dir = tmp_path / "c"
+    corpus_dir.mkdir()
+    (corpus_dir / "0_empty.txt").write_text("\n\n", encoding="utf-8")
+    (corpus_dir / "1.txt").write_bytes(src[0].read_bytes())
+    (corpus_dir / "2_empty.txt").write_text(" \n", encoding="utf-8")
+    (corpus_dir / "3.txt").write_bytes(src[1].read_bytes())
+    (corpus_dir / "4_empty.txt").write_text("\n", encoding="utf-8")
+    monkeypatch.setattr(analysis.entities, "open_executor", lambda spec, **kw: ReverseExecutor())
+    written = []
+
+    class Recorder(FillingStore):
+        def put_annotations(self, sha256, pipeline, sentences, mentions):
+            written.append((sha256, len(sentences)))
+
+    corpus = load_corpus([str(corpus_dir)])
+    annotated = annotate(corpus, model_ref=model_ref, store=Recorder(room=99), batch_size=3)
+    assert [sha for sha, _ in written] == [doc.sha256 for doc, _ in corpus.pages]
+    assert [n > 0 for _, n in written] == [False, True, False, True, False]
+    assert annotated.processed == 5
