@@ -205,3 +205,14 @@ def test_pages_without_text_are_stored_in_their_place(seeds, model_ref, monkeypa
     assert [sha for sha, _ in written] == [doc.sha256 for doc, _ in corpus.pages]
     assert [n > 0 for _, n in written] == [False, True, False, True, False]
     assert annotated.processed == 5
+
+
+def test_scheduler_without_dask_installed_says_what_to_install(monkeypatch, model_ref):
+    import sys
+
+    from analysis.parallel import ClusterError, open_executor
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    monkeypatch.delitem(sys.modules, "analysis.cluster", raising=False)
+    with pytest.raises(ClusterError, match=r"pip install 'newsctl\[cluster\]'"):
+        open_executor(worker_spec(model_ref), scheduler="tcp://127.0.0.1:8786")
