@@ -9,7 +9,7 @@ install: $(BIN)/newsctl
 $(BIN)/newsctl: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,cluster]'
 	$(BIN)/python -m compileall -q cli analysis  # byte-code up front: faster first start-up
 	touch $(BIN)/newsctl
 

@@ -8,15 +8,17 @@ by the dateline rules and become ``LOC`` mentions with source ``dateline``.
 from __future__ import annotations
 
 import bisect
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from .corpus import Corpus
+from .errors import StoreFullError
+from .parallel import BATCH_UNITS, TextUnit, annotate_batch, batches, choose_jobs, open_executor, worker_spec
 from .reader import Document
 from .store import Store, StoredMention, StoredSentence
 from .stories import Story
-from .textnorm import nfc, nfc_text
+from .textnorm import nfc_text
 
 MODEL = "model"
 DATELINE = "dateline"
@@ -51,6 +53,8 @@ class AnnotatedCorpus:
     stories: list[AnnotatedStory]
     processed: int = 0  # files sent through the model in this run
     cached: int = 0  # files read from the store
+    store_error: StoreFullError | None = None  # why the store stopped taking results, if it did
+    unstored: int = 0  # files processed but not kept in the store (after store_error)
 
     def mentions(self) -> Iterator[Mention]:
         for s in self.stories:
@@ -79,10 +83,9 @@ def paragraphs(doc: Document, story: Story) -> list[tuple[int, int]]:
     return spans
 
 
-def _file_units(doc: Document, stories: list[Story]):
-    for story in stories:
-        for s, e in paragraphs(doc, story):
-            yield story.index, s, e
+def text_units(page: int, doc: Document, stories: list[Story]) -> list[TextUnit]:
+    """The model's input for one page: one unit per paragraph, with its file offsets."""
+    return [TextUnit(page, story.index, s, e, doc.text[s:e]) for story in stories for s, e in paragraphs(doc, story)]
 
 
 def annotate(
@@ -91,12 +94,21 @@ def annotate(
     model_ref,
     store: Store | None,
     progress: Callable[[int, int], None] | None = None,
-    batch_size: int = 128,
+    batch_size: int = BATCH_UNITS,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
 ) -> AnnotatedCorpus:
     """Mentions and sentences for every story, from the store or the model.
 
     ``store=None`` bypasses the store (nothing read, nothing written).
-    ``progress(done_files, total_files)`` is called as files complete.
+    ``progress(done_words, total_words)`` is called as files complete; the
+    words are those of the files the model reads in this run.
+    ``jobs`` worker processes run the model (None: choose, see
+    :func:`analysis.parallel.choose_jobs`); ``scheduler`` sends it to a Dask
+    cluster instead. The output is the same whatever runs it.
+
+    When the store's disk fills up, the run goes on without writing and the
+    result's ``store_error`` says so (``unstored`` files were not kept).
     """
     key = model_ref.key
     results: dict[int, tuple[list[StoredSentence], list[StoredMention]]] = {}
@@ -108,63 +120,88 @@ def annotate(
             results[i] = hit
         else:
             todo.append(i)
-    total = len(corpus.pages)
-    done = total - len(todo)
+    words = {i: len(corpus.pages[i][0].text.split()) for i in todo}
+    total, done = sum(words.values()), 0
     if progress:
         progress(done, total)
+    store_error: StoreFullError | None = None
+    unstored = 0
     if todo:
-        from .nlp import load_pipeline
-
-        nlp = load_pipeline(model_ref)
-        for i, sents, ments in _run_model(nlp, [(i, *corpus.pages[i]) for i in todo], batch_size):
-            results[i] = (sents, ments)
-            if store is not None:
-                doc = corpus.pages[i][0]
-                store.put_annotations(doc.sha256, key, sents, ments)
-            done += 1
-            if progress:
-                progress(done, total)
+        spec = worker_spec(model_ref)
+        n_jobs = 1 if scheduler else choose_jobs(jobs, words=total)
+        with open_executor(spec, jobs=n_jobs, scheduler=scheduler) as executor:
+            for i, sents, ments in _run_model(executor, spec, corpus, todo, batch_size):
+                results[i] = (sents, ments)
+                if store is not None and store_error is None:
+                    try:
+                        store.put_annotations(corpus.pages[i][0].sha256, key, sents, ments)
+                    except StoreFullError as exc:
+                        store_error = exc
+                if store_error is not None:
+                    unstored += 1
+                done += words[i]
+                if progress:
+                    progress(done, total)
     out = _assemble(corpus, results)
-    return AnnotatedCorpus(corpus, out, processed=len(todo), cached=total - len(todo))
+    return AnnotatedCorpus(corpus, out, processed=len(todo), cached=len(corpus.pages) - len(todo),
+                           store_error=store_error, unstored=unstored)
 
 
-def _run_model(nlp, pages, batch_size):
-    """Yield ``(page_index, sentences, mentions)`` per page, in order."""
-    from .nlp import map_label
+def _run_model(executor, spec, corpus: Corpus, todo: list[int], batch_size: int):
+    """Yield ``(page_index, sentences, mentions)`` for every page in ``todo``, in order.
+
+    The batches go to ``executor``; the pages each batch completes are kept
+    here (a queue as long as the executor's window), so only text travels.
+    """
+    finishing: deque = deque()  # per batch sent: (page, story) of its units, the pages it completes
+    tail: list[int] = []  # the pages completed by the last batch, known once every batch is sent
 
     def units():
-        for i, doc, stories in pages:
-            yield "", (i, None, None, None, None)  # marks the start of a page
-            for story_idx, s, e in _file_units(doc, stories):
-                text, back = nfc(doc.text[s:e])  # the model reads NFC; `back` maps its offsets to the file
-                yield text, (i, story_idx, s, e, back)
+        for i in todo:
+            doc, stories = corpus.pages[i]
+            yield from text_units(i, doc, stories)
 
-    current = None
+    def sent_batches():
+        pending_pages = iter(todo)
+        upcoming = next(pending_pages, None)
+        for batch in batches(units(), max_units=batch_size):
+            last = batch[-1].page
+            ends = []
+            while upcoming is not None and upcoming < last:
+                ends.append(upcoming)
+                upcoming = next(pending_pages, None)
+            finishing.append(([(u.page, u.story) for u in batch], ends))
+            yield batch
+        if upcoming is not None:
+            tail.extend([upcoming, *pending_pages])
+
+    acc: dict[int, list] = defaultdict(list)
+    for batch_results in executor.map_ordered(annotate_batch, spec, sent_batches()):
+        where, ends = finishing.popleft()
+        for (page, story), res in zip(where, batch_results, strict=True):
+            acc[page].append((story, res))
+        for i in ends:
+            yield (i, *_page_records(acc.pop(i, [])))
+    for i in tail:
+        yield (i, *_page_records(acc.pop(i, [])))
+
+
+def _page_records(unit_results) -> tuple[list[StoredSentence], list[StoredMention]]:
+    """The store's records for one page from its units' results (sentences numbered per story)."""
     sents: list[StoredSentence] = []
     ments: list[StoredMention] = []
     counters: dict[int, int] = defaultdict(int)
-    for sdoc, (i, story_idx, s, e, back) in nlp.pipe(units(), as_tuples=True, batch_size=batch_size):
-        if story_idx is None:
-            if current is not None:
-                yield current, sents, ments
-            current, sents, ments, counters = i, [], [], defaultdict(int)
-            continue
-        first_sentence = counters[story_idx]
+    for story, (sent_spans, mention_spans) in unit_results:
+        first_sentence = counters[story]
         starts = []
-        for sent in sdoc.sents:
-            starts.append(sent.start_char)
-            a, b = (sent.start_char, sent.end_char) if back is None else (back.start(sent.start_char), back.end(sent.end_char))
-            sents.append(StoredSentence(story_idx, counters[story_idx], s + a, s + b))
-            counters[story_idx] += 1
-        for ent in sdoc.ents:
-            label = map_label(ent.label_)
-            if label is None:
-                continue
-            k = bisect.bisect_right(starts, ent.start_char) - 1
-            a, b = (ent.start_char, ent.end_char) if back is None else (back.start(ent.start_char), back.end(ent.end_char))
-            ments.append(StoredMention(story_idx, first_sentence + max(k, 0), s + a, s + b, label))
-    if current is not None:
-        yield current, sents, ments
+        for s, e in sent_spans:
+            starts.append(s)
+            sents.append(StoredSentence(story, counters[story], s, e))
+            counters[story] += 1
+        for s, e, label in mention_spans:
+            k = bisect.bisect_right(starts, s) - 1
+            ments.append(StoredMention(story, first_sentence + max(k, 0), s, e, label))
+    return sents, ments
 
 
 def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:

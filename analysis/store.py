@@ -23,6 +23,7 @@ from pathlib import Path
 from .errors import StoreError, StoreFullError
 
 SCHEMA_VERSION = 1
+SQLITE_FULL = getattr(sqlite3, "SQLITE_FULL", 13)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);

@@ -24,18 +24,58 @@ StoreOpt = Annotated[
 ]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Run the model on everything; neither read nor write the store.")]
 NoCanonicalOpt = Annotated[bool, typer.Option("--no-canonical", help="Show raw surface forms instead of canonical names.")]
-def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True):
-    """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``."""
+JobsOpt = Annotated[
+    str,
+    typer.Option(
+        "--jobs", "-j", metavar="N|auto",
+        help="Worker processes for the NLP pass; 'auto': the CPUs this process may use, one for small inputs.",
+    ),
+]
+SchedulerOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--scheduler", envvar="NEWSCTL_SCHEDULER", show_envvar=True, metavar="ADDRESS",
+        help="Run the NLP pass on a Dask cluster (tcp://host:8786) instead of local processes; needs newsctl[cluster].",
+    ),
+]
+
+
+_unstored: list = []  # the store error of this process's last NLP pass, until check_stored() reports it
+
+
+def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True,
+             jobs: str = "auto", scheduler: str | None = None):
+    """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``.
+
+    When the store's disk is full the run still finishes; the command prints
+    its output and then calls :func:`check_stored`, which ends it with one
+    error line and exit 2.
+    """
     from analysis.entities import annotate as run, resolve_names
     from analysis.nlp import resolve_model
+    from analysis.parallel import parse_jobs
     from analysis.store import open_store
 
+    _unstored.clear()
+    n_jobs = parse_jobs(jobs)
     ref = resolve_model(model)
     st = None if no_cache else open_store(store)
     try:
-        with output.progress("Finding entities", unit="files") as advance:
-            annotated = run(corpus, model_ref=ref, store=st, progress=advance)
+        with output.progress("Finding entities", unit="words") as advance:
+            annotated = run(corpus, model_ref=ref, store=st, progress=advance, jobs=n_jobs, scheduler=scheduler)
     finally:
         if st is not None:
             st.close()
+    if annotated.store_error is not None:
+        _unstored.append(type(annotated.store_error)(
+            f"{annotated.store_error}: {annotated.unstored} of {annotated.processed} files "
+            "were annotated but not stored (the next run does them again)"))
     return annotated, resolve_names(annotated, canonical=canonical)
+
+
+def check_stored() -> None:
+    """After the output: raise the store error of the NLP pass, if the store stopped taking results."""
+    if _unstored:
+        exc = _unstored.pop()
+        _unstored.clear()
+        raise exc

@@ -8,9 +8,14 @@ Builds a corpus of >= 200,000 words from the CoNLL-2002 sentences in
   paying for Python, spaCy and model loading);
 * a first run filling a fresh store and a second, cached run;
 * `newsctl cooccur` over the cached store;
-* `newsctl search` (scripts/bench_search.py), when present.
+* `newsctl search` (scripts/bench_search.py), when present;
+* `--jobs N` side by side for N = 1 .. the CPUs this process may use, on a
+  corpus of >= 300,000 words (build/bench/corpus-jobs), with the start-up cost
+  of the local executor and the store's write rate (see ``jobs_scaling``).
 
-Results go to stdout and build/bench/report.json.
+Results go to stdout and build/bench/report.json. ``--jobs-only`` runs the
+last part alone; NEWSCTL_BENCH_JOBS_WORDS sets its corpus size (a tiny size
+checks that the script works, its figures mean nothing).
 """
 
 from __future__ import annotations
@@ -85,8 +90,93 @@ def cooccur_scaling(n_stories: int = 100_000, vocab: int = 20_000, seed: int = 3
             "cooccur_100k_pairs_min2": len(rows)}
 
 
+def store_write_rate(files: int = 2_000, sentences: int = 25, mentions: int = 40) -> dict:
+    """Files and rows per second that Store.put_annotations takes (one transaction per file).
+
+    Defaults are about one bench page: 7 stories, 25 sentences, 40 mentions.
+    """
+    import tempfile
+
+    from analysis.store import StoredMention, StoredSentence, open_store
+
+    sents = [StoredSentence(k % 7, k, 100 * k, 100 * k + 90) for k in range(sentences)]
+    ments = [StoredMention(k % 7, k % sentences, 60 * k, 60 * k + 12, "PER") for k in range(mentions)]
+    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "s.sqlite") as st:
+        t0 = time.perf_counter()
+        for k in range(files):
+            st.put_annotations(f"{k:064x}", "bench", sents, ments)
+        seconds = time.perf_counter() - t0
+    return {"store_files_per_s": round(files / seconds), "store_rows_per_s": round(files * (1 + sentences + mentions) / seconds)}
+
+
+def jobs_scaling(env: dict) -> dict:
+    """`newsctl entities --no-cache -j N` for N = 1 .. CPUs, side by side on >= 300,000 words."""
+    from benchcorpus import make_corpus
+
+    from analysis.corpus import load_corpus
+    from analysis.nlp import resolve_model
+    from analysis.parallel import available_cpus, measure_local_start, worker_spec
+
+    min_words = int(os.environ.get("NEWSCTL_BENCH_JOBS_WORDS", "300000"))
+    corpus_dir = OUT / f"corpus-jobs-{min_words}"
+    if not corpus_dir.exists():
+        if not SHARED.exists():
+            print("needs ../shared/corpora/conll2002 to build the benchmark corpus", file=sys.stderr)
+            return {}
+        make_corpus(corpus_dir, [SHARED / "ned.train", SHARED / "ned.testa"], min_words=min_words)
+    corpus = load_corpus([str(corpus_dir)])
+    words = sum(len(d.text.split()) for d, _ in corpus.pages)
+    ref = resolve_model(os.environ.get("NEWSCTL_MODEL"))
+    cpus = available_cpus()
+    print(f"--jobs corpus: {len(corpus.pages)} files, {words} words; {cpus} CPUs; model {ref.name}")
+
+    # Start-up: a fresh process loading the model, against a pool of N workers all holding it.
+    load = [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from analysis.nlp import "
+            "resolve_model, load_pipeline; load_pipeline(resolve_model(sys.argv[2]))", str(ROOT), str(ref.path)]
+    in_process = best_of(2, lambda: timed(load, env=env))
+    spec = worker_spec(ref)
+    report: dict = {"jobs_corpus_words": words, "cpus": cpus, "model_load_fresh_process_s": round(in_process, 2)}
+    for n in range(1, cpus + 1):
+        report[f"local_pool_{n}_ready_s"] = round(min(measure_local_start(spec, n) for _ in range(2)), 2)
+
+    outputs = {}
+
+    def run(n: int) -> float:
+        cmd = [EXE, "entities", str(corpus_dir), "--no-cache", "-f", "tsv", "-m", str(ref.path), "-j", str(n)]
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, check=True, capture_output=True, env=env)
+        outputs[n] = res.stdout
+        return time.perf_counter() - t0
+
+    runs = int(os.environ.get("NEWSCTL_BENCH_REPEAT", "2"))
+    seconds = {n: [] for n in range(1, cpus + 1)}
+    for r in range(runs):  # interleaved, alternating direction: drift hits every N alike
+        order = range(1, cpus + 1) if r % 2 == 0 else range(cpus, 0, -1)
+        for n in order:
+            seconds[n].append(run(n))
+    best = {n: min(v) for n, v in seconds.items()}
+    print(f"{'--jobs':>6} {'seconds':>8} {'words/s':>8} {'vs -j 1':>8}")
+    for n in best:
+        ratio = best[1] / best[n]
+        print(f"{n:>6} {best[n]:8.1f} {words / best[n]:8.0f} {ratio:7.2f}x")
+        report[f"jobs_{n}_s"] = round(best[n], 2)
+        report[f"jobs_{n}_wps"] = round(words / best[n])
+        report[f"jobs_{n}_speedup"] = round(ratio, 2)
+    report["jobs_outputs_identical"] = len(set(outputs.values())) == 1
+    report.update(store_write_rate())
+    return report
+
+
 def main() -> int:
     from benchcorpus import make_corpus
+
+    if "--jobs-only" in sys.argv:
+        report = jobs_scaling({**os.environ, "OMP_NUM_THREADS": "1"})
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "report-jobs.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+        for k, v in report.items():
+            print(f"{k:36} {v}")
+        return 0 if report else 2
 
     from analysis.corpus import load_corpus
     from analysis.entities import paragraphs
@@ -136,6 +226,7 @@ def main() -> int:
         "datelines_vs_import_ratio": round(datelines / baseline, 2),
     }
     report.update(cooccur_scaling())
+    report.update(jobs_scaling(env))
     search_bench = ROOT / "scripts" / "bench_search.py"
     if search_bench.exists() and "--no-search" not in sys.argv:
         res = subprocess.run([sys.executable, str(search_bench)], capture_output=True, text=True)

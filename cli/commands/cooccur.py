@@ -54,6 +54,8 @@ def cooccur(
     kind: filteropts.KindOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
+    jobs: nlpopts.JobsOpt = "auto",
+    scheduler: nlpopts.SchedulerOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -79,7 +81,8 @@ def cooccur(
     for path in plot or ():
         picture_format(path)
     corpus = common.load(paths)
-    annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
+    annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical,
+                                         jobs=jobs, scheduler=scheduler)
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
     co = cx.cooccurrence(chosen, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
@@ -95,6 +98,7 @@ def cooccur(
         rows = cx.select_pairs(co, top=top, **select)
         fmt = fmt or output.default_format()
         n = output.render((_for_format(r, fmt) for r in rows), PAIR_COLUMNS, fmt, header=not no_header)
+    nlpopts.check_stored()
     common.exit_status(corpus)
     if filt and not n:
         raise typer.Exit(EXIT_NO_MATCH)

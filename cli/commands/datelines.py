@@ -46,6 +46,8 @@ def datelines(
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
+    jobs: nlpopts.JobsOpt = "auto",
+    scheduler: nlpopts.SchedulerOpt = None,
 ) -> None:
     """List every story with its places, agency credits, section and age.
 
@@ -64,7 +66,8 @@ def datelines(
     corpus = common.load(paths)
     annotated = labels_of = None
     if filt.needs_entities:
-        annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache)
+        annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache,
+                                                jobs=jobs, scheduler=scheduler)
         filt = filt.resolve(annotated, labels_of)
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     fmt = fmt or output.default_format()
@@ -78,6 +81,7 @@ def datelines(
         if fmt is output.Format.table:
             columns = [c for c in COLUMNS if c.name in TABLE_COLUMNS]
         n = output.render(dateline_records(corpus, filt), columns, fmt, header=not no_header)
+    nlpopts.check_stored()
     common.exit_status(corpus)
     if filt and not n:
         raise typer.Exit(EXIT_NO_MATCH)

@@ -40,6 +40,8 @@ def entities(
     keep_duplicates: filteropts.KeepDuplicatesOpt = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
+    jobs: nlpopts.JobsOpt = "auto",
+    scheduler: nlpopts.SchedulerOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -59,12 +61,13 @@ def entities(
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(
-        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical
+        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, jobs=jobs, scheduler=scheduler
     )
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     if html is not None:
         _html(select_stories(annotated, filt), html)
         if html == "-":  # the page is the output
+            nlpopts.check_stored()
             common.exit_status(corpus)
             return
     chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
@@ -74,6 +77,7 @@ def entities(
     else:
         rows = entity_records(chosen, labels_of, names=names, min_count=min_count, top=top)
         n = output.render(rows, ENTITY_COLUMNS, fmt, header=not no_header)
+    nlpopts.check_stored()
     common.exit_status(corpus)
     if filt and not n:
         raise typer.Exit(EXIT_NO_MATCH)

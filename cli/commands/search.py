@@ -75,6 +75,8 @@ def search(
     word: Annotated[bool, Opt("--word-regexp", "-w", help="Accepted for grep users: queries match whole words; with --regex, the pattern must match whole words.")] = False,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
+    jobs: nlpopts.JobsOpt = "auto",
+    scheduler: nlpopts.SchedulerOpt = None,
     no_cache: Annotated[bool, Opt("--no-cache", help="Read the files directly; neither read nor write the store.")] = False,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -99,7 +101,7 @@ def search(
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     with contextlib.ExitStack() as stack:
         found = _matches(stack, paths, [matcher, Matcher("")] if invert else [matcher], filt,
-                         model=model, store=store, no_cache=no_cache)
+                         model=model, store=store, no_cache=no_cache, jobs=jobs, scheduler=scheduler)
         matches = _inverted(found.matches[1], found.matches[0]) if invert else found.matches[0]
         if (stories or invert) and not keep_duplicates:
             from analysis.search import unique_stories
@@ -114,6 +116,7 @@ def search(
             n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
                       only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header)
         found.hints()
+    nlpopts.check_stored()
     raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
 
 
@@ -157,7 +160,7 @@ class _Found:
         return self._files()
 
 
-def _matches(stack, paths, matchers, filt, *, model, store, no_cache) -> _Found:
+def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None) -> _Found:
     """The matches of each of ``matchers``: from the index, or from the files read into memory.
 
     The files are read directly for --regex, --no-cache, standard input and
@@ -170,7 +173,8 @@ def _matches(stack, paths, matchers, filt, *, model, store, no_cache) -> _Found:
         corpus = common.load(paths)
         annotated = labels_of = None
         if filt.needs_entities:
-            annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache)
+            annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache,
+                                                    jobs=jobs, scheduler=scheduler)
             filt = filt.resolve(annotated, labels_of)
         failed = any(w.skipped and "cannot read" in w.message for w in corpus.warnings)
         return _Found([lib.search_corpus(corpus, m, filt) for m in matchers], failed,

@@ -60,6 +60,7 @@ def show(
         wants = not no_entities and (fmt in (Format.json, Format.jsonl) or (view and output.stdout_is_terminal()))
         mentions = _mentions(corpus, model=model, store=store, no_cache=no_cache) if wants else None
         _render(picked, mentions, fmt, header=not no_header)
+        nlpopts.check_stored()
     if missing:
         raise typer.Exit(EXIT_NO_MATCH)
 

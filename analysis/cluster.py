@@ -1,0 +1,151 @@
+"""The NLP pass on a Dask distributed cluster (``--scheduler``).
+
+Imported only when a run names a scheduler: it imports ``distributed``. Dask
+does the work of a cluster: its scheduler places the batches, retries a batch
+whose worker died, and checks its own packages between client, scheduler and
+workers (``Client.get_versions(check=True)``). newsctl adds a
+:class:`ModelPlugin` that checks each worker's newsctl version and model and
+loads the model once per worker, and :class:`DaskExecutor`, which keeps a
+bounded window of batches submitted and hands results back in input order
+(the loop shared with the local executors, ``parallel.Executor``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from concurrent.futures import CancelledError
+
+import distributed
+
+from . import parallel
+from .parallel import ClusterError, Executor, WorkerSpec
+
+PLUGIN_NAME = "newsctl-model"
+
+# Connection failures as Dask reports them (comm errors subclass OSError).
+_LOST = (OSError, TimeoutError, CancelledError)
+
+
+class ModelPlugin(distributed.WorkerPlugin):
+    """On every worker, also those that join later: check versions, load the model.
+
+    Runs in the worker process, so :func:`parallel.prepare` keeps the model
+    there for the batches (``annotate_batch``) that follow.
+    """
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+
+    def setup(self, worker) -> None:
+        parallel._in_worker = True
+        parallel.prepare(self.spec, where=f"Dask worker {worker.address}")
+
+
+class DaskExecutor(Executor):
+    """Batches as Dask futures: a window of ``2 x threads`` in flight, results in order."""
+
+    def __init__(self, address: str, spec: WorkerSpec) -> None:
+        self.address = address
+        self._quiet = _quiet_dask_logs()
+        self._quiet.__enter__()
+        try:
+            self.client = distributed.Client(address, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            self._quiet.__exit__(None, None, None)
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+        try:
+            self._check_and_prepare(spec)
+        except BaseException:
+            self.close(cancel=True)
+            raise
+        self._run = uuid.uuid4().hex[:12]
+        self._n = 0
+        self._done = distributed.as_completed(loop=self.client.loop)
+        self._pending: set = set()
+
+    def _check_and_prepare(self, spec: WorkerSpec) -> None:
+        info = self.client.scheduler_info()
+        if not info.get("workers"):
+            try:
+                self.client.wait_for_workers(1, timeout=30)
+            except (TimeoutError, OSError):
+                raise ClusterError(f"no Dask workers are connected to the scheduler at {self.address}") from None
+            info = self.client.scheduler_info()
+        self.workers = sum(w.get("nthreads", 1) for w in info["workers"].values())
+        self.window = 2 * self.workers + 1
+        try:
+            self.client.get_versions(check=True)
+        except ValueError as exc:
+            raise ClusterError(
+                f"Dask packages differ between this client and the cluster at {self.address}: "
+                f"{_one_line(exc)}"
+            ) from None
+        except _LOST as exc:
+            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        try:
+            # Raises the first worker's error (WorkerMismatchError, ModelError) here.
+            self.client.register_plugin(ModelPlugin(spec), name=PLUGIN_NAME)
+        except _LOST as exc:
+            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+
+    def submit(self, fn, spec, batch):
+        key = f"newsctl-batch-{self._run}-{self._n}"
+        self._n += 1
+        try:
+            fut = self.client.submit(fn, spec, batch, key=key, pure=False)
+        except _LOST as exc:
+            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        self._done.add(fut)
+        self._pending.add(fut)
+        return fut
+
+    def wait_any(self, futures):
+        try:
+            return self._done.next_batch(block=True)
+        except _LOST as exc:
+            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+
+    def result(self, future):
+        self._pending.discard(future)
+        try:
+            return future.result()
+        except CancelledError:
+            raise ClusterError(f"lost the Dask scheduler at {self.address}") from None
+        except OSError as exc:
+            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        except distributed.scheduler.KilledWorker as exc:
+            raise ClusterError(f"a batch killed every Dask worker that tried it: {_one_line(exc)}") from None
+
+    def close(self, *, cancel: bool = False) -> None:
+        client = getattr(self, "client", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                if cancel and getattr(self, "_pending", None):
+                    client.cancel(list(self._pending), force=True)
+            with contextlib.suppress(Exception):
+                client.close(timeout=5)
+            self.client = None
+        quiet, self._quiet = getattr(self, "_quiet", None), None
+        if quiet is not None:
+            quiet.__exit__(None, None, None)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+@contextlib.contextmanager
+def _quiet_dask_logs():
+    """Dask logs connection trouble on stderr; newsctl reports it as one error line instead."""
+    loggers = [logging.getLogger(n) for n in ("distributed", "distributed.client", "distributed.core")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
