@@ -1,20 +1,13 @@
-"""Full-text search over stories: query language, FTS5 index, regex search, KWIC.
-
-Queries are words, ``"quoted phrases"``, prefixes (``oorlog*``) and boolean
-combinations (``AND``, ``OR``, ``NOT``, parentheses; adjacent terms are joined
-by ``AND``). A query is evaluated per story. Matching ignores case and
-diacritics: text and query are *folded* one character at a time
-(:func:`fold`), so the folded text has exactly the length of the original and
-every offset found in it is an offset into the file text.
+"""The full-text index: its tables, keeping it current, and searching it.
 
 The index lives in the annotation store (:mod:`analysis.store`): a table of
 indexed files (path, size, mtime, SHA-256), a table of stories (metadata for
 the filters and the story text for keyword-in-context lines) and a contentless
 FTS5 table over the folded story texts that finds candidate stories. The exact
-hit positions are then found in Python with a regular expression built from
-the parsed query. :meth:`SearchIndex.refresh` keeps the index in step with the
-files: only files whose size or mtime changed are read again, and only those
-whose content hash changed are split and indexed again.
+hit positions are then found by :class:`analysis.search.match.Matcher`.
+:meth:`SearchIndex.refresh` keeps the index in step with the files: only files
+whose size or mtime changed are read again, and only those whose content hash
+changed are split and indexed again.
 
 Every search checks every input file's size and mtime first, so answers are
 never stale. To keep that cheap, a refresh saves what it walked for its paths
@@ -39,511 +32,15 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .errors import InputError, QueryError
-from .filters import StoryFilter, stories_mentioning
-from .textnorm import nfc
-from .store import guarded
-from .reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
-from .reader import open_regular
-from .reader import walk as _reader_walk
-
-# -- folding ------------------------------------------------------------------
-
-FOLD_VERSION = "1"
-
-
-class _FoldTable(dict):
-    """Code point -> folded code point, filled lazily."""
-
-    def __missing__(self, cp: int) -> int:
-        ch = chr(cp)
-        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
-        for candidate in (base.casefold(), ch.casefold(), ch.lower()):
-            if len(candidate) == 1:
-                self[cp] = ord(candidate)
-                return self[cp]
-        self[cp] = cp  # folding would change the length (e.g. "ß" -> "ss"): keep the character
-        return cp
-
-
-_FOLD = _FoldTable()
-_FOLD_STR: dict[str, str] = {}
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _fold_match(m: re.Match) -> str:
-    ch = m.group()
-    out = _FOLD_STR.get(ch)
-    if out is None:
-        out = _FOLD_STR[ch] = chr(_FOLD[ord(ch)])
-    return out
-
-
-def fold(text: str) -> str:
-    """Case and diacritics removed, one character for one: ``len(fold(t)) == len(t)``.
-
-    ``Oekraïne`` -> ``oekraine``, ``CAFÉ`` -> ``cafe``. A character whose
-    folded form would be longer or shorter (``ß``, ``ﬁ``) is kept as it is.
-    """
-    if text.isascii():
-        return text.lower()
-    out = _NON_ASCII.sub(_fold_match, text).lower()
-    if len(out) != len(text):  # lower() of a kept character changed the length
-        out = text.translate(_FOLD)
-    return out
-
-
-# -- the query language -------------------------------------------------------
-
-_TOKEN = re.compile(r"[^\W_]+")
-_TOKEN_CLASS = r"[^\W_]"
-_SEP_CLASS = r"[\W_]"
-
-
-@dataclass(frozen=True)
-class Term:
-    """A word, a phrase (several tokens in a row) or a prefix."""
-
-    raw: str
-    tokens: tuple[str, ...]  # as typed
-    folded: tuple[str, ...]
-    prefix: bool = False
-
-    def __str__(self) -> str:
-        return '"' + " ".join(self.tokens) + '"' + ("*" if self.prefix else "")
-
-
-@dataclass(frozen=True)
-class And:
-    left: "Node"
-    right: "Node"
-
-    def __str__(self) -> str:
-        return f"({self.left} AND {self.right})"
-
-
-@dataclass(frozen=True)
-class Or:
-    left: "Node"
-    right: "Node"
-
-    def __str__(self) -> str:
-        return f"({self.left} OR {self.right})"
-
-
-@dataclass(frozen=True)
-class Not:
-    """``left NOT right``: stories matching ``left`` that do not match ``right``."""
-
-    left: "Node"
-    right: "Node"
-
-    def __str__(self) -> str:
-        return f"({self.left} NOT {self.right})"
-
-
-Node = Term | And | Or | Not
-OPERATORS = ("AND", "OR", "NOT")
-
-_LEX = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)"(?P<star>\*?)|(?P<word>[^\s()"]+))')
-
-
-def _lex(query: str) -> list[tuple[str, object]]:
-    out: list[tuple[str, object]] = []
-    pos = 0
-    while True:
-        while pos < len(query) and query[pos].isspace():
-            pos += 1
-        if pos >= len(query):
-            return out
-        m = _LEX.match(query, pos)
-        if m is None:
-            raise QueryError(f"invalid query {query!r}: a quote is not closed")
-        pos = m.end()
-        if m.group("paren"):
-            out.append((m.group("paren"), None))
-        elif m.group("phrase") is not None:
-            out.append(("term", _term(m.group("phrase"), m.group(0).strip(), bool(m.group("star")), query)))
-        else:
-            word = m.group("word")
-            if word in OPERATORS:
-                out.append(("op", word))
-            else:
-                core = word.rstrip("*")
-                if "*" in core:
-                    raise QueryError(f"invalid query {query!r}: '*' may only end a word ({word})")
-                out.append(("term", _term(core, word, word.endswith("*"), query)))
-
-
-def _term(text: str, raw: str, prefix: bool, query: str) -> Term:
-    tokens = tuple(_TOKEN.findall(text))
-    if not tokens:
-        raise QueryError(f"invalid query {query!r}: nothing to search for in {raw}")
-    return Term(raw, tokens, tuple(fold(t) for t in tokens), prefix)
-
-
-class _Parser:
-    """or := and (OR and)*; and := not ([AND] not)*; not := primary (NOT primary)*."""
-
-    def __init__(self, query: str) -> None:
-        self.query = query
-        self.toks = _lex(query)
-        self.i = 0
-
-    def fail(self, why: str):
-        raise QueryError(f"invalid query {self.query!r}: {why}")
-
-    def peek(self):
-        return self.toks[self.i] if self.i < len(self.toks) else (None, None)
-
-    def parse(self) -> Node | None:
-        if not self.toks:
-            return None
-        node = self.or_()
-        if self.i < len(self.toks):
-            kind, _ = self.peek()
-            self.fail("')' without '('" if kind == ")" else f"unexpected {kind}")
-        return node
-
-    def or_(self) -> Node:
-        node = self.and_()
-        while self.peek() == ("op", "OR"):
-            self.i += 1
-            node = Or(node, self.and_())
-        return node
-
-    def and_(self) -> Node:
-        node = self.not_()
-        while True:
-            kind, value = self.peek()
-            if (kind, value) == ("op", "AND"):
-                self.i += 1
-            elif kind not in ("term", "("):
-                return node
-            node = And(node, self.not_())
-
-    def not_(self) -> Node:
-        node = self.primary()
-        while self.peek() == ("op", "NOT"):
-            self.i += 1
-            node = Not(node, self.primary())
-        return node
-
-    def primary(self) -> Node:
-        kind, value = self.peek()
-        self.i += 1
-        if kind == "term":
-            return value  # type: ignore[return-value]
-        if kind == "(":
-            node = self.or_()
-            if self.peek()[0] != ")":
-                self.fail("'(' without ')'")
-            self.i += 1
-            return node
-        if kind == "op":
-            if value == "NOT":
-                self.fail("NOT needs a term on its left, as in 'Oekraïne NOT Rusland'")
-            self.fail(f"{value} needs a term on each side")
-        if kind == ")":
-            self.fail("')' without '(' or an empty pair of parentheses")
-        self.fail("the query ends with an operator")
-        raise AssertionError  # unreachable
-
-
-def parse_query(query: str) -> Node | None:
-    """Parse a query into a tree; None for an empty query (every story matches).
-
-    Raises :class:`QueryError` for an invalid query.
-    """
-    return _Parser(unicodedata.normalize("NFC", query)).parse()
-
-
-def fts_body(text: str) -> str:
-    """What the FTS table indexes for a story: its tokens, NFC and folded, one space apart.
-
-    The tokens are found here, by the same rule as the query's and the
-    matcher's (:data:`_TOKEN`), and FTS5's ``ascii`` tokenizer only splits
-    them at the spaces (it takes every non-ASCII character for part of a
-    word), so the index finds a story exactly when the matcher would, whatever
-    SQLite's own Unicode tables say about a character.
-    """
-    folded = fold(nfc(text)[0])
-    return folded if folded.isascii() else _NON_ASCII.sub(_body_char, folded)
-
-
-_BODY_CHAR: dict[str, str] = {}
-
-
-def _body_char(m: re.Match) -> str:
-    """A non-ASCII character of a body: itself in a token, else a space (``ascii`` would keep it)."""
-    ch = m.group()
-    out = _BODY_CHAR.get(ch)
-    if out is None:
-        out = _BODY_CHAR[ch] = ch if ch.isalnum() else " "
-    return out
-
-
-def fts_expression(node: Node, *, with_not: bool = True) -> str:
-    """An FTS5 MATCH expression that finds at least the stories ``node`` matches.
-
-    Every token is quoted; ``with_not=False`` leaves out the ``NOT`` parts (for
-    case-sensitive search, where the index cannot tell what to exclude).
-    """
-    if isinstance(node, Term):
-        return '"' + " ".join(node.folded) + '"' + ("*" if node.prefix else "")
-    if isinstance(node, Not):
-        left = fts_expression(node.left, with_not=with_not)
-        return f"({left}) NOT ({fts_expression(node.right, with_not=with_not)})" if with_not else left
-    op = "AND" if isinstance(node, And) else "OR"
-    return f"({fts_expression(node.left, with_not=with_not)}) {op} ({fts_expression(node.right, with_not=with_not)})"
-
-
-def _term_regex(tokens: Sequence[str], prefix: bool, flags: int = 0) -> re.Pattern:
-    """The term's tokens in a row, ending a token; the start is checked by :func:`_find`.
-
-    A pattern that opens with a literal lets ``re`` skip ahead fast; a
-    look-behind at its start would make it try every position.
-    """
-    body = (_SEP_CLASS + "+").join(re.escape(t) for t in tokens)
-    tail = _TOKEN_CLASS + "*" if prefix else ""
-    return re.compile(f"{body}{tail}(?!{_TOKEN_CLASS})", flags)
-
-
-def _find(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
-    """Every match of ``pattern`` that starts a token (not preceded by a letter or digit)."""
-    out = []
-    pos = 0
-    while True:
-        m = pattern.search(text, pos)
-        if m is None:
-            return out
-        s = m.start()
-        if s and text[s - 1].isalnum():
-            pos = s + 1
-            continue
-        out.append((s, m.end()))
-        pos = m.end()
-
-
-Span = tuple[int, int]
-
-
-class Matcher:
-    """Finds the hits of a query (or a regular expression) in one story's text.
-
-    :meth:`spans` returns the ``(start, end)`` offsets of every hit in the
-    text, or None when the story does not match. An empty query matches every
-    story with one empty hit at its start.
-    """
-
-    def __init__(self, query: str = "", *, regex: str | None = None, case_sensitive: bool = False) -> None:
-        self.case_sensitive = case_sensitive
-        self.regex: re.Pattern | None = None
-        self.node: Node | None = None
-        if regex is not None:
-            try:
-                self.regex = re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
-            except re.error as exc:
-                raise QueryError(f"invalid regular expression {regex!r}: {exc}") from None
-        else:
-            self.node = parse_query(query)
-        self._patterns: dict[Term, re.Pattern] = {}
-
-    @property
-    def fts(self) -> str | None:
-        """The MATCH expression for the index; None when every story is a candidate."""
-        if self.node is None:
-            return None
-        return fts_expression(self.node, with_not=not self.case_sensitive)
-
-    def spans(self, text: str) -> list[Span] | None:
-        if self.node is None and self.regex is None:
-            return [(0, 0)]
-        norm, back = nfc(text)  # NFD and NFC spellings match alike; offsets stay in `text`
-        if self.regex is not None:
-            found = [m.span() for m in self.regex.finditer(norm)]
-        else:
-            found = self._eval(self.node, norm if self.case_sensitive else fold(norm))
-        if not found:
-            return None
-        if back is not None:
-            found = [(back.start(s), back.end(e)) for s, e in found]
-        return sorted(set(found)) if self.regex is None else found
-
-    def _pattern(self, term: Term) -> re.Pattern:
-        p = self._patterns.get(term)
-        if p is None:
-            tokens = term.tokens if self.case_sensitive else term.folded
-            p = self._patterns[term] = _term_regex(tokens, term.prefix)
-        return p
-
-    def _eval(self, node: Node, text: str) -> list[Span] | None:
-        if isinstance(node, Term):
-            return _find(self._pattern(node), text) or None
-        left = self._eval(node.left, text)
-        if isinstance(node, Or):
-            right = self._eval(node.right, text)
-            return None if left is None and right is None else (left or []) + (right or [])
-        if left is None:
-            return None
-        right = self._eval(node.right, text)
-        if isinstance(node, And):
-            return None if right is None else left + right
-        return left if right is None else None  # Not
-
-
-# -- stories, filters and matches ---------------------------------------------
-
-
-@dataclass
-class StoryRec:
-    """What search needs of one story; ``text`` is the story's span of the file text."""
-
-    id: str
-    file: str
-    story: int
-    kind: str
-    section: str | None
-    start: int
-    end: int
-    headline: str
-    places: tuple[str, ...]  # dateline places as printed (upper case) and in readable form
-    agencies: tuple[str, ...]
-    text: str = ""
-
-
-# The story filters are those of every command (analysis/filters.py).
-Filters = StoryFilter
-
-
-@dataclass
-class Match:
-    """A story that matched, with its hits as offsets into ``rec.text``."""
-
-    rec: StoryRec
-    spans: list[Span]
-
-
-def _stem(path: str) -> str:
-    """What :attr:`analysis.reader.Document.stem` gives for ``path`` (a normalised path)."""
-    if path == STDIN:
-        return "stdin"
-    name = path.rsplit(os.sep, 1)[-1]
-    i = name.rfind(".")
-    return name[:i] if 0 < i < len(name) - 1 else name
-
-
-def search_corpus(corpus, matcher: Matcher, filters: Filters = Filters()) -> Iterator[Match]:
-    """Search a corpus read into memory (``analysis.corpus.Corpus``): no index."""
-    for doc, s in corpus.stories():
-        raw = s.dateline.places_raw if s.dateline else ()
-        rec = StoryRec(s.id, doc.path, s.index, s.kind, s.section, s.start, s.end, s.headline,
-                       tuple(raw) + tuple(s.places), tuple(s.agencies), doc.text[s.start:s.end])
-        if not filters.admits(rec):
-            continue
-        spans = matcher.spans(rec.text)
-        if spans is not None:
-            yield Match(rec, spans)
-
-
-def entity_story_keys(annotated, labels_of: dict[str, str], *, entity: str | None = None,
-                      labels: Iterable[str] | None = None) -> frozenset[tuple[str, int]]:
-    """``(file, story index)`` of the stories that mention the entity / a label.
-
-    ``entity`` is matched as every ``--entity`` option matches
-    (:func:`analysis.entities.entities_named`): ``Poetin`` selects the entity
-    ``Vladimir Poetin`` and with it every story mentioning him in any form.
-    ``labels`` keeps entities whose label is one of them.
-    """
-    filt = StoryFilter(entity=(entity,) if entity else (), label=tuple(labels or ()))
-    if not filt.needs_entities:
-        return frozenset((m.file, m.story) for m in annotated.mentions())
-    return stories_mentioning(annotated, labels_of, filt)
-
-
-# -- records for output ---------------------------------------------------------
-
-HIT_FIELDS = ("id", "file", "start", "end", "left", "match", "right")
-STORY_FIELDS = ("id", "file", "hits", "headline")
-COUNT_FIELDS = ("file", "hits")
-
-
-def _flat(text: str) -> str:
-    return text.replace("\n", " ")
-
-
-def hit_records(matches: Iterable[Match], *, context: int = 40, sentence: bool = False) -> Iterator[dict]:
-    """One keyword-in-context record per hit; offsets into the file text.
-
-    ``left`` and ``right`` hold up to ``context`` characters of the story on
-    each side of the match, or with ``sentence`` the rest of the sentence the
-    match is in (:func:`analysis.sentences.sentence_bounds`); newlines are
-    shown as spaces.
-    """
-    if sentence:
-        from .sentences import sentence_bounds
-    for m in matches:
-        text, base = m.rec.text, m.rec.start
-        for s, e in m.spans:
-            lo, hi = sentence_bounds(text, s, e) if sentence else (max(0, s - context), e + context)
-            yield {
-                "id": m.rec.id, "file": m.rec.file, "start": base + s, "end": base + e,
-                "left": _flat(text[lo:s]), "match": _flat(text[s:e]),
-                "right": _flat(text[e:hi]),
-            }
-
-
-def unique_stories(matches: Iterable[Match]) -> Iterator[Match]:
-    """The matches less the wire duplicates: a story whose text repeats one before it.
-
-    Texts compare as :class:`analysis.stories.StorySplitter` compares them for
-    ``duplicate_of`` (case and white space ignored).
-    """
-    from .stories import _duplicate_key
-
-    seen: set[str] = set()
-    for m in matches:
-        key = _duplicate_key(m.rec.text)
-        if key not in seen:
-            seen.add(key)
-            yield m
-
-
-def files_without_match(files: Iterable[str], matches: Iterable[Match]) -> Iterator[str]:
-    """``files`` (in order) that no match is in: ``grep -L``."""
-    hit = set(matching_files(matches))
-    seen: set[str] = set()
-    for f in files:
-        if f not in hit and f not in seen:
-            seen.add(f)
-            yield f
-
-
-def story_records(matches: Iterable[Match]) -> Iterator[dict]:
-    for m in matches:
-        yield {"id": m.rec.id, "file": m.rec.file, "hits": len(m.spans), "headline": m.rec.headline}
-
-
-def count_records(matches: Iterable[Match]) -> Iterator[dict]:
-    """Hits per file, for files with at least one hit, in input order."""
-    current, hits = None, 0
-    for m in matches:
-        if m.rec.file != current:
-            if current is not None:
-                yield {"file": current, "hits": hits}
-            current, hits = m.rec.file, 0
-        hits += len(m.spans)
-    if current is not None:
-        yield {"file": current, "hits": hits}
-
-
-def matching_files(matches: Iterable[Match]) -> Iterator[str]:
-    current = None
-    for m in matches:
-        if m.rec.file != current:
-            current = m.rec.file
-            yield current
-
+from ..errors import InputError, QueryError
+from ..reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
+from ..reader import open_regular
+from ..reader import walk as _reader_walk
+from ..store import guarded
+from ..textnorm import nfc
+from .fold import _NON_ASCII, FOLD_VERSION, fold
+from .match import Matcher
+from .records import Filters, Match, StoryRec
 
 # -- walking the inputs -----------------------------------------------------------
 
@@ -654,6 +151,42 @@ class _Walk:
                 pass
             os.waitpid(self._pid, 0)
             self._pid = None
+
+
+# -- what the FTS table holds ----------------------------------------------------
+
+def fts_body(text: str) -> str:
+    """What the FTS table indexes for a story: its tokens, NFC and folded, one space apart.
+
+    The tokens are found here, by the same rule as the query's and the
+    matcher's (:data:`_TOKEN`), and FTS5's ``ascii`` tokenizer only splits
+    them at the spaces (it takes every non-ASCII character for part of a
+    word), so the index finds a story exactly when the matcher would, whatever
+    SQLite's own Unicode tables say about a character.
+    """
+    folded = fold(nfc(text)[0])
+    return folded if folded.isascii() else _NON_ASCII.sub(_body_char, folded)
+
+
+_BODY_CHAR: dict[str, str] = {}
+
+
+def _body_char(m: re.Match) -> str:
+    """A non-ASCII character of a body: itself in a token, else a space (``ascii`` would keep it)."""
+    ch = m.group()
+    out = _BODY_CHAR.get(ch)
+    if out is None:
+        out = _BODY_CHAR[ch] = ch if ch.isalnum() else " "
+    return out
+
+
+def _stem(path: str) -> str:
+    """What :attr:`analysis.reader.Document.stem` gives for ``path`` (a normalised path)."""
+    if path == STDIN:
+        return "stdin"
+    name = path.rsplit(os.sep, 1)[-1]
+    i = name.rfind(".")
+    return name[:i] if 0 < i < len(name) - 1 else name
 
 
 # -- the index ----------------------------------------------------------------------
@@ -960,7 +493,7 @@ class SearchIndex:
             return None
         if encoding != "utf-8":
             result.warnings.append(ReadWarning(e.path, "not valid UTF-8; decoded as Windows-1252", False))
-        from .stories import split_page  # here: a search over unchanged files never splits a page
+        from ..stories import split_page  # here: a search over unchanged files never splits a page
 
         stories = split_page(Document(e.path, text, encoding, sha))
         values = (st.st_size, st.st_mtime_ns, sha, encoding, len(stories), len(text), time.time())
@@ -1126,7 +659,7 @@ class SearchIndex:
         Places come in readable case (``Kyiv``); for the hints of
         :func:`analysis.filters.hints`.
         """
-        from .datelines import title_case_place
+        from ..datelines import title_case_place
 
         out: dict[str, set[str]] = {"place": set(), "agency": set(), "section": set(), "kind": set()}
         rows = self.conn.execute(
