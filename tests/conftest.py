@@ -50,3 +50,11 @@ def invoke(runner, args, **kwargs):
     from cli.app import app
 
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A rule-based pipeline directory (tests/tinymodel.py): fast, and tags known names only."""
+    from tests.tinymodel import build
+
+    return build(tmp_path_factory.mktemp("tiny_model"))
