@@ -119,3 +119,53 @@ def test_csv_cell_rule():
         buf = io.StringIO()
         render([{"=h": "=x", "npmi": -0.25}], [Column("=h"), Column("npmi")], fmt, out=buf)
         assert buf.getvalue() == expected
+
+
+# -- item 2: paragraphs longer than the model takes -----------------------------
+
+SENTENCE = "Het weer was vandaag zeer wisselend in het hele land. "
+NAMES = "Vladimir Poetin sprak met Mark Rutte over de NAVO. "
+
+
+def write_single_line(path, chars: int):
+    """A page whose lead is one paragraph of ``chars`` characters, written without holding it."""
+    block = SENTENCE * 99 + NAMES
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("Kop\nDEN HAAG (ANP) - ")
+        for _ in range(chars // len(block) + 1):
+            fh.write(block)
+        fh.write("\n")
+    return chars // len(block) + 1  # occurrences of each name
+
+
+def check_entity_commands(runner, f, model, n, extra):
+    res = invoke(runner, ["entities", f, "-m", model, "--mentions", "-f", "jsonl", *extra])
+    assert res.exit_code == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert sum(r["text"] == "Mark Rutte" for r in rows) == n
+    from analysis.reader import read_document
+
+    text = read_document(str(f)).text
+    assert all(text[r["start"]: r["end"]] == r["text"] for r in rows)  # offsets point into the file
+    res = invoke(runner, ["cooccur", f, "-m", model, "-f", "tsv", "--no-header", *extra])
+    assert res.exit_code == 0, res.stderr
+    assert "Mark Rutte\tPER\tVladimir Poetin\tPER\t1\t" in res.stdout
+    res = invoke(runner, ["search", "Rutte", f, "--entity", "Poetin", "-m", model, "--count", "-f", "tsv",
+                          "--no-header", *extra])
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == f"{f}\t{n}\n"
+
+
+def test_million_character_paragraph(runner, tmp_path, tiny_model):
+    f = tmp_path / "long.txt"
+    n = write_single_line(f, 1_100_000)
+    check_entity_commands(runner, f, tiny_model, n, ["--no-cache"])
+
+
+@pytest.mark.slow
+def test_fifty_megabyte_single_line(runner, tmp_path, tiny_model):
+    f = tmp_path / "line50.txt"
+    n = write_single_line(f, 50_000_000)
+    check_entity_commands(runner, f, tiny_model, n, ["--store", tmp_path / "store.sqlite"])
+    res = invoke(runner, ["search", "Rutte", f, "--count", "-f", "tsv", "--no-header", "--store", tmp_path / "store.sqlite"])
+    assert res.stdout == f"{f}\t{n}\n"
