@@ -8,7 +8,9 @@ Builds a corpus of >= 200,000 words from the CoNLL-2002 sentences in
   paying for Python, spaCy and model loading);
 * a first run filling a fresh store and a second, cached run;
 * `newsctl cooccur` over the cached store;
-* `newsctl search` (scripts/bench_search.py), when present.
+* `newsctl search` (scripts/bench_search.py), when present;
+* with `--memory`, the peak memory of `newsctl datelines` on a single 100 MB
+  and 500 MB file (:func:`datelines_memory`; minutes).
 
 Results go to stdout and build/bench/report.json.
 """
@@ -85,6 +87,38 @@ def cooccur_scaling(n_stories: int = 100_000, vocab: int = 20_000, seed: int = 3
             "cooccur_100k_pairs_min2": len(rows)}
 
 
+PEAK_RSS = r"""
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB on Linux
+"""
+
+
+def datelines_memory(sizes_mb=(100, 500)) -> dict:
+    """Peak RSS of `newsctl datelines` on one file of each size (seed pages repeated), in MiB.
+
+    Optional (`scripts/bench.py --memory`): it writes each file under the
+    system's temporary directory, takes minutes at 500 MB, and deletes the files.
+    """
+    import tempfile
+
+    page = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))) + "\n"
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="newsctl-bench-") as tmp:
+        for mb in sizes_mb:
+            path = Path(tmp) / f"single_{mb}mb.txt"
+            with open(path, "w", encoding="utf-8") as fh:
+                for _ in range(mb * 1_000_000 // len(page.encode()) + 1):
+                    fh.write(page)
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", PEAK_RSS, EXE, "datelines", str(path), "-f", "tsv"],
+                                 check=True, capture_output=True, text=True)
+            out[f"datelines_{mb}mb_peak_rss_mib"] = round(int(res.stdout.split()[-1]) / 1024)
+            out[f"datelines_{mb}mb_s"] = round(time.perf_counter() - t0, 1)
+            path.unlink()
+    return out
+
+
 def main() -> int:
     from benchcorpus import make_corpus
 
@@ -136,6 +170,8 @@ def main() -> int:
         "datelines_vs_import_ratio": round(datelines / baseline, 2),
     }
     report.update(cooccur_scaling())
+    if "--memory" in sys.argv:
+        report.update(datelines_memory())
     search_bench = ROOT / "scripts" / "bench_search.py"
     if search_bench.exists() and "--no-search" not in sys.argv:
         res = subprocess.run([sys.executable, str(search_bench)], capture_output=True, text=True)
