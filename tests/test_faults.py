@@ -356,3 +356,39 @@ def test_mutated_pages_through_every_api(tmp_path, tiny_model):
 def test_mutated_pages_many(tmp_path, tiny_model, seed):
     corpus = fuzz_corpus(tmp_path / "fuzz", 300, seed=100 + seed, huge=True)
     assert run_every_api(corpus, tiny_model, tmp_path / "store.sqlite") > 0
+
+
+def split_mutated(n: int, seed: int) -> int:
+    """``n`` mutated pages through decoding, story splitting and the dateline records, in memory."""
+    from analysis.corpus import Corpus, dateline_records
+    from analysis.reader import DecodeError, Document, decode
+    from analysis.stories import StorySplitter
+
+    rng = random.Random(seed)
+    seeds = [p.read_bytes() for p in sorted(SEEDS.glob("*.txt"))]
+    docs = []
+    for k in range(n):
+        data = mutate(rng.choice(seeds), rng, huge=False)
+        try:
+            text, enc = decode(data)
+        except DecodeError:
+            continue
+        docs.append(Document(f"m{k}.txt", text, enc, str(k)))
+    corpus = Corpus(pages=list(StorySplitter().split(docs)))
+    stories = 0
+    for doc, s in corpus.stories():
+        assert 0 <= s.body_start <= s.end <= len(doc.text) and s.start < s.end
+        if s.dateline:
+            assert [doc.text[a:b] for a, b in s.dateline.place_spans] == list(s.dateline.places_raw)
+        stories += 1
+    assert sum(1 for _ in dateline_records(corpus)) == stories
+    return stories
+
+
+def test_mutated_pages_through_the_story_splitter():
+    assert split_mutated(400, seed=21) > 1000
+
+
+@pytest.mark.slow
+def test_many_mutated_pages_through_the_story_splitter():
+    assert split_mutated(25_000, seed=22) > 50_000
