@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test model bench golden screenshot gazetteer clean
+.PHONY: install run test test-slow model bench golden screenshot gazetteer clean
 
 install: $(BIN)/newsctl
 
@@ -20,6 +20,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The long forms of the fault trials and the big-input tests (minutes; not in `make test`).
+test-slow: install
+	$(BIN)/python -m pytest -m slow
 
 # Retrain the bundled Dutch NER ensemble from ../shared/corpora/conll2002 (not run by CI):
 # each member config in training/members/ is trained (fixed seed and step count),

@@ -10,7 +10,9 @@ place part must be entirely upper case, so mid-sentence look-alikes such as
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -44,7 +46,7 @@ _LOWER_PARTICLES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dateline:
     raw: str  # the dateline as printed, without the trailing dash and space
     places_raw: tuple[str, ...]  # upper-case places as printed
@@ -92,13 +94,19 @@ def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
         spans.append((offset + lead, offset + lead + len(stripped)))
         offset += len(piece) + 1
     return Dateline(
-        raw=text[pos: dash + 1],
-        places_raw=tuple(places),
-        agencies=agencies,
+        raw=sys.intern(text[pos: dash + 1]),  # interned: a big corpus repeats a few hundred datelines
+        places_raw=_shared(tuple(sys.intern(p) for p in places)),
+        agencies=_shared(tuple(sys.intern(a) for a in agencies)),
         start=pos,
         end=dash + 1,
         place_spans=tuple(spans),
     )
+
+
+@lru_cache(maxsize=4096)
+def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
+    """One tuple object for equal tuples of names (memory: stories share their places and agencies)."""
+    return names
 
 
 def _is_upper_place(place: str) -> bool:

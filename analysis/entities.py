@@ -8,6 +8,7 @@ by the dateline rules and become ``LOC`` mentions with source ``dateline``.
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -61,8 +62,19 @@ class AnnotatedCorpus:
             yield from s.mentions
 
 
-def paragraphs(doc: Document, story: Story) -> list[tuple[int, int]]:
-    """File spans of the text the model reads for ``story``: its lines, dateline cut out."""
+# The longest text the model gets at once. spaCy refuses more than
+# ``nlp.max_length`` (1,000,000) characters (error E088), and its memory grows
+# with the length of a text times the batch size (128 texts); a longer
+# paragraph is cut at a sentence end (:func:`cut_long`). News paragraphs are
+# far shorter, so ordinary text is never cut.
+MAX_UNIT_CHARS = 10_000
+
+
+def paragraphs(doc: Document, story: Story, *, max_chars: int = MAX_UNIT_CHARS) -> list[tuple[int, int]]:
+    """File spans of the text the model reads for ``story``: its lines, dateline cut out.
+
+    A line longer than ``max_chars`` is cut into pieces (:func:`cut_long`).
+    """
     text = doc.text
     spans = []
     pos = story.start
@@ -78,9 +90,41 @@ def paragraphs(doc: Document, story: Story) -> list[tuple[int, int]]:
         while e > s and text[e - 1].isspace():
             e -= 1
         if s < e:
-            spans.append((s, e))
+            if e - s > max_chars:
+                spans.extend(cut_long(text, s, e, max_chars))
+            else:
+                spans.append((s, e))
         pos = line_end + 1
     return spans
+
+
+_LAST_SENTENCE_END = re.compile(r".*[.!?\u2026][\"'\u201d\u2019)\]]*(?=\s)", re.S)
+_LAST_SPACE = re.compile(r".*\S(?=\s)", re.S)
+
+
+def cut_long(text: str, start: int, end: int, max_chars: int = MAX_UNIT_CHARS) -> Iterator[tuple[int, int]]:
+    """Spans of at most ``max_chars`` covering ``text[start:end]``, outer whitespace left out.
+
+    Each piece ends at the last sentence end in the second half of its
+    window, else at the last space, else (a run of text without spaces) it
+    is cut where the limit falls, never inside a combining character sequence.
+    """
+    import unicodedata
+
+    while end - start > max_chars:
+        hard = start + max_chars
+        low = start + max_chars // 2
+        m = _LAST_SENTENCE_END.match(text, low, hard) or _LAST_SPACE.match(text, low, hard)
+        cut = m.end() if m else hard
+        if not m:
+            while cut > low and (unicodedata.combining(text[cut]) or "\udc00" <= text[cut] <= "\udfff"):
+                cut -= 1
+        yield start, cut
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        yield start, end
 
 
 def text_units(page: int, doc: Document, stories: list[Story]) -> list[TextUnit]:
@@ -253,23 +297,56 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     added = 0
     for ann in page:
         story = ann.story
-        taken = [(m.start, m.end) for m in ann.mentions]
+        spans = [(m.start, m.end) for m in ann.mentions]
         if story.dateline:
-            taken.append((story.dateline.start, story.dateline.end))
+            spans.append((story.dateline.start, story.dateline.end))
+        taken = _Covered(spans)
         starts = [s for s, _ in ann.sentences]
         hits = sorted(
             ((s, -len(f), f) for f in forms for s in _find_all(text, f, story.start, story.end)),
         )
         for s, neg_len, form in hits:  # earliest first, longest first at one position
             e = s - neg_len
-            if any(s < te and ts < e for ts, te in taken):
+            if taken.overlaps(s, e):
                 continue
             label = labels[form].most_common(1)[0][0]
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
             ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, form, label, MODEL))
-            taken.append((s, e))
+            taken.add(s, e)
             added += 1
     return added
+
+
+class _Covered:
+    """Character spans as a sorted union of disjoint intervals: overlap tests in O(log n).
+
+    A page with tens of thousands of mentions (a million-character paragraph)
+    made the linear scan it replaces quadratic.
+    """
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for s, e in sorted(spans):
+            if s >= e:
+                continue
+            if self.ends and s < self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], e)
+            else:
+                self.starts.append(s)
+                self.ends.append(e)
+
+    def overlaps(self, s: int, e: int) -> bool:
+        i = bisect.bisect_right(self.starts, s) - 1
+        if i >= 0 and self.ends[i] > s:
+            return True
+        return i + 1 < len(self.starts) and self.starts[i + 1] < e
+
+    def add(self, s: int, e: int) -> None:
+        """Add a span that overlaps nothing yet."""
+        i = bisect.bisect_right(self.starts, s)
+        self.starts.insert(i, s)
+        self.ends.insert(i, e)
 
 
 def _is_word_char(ch: str) -> bool:

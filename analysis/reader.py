@@ -7,6 +7,7 @@ line endings turned into ``\\n``; offsets count Unicode code points.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat as _stat
 import sys
@@ -74,6 +75,8 @@ def display_name(text: str) -> str:
 
 
 def normalise_newlines(text: str) -> str:
+    if "\r" not in text:
+        return text  # the same object: no copy of a big file
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -84,24 +87,27 @@ def decode(data: bytes) -> tuple[str, str]:
     Windows-1252 leaves undefined are read as Latin-1. Data containing NUL
     bytes is binary and raises :class:`DecodeError`.
     """
-    if b"\x00" in data:
-        raise DecodeError("binary file (contains NUL bytes)")
-    try:
-        text = data.decode("utf-8-sig")
-        encoding = "utf-8"
-    except UnicodeDecodeError:
-        text = data.decode("latin-1").translate(_LATIN1_TO_CP1252)
-        encoding = "cp1252"
+    text, encoding = _decode_raw(data)
     return normalise_newlines(text), encoding
 
 
-# Windows-1252 differs from Latin-1 only in 0x80-0x9F; the five bytes it leaves
-# undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) keep their Latin-1 meaning.
-_LATIN1_TO_CP1252 = {
-    b: bytes([b]).decode("cp1252")
-    for b in range(0x80, 0xA0)
-    if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-}
+def _decode_raw(data: bytes) -> tuple[str, str]:
+    """:func:`decode` without the newline step; one copy of the text is made."""
+    if b"\x00" in data:
+        raise DecodeError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors=_LATIN1_FALLBACK), "cp1252"
+
+
+def _latin1_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) keep their Latin-1 meaning."""
+    return exc.object[exc.start: exc.end].decode("latin-1"), exc.end
+
+
+_LATIN1_FALLBACK = "newsctl-latin1"
+codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
 
 
 def file_digest(data: bytes) -> str:
@@ -268,8 +274,12 @@ def read_document(path: str, *, stdin: BinaryIO | None = None) -> Document:
     else:
         with open_regular(path) as fh:
             data = fh.read()
-    text, encoding = decode(data)
-    return Document(path=path, text=text, encoding=encoding, sha256=file_digest(data))
+    # Memory: at most the bytes and one decoded copy at a time; the bytes go
+    # before newlines are normalised (which copies the text if it has any CR).
+    sha256 = file_digest(data)
+    text, encoding = _decode_raw(data)
+    del data
+    return Document(path=path, text=normalise_newlines(text), encoding=encoding, sha256=sha256)
 
 
 def read_corpus(

@@ -14,7 +14,12 @@ LABEL_COLOURS = {"PER": "#f9c74f", "ORG": "#90be6d", "LOC": "#74c0fc", "MISC": "
 
 
 def story_entities_page(annotated) -> str:
-    """HTML for every story with its mentions highlighted by label."""
+    """HTML for every story with its mentions highlighted by label.
+
+    displaCy escapes the text but puts labels and titles into the page as
+    they are, so every label (it carries the canonical name) and title (it
+    carries the file name and the dateline) is escaped here.
+    """
     from spacy import displacy
 
     parts = []
@@ -28,7 +33,7 @@ def story_entities_page(annotated) -> str:
             "text": text[story.start: story.end],
             "ents": [
                 {"start": m.start - story.start, "end": m.end - story.start,
-                 "label": m.label if m.canonical in (m.text, "") else f"{m.label} · {m.canonical}"}
+                 "label": html.escape(m.label if m.canonical in (m.text, "") else f"{m.label} · {m.canonical}")}
                 for m in ann.mentions
             ],
             "title": html.escape(display_name(title)),

@@ -68,7 +68,7 @@ def err_console() -> "Console":
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {display_name(message)}", markup=True, soft_wrap=True)
+    err_console().print(f"[yellow]warning:[/yellow] {_escape(display_name(message))}", markup=True, soft_wrap=True)
 
 
 def error(message: str) -> None:
@@ -76,9 +76,17 @@ def error(message: str) -> None:
 
 
 def _escape(text: str) -> str:
+    """``text`` shown as is by rich: file names such as ``[bold]x.txt`` are not markup."""
     from rich.markup import escape
 
     return escape(text)
+
+
+def _literal(text: str | None):
+    """A header or title for rich that is never read as markup (entity names head matrix columns)."""
+    from rich.text import Text
+
+    return None if text is None else Text(text)
 
 
 # -- plain values -------------------------------------------------------------
@@ -94,6 +102,23 @@ def plain(value: Any, *, list_sep: str = "/") -> str:
     if isinstance(value, (list, tuple)):
         return list_sep.join(plain(v) for v in value)
     return display_name(value) if isinstance(value, str) else str(value)
+
+
+# A csv cell starting with one of these is run as a formula by Excel and
+# LibreOffice (OWASP, "CSV Injection"): such text cells get a "'" in front.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """One csv field: like :func:`plain`, with text that would start a formula prefixed by ``'``.
+
+    Only text (and lists of text) is changed; numbers are never text here, so
+    a negative npmi stays ``-0.1234`` and sorts as a number in a spreadsheet.
+    """
+    text = plain(value)
+    if isinstance(value, (str, list, tuple)) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
 def tsv_escape(text: str) -> str:
@@ -141,9 +166,9 @@ def render(
     elif fmt is Format.csv:
         writer = csv.writer(stream, lineterminator="\n")
         if header:
-            writer.writerow(names)
+            writer.writerow([csv_cell(n) for n in names])  # matrix headers are entity names
         for row in rows:
-            writer.writerow([plain(row.get(n)) for n in names])
+            writer.writerow([csv_cell(row.get(n)) for n in names])
             count += 1
     elif fmt is Format.excel_csv:
         count = _excel_csv(rows, names, stream, header=header)
@@ -167,7 +192,7 @@ def _excel_csv(rows, names, stream, *, header: bool) -> int:
     stream.write("\ufeff")
     writer = csv.writer(stream, delimiter=";", lineterminator="\r\n")
     if header:
-        writer.writerow(names)
+        writer.writerow([csv_cell(n) for n in names])
     count = 0
     for row in rows:
         writer.writerow([_excel_value(row.get(n)) for n in names])
@@ -178,7 +203,7 @@ def _excel_csv(rows, names, stream, *, header: bool) -> int:
 def _excel_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}".replace(".", ",")
-    return plain(value)
+    return csv_cell(value)  # a spreadsheet is exactly where a formula would run
 
 
 def _render_table(rows, columns, *, header: bool, title: str | None, caption: str | None = None) -> int:
@@ -189,8 +214,8 @@ def _render_table(rows, columns, *, header: bool, title: str | None, caption: st
     columns = _fit_columns(rows, list(columns))
     cells = [[_cell(row.get(c.name)) for c in columns] for row in rows]
     table = Table(
-        title=title,
-        caption=caption,
+        title=_literal(title),
+        caption=_literal(caption),
         caption_justify="left",
         show_header=header,
         box=box.SIMPLE_HEAD,
@@ -208,7 +233,7 @@ def _render_table(rows, columns, *, header: bool, title: str | None, caption: st
         else:
             min_width = widest
         table.add_column(
-            label,
+            _literal(label),
             no_wrap=not col.wrap,
             min_width=min_width,
             max_width=col.max_width,
@@ -303,8 +328,8 @@ class progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn(self.unit), TimeRemainingColumn(), console=err_console(), transient=True,
+            TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+            TextColumn(self.unit, markup=False), TimeRemainingColumn(), console=err_console(), transient=True,
         )
         self._bar.start()
         self._task = self._bar.add_task(self.description, total=None)

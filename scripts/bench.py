@@ -12,6 +12,8 @@ Builds a corpus of >= 200,000 words from the CoNLL-2002 sentences in
 * `--jobs N` side by side for N = 1 .. the CPUs this process may use, on a
   corpus of >= 300,000 words (build/bench/corpus-jobs), with the start-up cost
   of the local executor and the store's write rate (see ``jobs_scaling``).
+* with `--memory`, the peak memory of `newsctl datelines` on a single 100 MB
+  and 500 MB file (:func:`datelines_memory`; minutes).
 
 Results go to stdout and build/bench/report.json. ``--jobs-only`` runs the
 last part alone; NEWSCTL_BENCH_JOBS_WORDS sets its corpus size (a tiny size
@@ -167,6 +169,38 @@ def jobs_scaling(env: dict) -> dict:
     return report
 
 
+PEAK_RSS = r"""
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # KiB on Linux
+"""
+
+
+def datelines_memory(sizes_mb=(100, 500)) -> dict:
+    """Peak RSS of `newsctl datelines` on one file of each size (seed pages repeated), in MiB.
+
+    Optional (`scripts/bench.py --memory`): it writes each file under the
+    system's temporary directory, takes minutes at 500 MB, and deletes the files.
+    """
+    import tempfile
+
+    page = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))) + "\n"
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="newsctl-bench-") as tmp:
+        for mb in sizes_mb:
+            path = Path(tmp) / f"single_{mb}mb.txt"
+            with open(path, "w", encoding="utf-8") as fh:
+                for _ in range(mb * 1_000_000 // len(page.encode()) + 1):
+                    fh.write(page)
+            t0 = time.perf_counter()
+            res = subprocess.run([sys.executable, "-c", PEAK_RSS, EXE, "datelines", str(path), "-f", "tsv"],
+                                 check=True, capture_output=True, text=True)
+            out[f"datelines_{mb}mb_peak_rss_mib"] = round(int(res.stdout.split()[-1]) / 1024)
+            out[f"datelines_{mb}mb_s"] = round(time.perf_counter() - t0, 1)
+            path.unlink()
+    return out
+
+
 def main() -> int:
     from benchcorpus import make_corpus
 
@@ -227,6 +261,8 @@ def main() -> int:
     }
     report.update(cooccur_scaling())
     report.update(jobs_scaling(env))
+    if "--memory" in sys.argv:
+        report.update(datelines_memory())
     search_bench = ROOT / "scripts" / "bench_search.py"
     if search_bench.exists() and "--no-search" not in sys.argv:
         res = subprocess.run([sys.executable, str(search_bench)], capture_output=True, text=True)

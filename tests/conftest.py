@@ -68,3 +68,11 @@ def seeds_store(tmp_path_factory) -> Path:
     with open_store(store) as st:
         annotate(load_corpus([str(SEEDS)]), model_ref=resolve_model(None), store=st)
     return store
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A rule-based pipeline directory (tests/tinymodel.py): fast, and tags known names only."""
+    from tests.tinymodel import build
+
+    return build(tmp_path_factory.mktemp("tiny_model"))
