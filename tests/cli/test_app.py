@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, invoke
+from tests.conftest import invoke
 
 NEWSCTL = str(Path(sys.executable).parent / "newsctl")
 
