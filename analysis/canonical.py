@@ -29,7 +29,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Iterable, Protocol
 
-from .gazetteer import is_place
+from .knowledge import label_prior
 
 TITLES = {
     "ambassadeur", "bisschop", "bondskanselier", "burgemeester", "commandant", "commissaris",
@@ -165,8 +165,9 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
     acronym_order = {"ORG": 0, "LOC": 1, "MISC": 2, "PER": 3}
     labels = {}
     for n, c in votes.items():
-        if is_place(n) and not any(v >= 1_000_000 for v in c.values()):
-            labels[n] = "LOC"  # a country or region the gazetteer knows
+        prior = None if any(v >= 1_000_000 for v in c.values()) else label_prior(n)
+        if prior is not None:
+            labels[n] = prior  # knowledge outweighs the votes (analysis/knowledge.py)
         else:
             rank = acronym_order if _is_all_caps(n) and len(n) <= 6 else order
             labels[n] = min(c.items(), key=lambda kv: (-kv[1], rank.get(kv[0], 9)))[0]

@@ -8,6 +8,7 @@ by the dateline rules and become ``LOC`` mentions with source ``dateline``.
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -129,13 +130,13 @@ def annotate(
 
 def _run_model(nlp, pages, batch_size):
     """Yield ``(page_index, sentences, mentions)`` per page, in order."""
-    from .nlp import map_label
+    from .nlp import map_label, model_input
 
     def units():
         for i, doc, stories in pages:
             yield "", (i, None, None, None)  # marks the start of a page
             for story_idx, s, e in _file_units(doc, stories):
-                yield doc.text[s:e], (i, story_idx, s, e)
+                yield model_input(doc.text, s, e), (i, story_idx, s, e)
 
     current = None
     sents: list[StoredSentence] = []
@@ -184,6 +185,7 @@ def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:
                 )
             page.append(ann)
         propagate_within_file(doc, page)
+        refine_page(doc, page)
         for ann in page:
             ann.mentions.sort(key=lambda m: (m.start, m.end))
         out.extend(page)
@@ -229,6 +231,88 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
             taken.append((s, e))
             added += 1
     return added
+
+
+_CAP_SEQ = re.compile(r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?: [A-ZÀ-Þ][\w'’-]*)*")
+
+
+def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
+    """Spans the knowledge lists fix or add (``analysis/knowledge.py``).
+
+    * A mention right after a known first name grows to take it in and
+      becomes a person (``Ramaphosa`` -> ``Cyril Ramaphosa``).
+    * A mention that runs across a line break is cut at it.
+    * Capitalised words the model left out become mentions when the lists
+      know them: a city or country name that is not a Dutch word (``LOC``),
+      a known first name followed by surnames (``PER``).
+    """
+    from . import knowledge as kn
+
+    text = doc.text
+    for ann in page:
+        for m in ann.mentions:
+            if m.source != MODEL:
+                continue
+            nl = text.find("\n", m.start, m.end)
+            if nl != -1:
+                m.end = nl
+                m.text = text[m.start:m.end].rstrip()
+                m.end = m.start + len(m.text)
+        if kn.enabled("extend"):
+            taken = sorted((m.start, m.end) for m in ann.mentions)
+            for m in ann.mentions:
+                if m.source != MODEL or kn.label_prior(m.text) in ("LOC", "ORG"):
+                    continue
+                while True:
+                    j = m.start - 1
+                    if j < ann.story.start + 1 or text[j] != " ":
+                        break
+                    k = j
+                    while k > ann.story.start and (text[k - 1].isalpha() or text[k - 1] in "-'’"):
+                        k -= 1
+                    prev = text[k:j]
+                    if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
+                        break
+                    m.start, m.text, m.label = k, text[k:m.end], "PER"
+        if kn.enabled("find"):
+            _find_known_names(doc, ann, kn)
+
+
+def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
+    text = doc.text
+    story = ann.story
+    taken = [(m.start, m.end) for m in ann.mentions]
+    if story.dateline:
+        taken.append((story.dateline.start, story.dateline.end))
+    starts = [s for s, _ in ann.sentences]
+    for match in _CAP_SEQ.finditer(text, story.start, story.end):
+        words = match.group().split(" ")
+        offs = [match.start()]
+        for w in words[:-1]:
+            offs.append(offs[-1] + len(w) + 1)
+        found = None
+        # The longest known place inside the sequence, else a first name + surnames.
+        for n in range(min(len(words), 4), 0, -1):
+            for i in range(len(words) - n + 1):
+                name = " ".join(words[i:i + n]).rstrip("'’-")
+                if n == 1 and (kn.seen_lower(name) or kn.is_common_word(name, 3.0) or len(name) < 4):
+                    continue
+                if kn.is_place(name) and not kn.is_first_name(words[i]) and kn.label_prior(name) == "LOC":
+                    found = (offs[i], offs[i] + len(name), "LOC")
+                    break
+            if found:
+                break
+        if found is None and len(words) >= 2 and len(words) <= 4 and kn.person_by_form(" ".join(words)):
+            name = " ".join(words).rstrip("'’-")
+            found = (offs[0], offs[0] + len(name), "PER")
+        if found is None:
+            continue
+        s, e, label = found
+        if any(s < te and ts < e for ts, te in taken):
+            continue
+        sentence = max(bisect.bisect_right(starts, s) - 1, 0)
+        ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
+        taken.append((s, e))
 
 
 def _is_word_char(ch: str) -> bool:

