@@ -93,7 +93,7 @@ def cased_form(word: str) -> str | None:
     if hit is None:
         return None
     form, upper, lower = hit
-    if upper > lower and (upper >= 2 or zipf(word) < 4.0):
+    if upper > lower and (upper >= 2 or zipf(word) < 4.5):
         return form
     return None
 
@@ -104,14 +104,24 @@ def seen_lower(word: str) -> bool:
     return hit is not None and hit[2] > hit[1]
 
 
+_DUTCH_ENDINGS = (
+    "heid", "heden", "ing", "ingen", "tie", "ties", "schap", "schappen", "iteit", "isme", "erij", "erijen",
+    "baar", "lijk", "lijke", "achtig", "achtige", "loos", "loze", "ende", "ster", "sters", "aties", "eren",
+)
+
+
 def is_compound(word: str) -> bool:
-    """``actiefwaarde``, ``bouwvergunning``: two frequent Dutch words, maybe with a linking s or e."""
+    """``actiefwaarde``, ``huifkarren``, ``accreditatie``: a Dutch word by its parts or its ending."""
     low = word.lower()
     z = _zipf()
-    for i in range(3, len(low) - 2):
-        head, tail = low[:i], low[i:]
-        if z.get(tail, 0) >= 3.0 and (z.get(head, 0) >= 3.0 or (head[-1:] in "se" and z.get(head[:-1], 0) >= 3.0)):
-            return True
+    if len(low) >= 8 and low.endswith(_DUTCH_ENDINGS):
+        return True
+    for tail_end in (len(low), len(low) - 1, len(low) - 2):
+        stem = low[:tail_end]
+        for i in range(3, len(stem) - 2):
+            head, tail = stem[:i], stem[i:]
+            if z.get(tail, 0) >= 3.0 and (z.get(head, 0) >= 2.5 or (head[-1:] in "se" and z.get(head[:-1], 0) >= 3.0)):
+                return True
     return False
 
 
@@ -255,6 +265,10 @@ def page_forms(page: str) -> dict[str, str]:
 
 
 def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
+    base, apo, rest = word.partition("'") if "'" in word else word.partition("’")
+    if apo and len(rest) <= 2:  # ZO'N, COLLEGA'S: the word before the apostrophe decides
+        new = _case_word(base, first, forms)
+        return new + apo + (rest.lower() if new != base else rest)
     low = word.lower()
     form = forms.get(low)
     if form is not None:
@@ -263,7 +277,8 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
         new = cased
     elif len(word) <= 4 and word.isalpha() and zipf(low) < 3.5 and not seen_lower(word):
         new = word  # an acronym: VVD, NOS, AMP
-    elif seen_lower(word) or (zipf(low) >= 3.0 and not is_first_name(word) and not is_place(word)):
+    elif seen_lower(word) or (zipf(low) >= 3.0 and not is_first_name(word) and not is_place(word)
+                              and not (is_last_name(word) and zipf(low) < 4.0)):
         new = _title(low) if first else low
     elif not is_first_name(word) and not is_place(word) and not is_last_name(word) and is_compound(word):
         new = _title(low) if first else low
