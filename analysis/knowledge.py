@@ -32,6 +32,7 @@ FEATURES = {
     "prior": "label priors from the place, name and organisation knowledge",
     "extend": "extend a person span leftwards to a known first name",
     "find": "find known places and first-name + surname pairs the model missed",
+    "conll": "names labelled consistently in the CoNLL-2002 training data keep that label",
     "acronyms": "merge acronyms with their full names",
     "translit": "merge transliteration variants (Kiev/Kyiv, Zelensky/Zelenskyy)",
 }
@@ -132,8 +133,31 @@ def is_common_word(word: str, threshold: float = 3.0) -> bool:
 
 @lru_cache(maxsize=1)
 def _places() -> frozenset[str]:
-    names = {fold(n) for n in _lines("places_world.txt") + _lines("places_nl.txt")}
+    names = {fold(n) for ln in _lines("places_world.tsv") for n in ln.split("\t")}
+    names.update(fold(n) for n in _lines("places_nl.txt"))
     return frozenset(names)
+
+
+@lru_cache(maxsize=1)
+def _place_groups() -> dict[str, int]:
+    out: dict[str, int] = {}
+    for k, ln in enumerate(_lines("places_world.tsv")):
+        names = ln.split("\t")
+        if len(names) > 1:
+            for n in names:
+                out.setdefault(fold(n), k)
+    return out
+
+
+def same_place(a: str, b: str) -> bool:
+    """``Kiev`` and ``Kyiv``: two names of one city (GeoNames alternate names)."""
+    ga = _place_groups().get(fold(a))
+    return ga is not None and ga == _place_groups().get(fold(b))
+
+
+def place_group(name: str) -> int | None:
+    """An id shared by the names of one city (``Kiev``, ``Kyiv``, ``Kijev``), or None."""
+    return _place_groups().get(fold(name))
 
 
 @lru_cache(maxsize=1)
@@ -163,6 +187,43 @@ def is_first_name(word: str) -> bool:
 
 def is_last_name(word: str) -> bool:
     return fold(word) in _last_names()
+
+
+@lru_cache(maxsize=1)
+def acronyms() -> dict[str, tuple[str, str, str]]:
+    """Folded acronym or full name -> (acronym, full name, label), from ``acronyms_nl.tsv``."""
+    out = {}
+    for ln in _lines("acronyms_nl.tsv"):
+        parts = ln.split("\t")
+        if len(parts) == 3:
+            out[fold(parts[0])] = out[fold(parts[1])] = (parts[0], parts[1], parts[2])
+    return out
+
+
+def initials_match(acronym: str, name: str) -> bool:
+    """``NAM`` abbreviates ``Nederlandse Aardolie Maatschappij``; ``PvdA`` ``Partij van de Arbeid``."""
+    letters = [c for c in acronym if c.isalpha()]
+    parts = [p for p in re.split(r"[\s-]+", name) if p]
+    if len(letters) < 2 or not parts:
+        return False
+    caps = [p[0] for p in parts if p[:1].isupper()]
+    every = [p[0] for p in parts]
+    return fold("".join(letters)) in (fold("".join(caps)), fold("".join(every)))
+
+
+_TRANSLIT = [("tsj", "ch"), ("sj", "sh"), ("zj", "zh"), ("oe", "u"), ("kh", "h"), ("ch", "h"), ("w", "v"),
+             ("j", "y"), ("y", "i"), ("ou", "u")]
+
+
+def translit_key(name: str) -> str:
+    """A key shared by transliterations of one name: ``Zelensky``, ``Zelenski``, ``Zelenskyy``, ``Zelenskyj``."""
+    words = []
+    for w in fold(name).replace("-", " ").split():
+        for a, b in _TRANSLIT:
+            w = w.replace(a, b)
+        w = re.sub(r"(.)\1+", r"\1", w)
+        words.append(w)
+    return " ".join(words)
 
 
 # -- label priors -------------------------------------------------------------
@@ -218,13 +279,23 @@ def label_prior(name: str) -> str | None:
     """
     if not enabled("prior"):
         return None
+    known = acronyms().get(fold(name))
+    if known is not None:
+        return known[2]
     if looks_org(name):
         return "ORG"
     if is_place(name) and not is_first_name(name.split()[0]):
         return "LOC"
     if person_by_form(name):
         return "PER"
+    if enabled("conll"):
+        return _conll().get(name)
     return None
+
+
+@lru_cache(maxsize=1)
+def _conll() -> dict[str, str]:
+    return {ln.split("\t")[0]: ln.split("\t")[1] for ln in _lines("names_conll.tsv")}
 
 
 # -- truecasing -----------------------------------------------------------------
