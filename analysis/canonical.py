@@ -163,8 +163,12 @@ def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
             names[i] = rename.get(n, n)
 
 
-def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
-    """Set ``canonical`` on every mention; return canonical name -> label."""
+def canonicalise(mentions: list[MentionLike], aliases=None) -> dict[str, str]:
+    """Set ``canonical`` on every mention; return canonical name -> label.
+
+    ``aliases`` (:class:`analysis.aliases.Aliases`, the user's corrections)
+    rename and relabel entities last, over every rule here.
+    """
     bases = [m.hint if m.hint else clean(m.text, m.label) for m in mentions]
     usual = usual_forms(bases)
     names = [usual[b.casefold()] for b in bases]
@@ -222,6 +226,10 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
         if full:
             names[i] = full
 
+    if aliases:
+        for i, (b, n) in enumerate(zip(bases, names)):
+            names[i] = aliases.canonical(n, b) or n
+
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for n, m in zip(names, mentions):
         m.canonical = n
@@ -238,6 +246,9 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
         else:
             rank = acronym_order if _is_all_caps(n) and len(n) <= 6 else order
             labels[n] = min(c.items(), key=lambda kv: (-kv[1], rank.get(kv[0], 9)))[0]
+    if aliases:
+        for n in labels:
+            labels[n] = aliases.labels.get(n, labels[n])
     for m in mentions:
         m.label = labels[m.canonical]
     return labels

@@ -348,21 +348,41 @@ def _dateline_mentions(doc: Document, story: Story, sentences) -> list[Mention]:
 
 # -- canonical names and aggregates ---------------------------------------------
 
-def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True) -> dict[str, str]:
+def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True, aliases=None) -> dict[str, str]:
     """Set ``canonical`` on every mention; return entity name -> label.
 
-    With ``canonical=False`` the raw surface form is the name.
+    With ``canonical=False`` the raw surface form is the name. ``aliases``
+    (:class:`analysis.aliases.Aliases`) are the user's corrections, applied
+    to canonical names.
     """
     from .canonical import canonicalise
 
     mentions = list(annotated.mentions())
     if canonical:
-        return canonicalise(mentions)
+        return canonicalise(mentions, aliases)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for m in mentions:
         m.canonical = m.text
         votes[m.text][m.label] += 1
     return {n: c.most_common(1)[0][0] for n, c in votes.items()}
+
+
+def drop_adjectives(annotated: AnnotatedCorpus, labels_of: dict[str, str]) -> int:
+    """Leave out mentions of MISC nationality adjectives (``Russische``); return how many went.
+
+    The default lists, matrix and plot of ``entities`` and ``cooccur`` use
+    this; ``--all`` or an explicit ``--label MISC`` keeps them.
+    """
+    from .knowledge import is_nationality_adjective
+
+    gone = {n for n, lab in labels_of.items() if is_nationality_adjective(n, lab)}
+    dropped = 0
+    if gone:
+        for s in annotated.stories:
+            kept = [m for m in s.mentions if m.canonical not in gone]
+            dropped += len(s.mentions) - len(kept)
+            s.mentions = kept
+    return dropped
 
 
 def _name_key(name: str) -> str:

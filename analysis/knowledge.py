@@ -164,8 +164,23 @@ def place_group(name: str) -> int | None:
 def _first_names() -> frozenset[str]:
     return frozenset(
         fold(n) for n in _lines("first_names.txt")
-        if not is_common_word(n, 3.5) and fold(n) not in _PARTICLES
+        if not is_common_word(n, 3.5) and fold(n) not in _PARTICLES and fold(n) not in _NOT_FIRST
     )
+
+
+# Words the name lists carry as first names that are far more often something else.
+_NOT_FIRST = {
+    "the", "and", "for", "with", "from", "new", "old", "san", "santa", "saint", "sint", "fort", "port", "mount",
+    "lake", "camp", "north", "south", "east", "west", "royal", "grand", "great", "little", "big", "general",
+    "national", "international", "united", "world", "global", "premier", "president", "minister", "king",
+    "queen", "prince", "princess", "lord", "sir", "lady", "dame", "kaiser", "sultan", "emir", "sheikh",
+}
+_NOT_SURNAME = {
+    "memorial", "center", "centre", "square", "street", "park", "hall", "bridge", "airport", "station", "tower",
+    "palace", "museum", "stadium", "arena", "college", "school", "church", "cathedral", "hospital", "hotel",
+    "island", "islands", "river", "valley", "beach", "city", "county", "state", "house", "building", "road",
+    "avenue", "plaza", "garden", "gardens", "theater", "theatre", "festival", "award", "awards", "prize", "cup",
+}
 
 
 @lru_cache(maxsize=1)
@@ -266,7 +281,8 @@ def person_by_form(name: str) -> bool:
     if len(words) < 2 or len(words) > 4 or not is_first_name(words[0]):
         return False
     rest = [w for w in words[1:] if fold(w) not in _PARTICLES]
-    return bool(rest) and all(w[:1].isupper() and not is_common_word(w, 4.0) for w in rest) and not is_place(name)
+    return (bool(rest) and all(w[:1].isupper() and not is_common_word(w, 4.0) and fold(w) not in _NOT_SURNAME
+                               for w in rest) and not is_place(name))
 
 
 def label_prior(name: str) -> str | None:
@@ -296,6 +312,13 @@ def label_prior(name: str) -> str | None:
 @lru_cache(maxsize=1)
 def _conll() -> dict[str, str]:
     return {ln.split("\t")[0]: ln.split("\t")[1] for ln in _lines("names_conll.tsv")}
+
+
+def is_nationality_adjective(name: str, label: str) -> bool:
+    """A MISC entity that is an adjective of nationality or origin: ``Russische``, ``Amerikaanse``, ``Europese``."""
+    low = name.lower()
+    return (label == "MISC" and " " not in name and len(name) >= 5 and name[:1].isupper()
+            and low.endswith(("se", "sche")) and low.isalpha())
 
 
 # -- truecasing -----------------------------------------------------------------

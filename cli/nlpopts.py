@@ -28,6 +28,25 @@ LabelOpt = Annotated[
     Optional[str], typer.Option("--label", metavar="LABELS", help="Only these labels, comma-separated: PER,ORG,LOC,MISC.")
 ]
 
+AliasesOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--aliases", metavar="FILE",
+        help="Name corrections, TSV: variant<TAB>canonical[<TAB>label] (also read: "
+        "$XDG_CONFIG_HOME/newsctl/aliases.tsv).",
+    ),
+]
+
+AllOpt = Annotated[
+    bool,
+    typer.Option("--all", help="Keep nationality adjectives (MISC: Russische, Amerikaanse), left out by default."),
+]
+
+
+def keep_adjectives(all_: bool, labels: list[str] | None) -> bool:
+    """``--all`` or an explicit ``--label`` with MISC keeps nationality adjectives."""
+    return all_ or bool(labels and "MISC" in labels)
+
 
 def parse_labels(value: str | None) -> list[str] | None:
     from analysis.errors import InputError
@@ -42,12 +61,18 @@ def parse_labels(value: str | None) -> list[str] | None:
     return labels
 
 
-def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True):
-    """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``."""
+def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True,
+             aliases: Path | None = None):
+    """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``.
+
+    The aliases files are read first, so a bad one fails before the model runs.
+    """
+    from analysis.aliases import load_aliases
     from analysis.entities import annotate as run, resolve_names
     from analysis.nlp import resolve_model
     from analysis.store import open_store
 
+    user_aliases = load_aliases(aliases)
     ref = resolve_model(model)
     st = None if no_cache else open_store(store)
     try:
@@ -56,4 +81,4 @@ def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, c
     finally:
         if st is not None:
             st.close()
-    return annotated, resolve_names(annotated, canonical=canonical)
+    return annotated, resolve_names(annotated, canonical=canonical, aliases=user_aliases)

@@ -48,6 +48,8 @@ def cooccur(
     graph: Annotated[Optional[Path], typer.Option("--graph", metavar="FILE", help="Write the network: .graphml, .gexf, .dot or .json.")] = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", metavar="FILE", help="Draw the strongest pairs to .png or .svg.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
+    all_: nlpopts.AllOpt = False,
+    aliases: nlpopts.AliasesOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
@@ -58,7 +60,8 @@ def cooccur(
 
     One row per unordered pair (entity_a < entity_b): count, count_a, count_b,
     npmi, llr and the ids of the shared units. Duplicate stories are left out
-    unless --keep-duplicates.
+    unless --keep-duplicates. Nationality adjectives (MISC: Russische,
+    Amerikaanse) are left out unless --all or --label MISC.
 
     Example: newsctl cooccur seeds/ --entity Tokajev
     """
@@ -66,7 +69,13 @@ def cooccur(
 
     labels = nlpopts.parse_labels(label)
     corpus = common.load(paths)
-    annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical)
+    annotated, labels_of = nlpopts.annotate(
+        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, aliases=aliases
+    )
+    if not nlpopts.keep_adjectives(all_, labels):
+        from analysis.entities import drop_adjectives
+
+        drop_adjectives(annotated, labels_of)
     co = cx.cooccurrence(annotated, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)
     select = dict(sort=sort.value, min_count=min_count, labels=labels, entity=entity)
     if graph is not None:

@@ -33,6 +33,8 @@ def entities(
     min_count: Annotated[int, typer.Option("--min-count", min=1, help="Only entities with at least N mentions.")] = 1,
     html: Annotated[Optional[Path], typer.Option("--html", metavar="FILE", help="Also write a page with every story's entities highlighted.")] = None,
     no_canonical: nlpopts.NoCanonicalOpt = False,
+    all_: nlpopts.AllOpt = False,
+    aliases: nlpopts.AliasesOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: nlpopts.NoCacheOpt = False,
@@ -43,18 +45,21 @@ def entities(
 
     One row per canonical entity (entity, label, mentions, stories, files,
     variants), most mentioned first; --mentions gives one row per mention with
-    its character offsets in the file. Results are kept in the annotation
+    its character offsets in the file. Nationality adjectives (MISC:
+    Russische, Amerikaanse) are left out unless --all or --label MISC. Results are kept in the annotation
     store, so a second run over the same files does not run the model again.
 
     Example: newsctl entities seeds/ --label PER --top 10
     """
-    from analysis.entities import entity_records, mention_records
+    from analysis.entities import drop_adjectives, entity_records, mention_records
 
     labels = nlpopts.parse_labels(label)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(
-        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical
+        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, aliases=aliases
     )
+    if not nlpopts.keep_adjectives(all_, labels):
+        drop_adjectives(annotated, labels_of)
     if html is not None:
         from analysis.render import write_html
 

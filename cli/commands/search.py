@@ -53,6 +53,7 @@ def search(
     stories: Annotated[bool, Opt("--stories", help="One row per matching story: id, file, hits, headline.")] = False,
     count: Annotated[bool, Opt("--count", "-c", help="Hits per file: file, hits.")] = False,
     files_only: Annotated[bool, Opt("--files-with-matches", "-l", help="Only the paths of matching files, one per line.")] = False,
+    aliases: nlpopts.AliasesOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     no_cache: Annotated[bool, Opt("--no-cache", help="Read the files directly; neither read nor write the store.")] = False,
@@ -83,13 +84,13 @@ def search(
     labels = nlpopts.parse_labels(label)
     with contextlib.ExitStack() as stack:
         matches, failed = _matches(stack, paths, matcher, filters, entity=entity, labels=labels,
-                                   model=model, store=store, no_cache=no_cache)
+                                   model=model, store=store, no_cache=no_cache, aliases=aliases)
         found = _emit(matches, context=context, stories=stories, count=count, files_only=files_only,
                       fmt=fmt, header=not no_header)
     raise typer.Exit(EXIT_ERROR if failed else EXIT_OK if found else EXIT_NO_MATCH)
 
 
-def _matches(stack, paths, matcher, filters, *, entity, labels, model, store, no_cache):
+def _matches(stack, paths, matcher, filters, *, entity, labels, model, store, no_cache, aliases=None):
     """``(matches, failed)``: from the index, or from the files read into memory.
 
     The files are read directly for --regex, --no-cache, standard input and
@@ -101,7 +102,8 @@ def _matches(stack, paths, matcher, filters, *, entity, labels, model, store, no
     if matcher.regex is not None or no_cache or "-" in names or entity or labels:
         corpus = common.load(paths)
         if entity or labels:
-            annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache)
+            annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache,
+                                                    aliases=aliases)
             keys = lib.entity_story_keys(annotated, labels_of, entity=entity, labels=labels)
             filters = dataclasses.replace(filters, stories=keys)
         failed = any(w.skipped and "cannot read" in w.message for w in corpus.warnings)
