@@ -202,10 +202,17 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     Returns the number of mentions added.
     """
     labels: dict[str, Counter[str]] = defaultdict(Counter)
+    surnames: Counter[str] = Counter()
     for ann in page:
         for m in ann.mentions:
             if m.source == MODEL and m.text[:1].isupper() and len(m.text) >= 2 and "\n" not in m.text:
                 labels[m.text][m.label] += 1
+                surname = m.text.split(" ")[-1]
+                if m.label == "PER" and surname != m.text and len(surname) >= 4 and surname[:1].isupper():
+                    surnames[surname] += 1  # "Zelensky" after "Volodymyr Zelensky"
+    for surname in surnames:
+        if surname not in labels and not _is_common_word(surname):
+            labels[surname]["PER"] += 1
     if not labels:
         return 0
     text = doc.text
@@ -218,16 +225,18 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
         if story.dateline:
             taken.append((story.dateline.start, story.dateline.end))
         starts = [s for s, _ in ann.sentences]
+        # A form is also found in capitals (a headline: ISTANBUL for Istanbul).
         hits = sorted(
-            ((s, -len(f), f) for f in forms for s in _find_all(text, f, story.start, story.end)),
+            (s, -len(f), f, spelled) for f in forms for spelled in {f, f.upper()} if len(spelled) == len(f)
+            for s in _find_all(text, spelled, story.start, story.end)
         )
-        for s, neg_len, form in hits:  # earliest first, longest first at one position
+        for s, neg_len, form, spelled in hits:  # earliest first, longest first at one position
             e = s - neg_len
             if any(s < te and ts < e for ts, te in taken):
                 continue
             label = labels[form].most_common(1)[0][0]
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
-            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, form, label, MODEL))
+            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, spelled, label, MODEL))
             taken.append((s, e))
             added += 1
     return added
@@ -290,29 +299,30 @@ def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
         offs = [match.start()]
         for w in words[:-1]:
             offs.append(offs[-1] + len(w) + 1)
-        found = None
-        # The longest known place inside the sequence, else a first name + surnames.
+        found = []
+        # Known places inside the sequence, longest first; else a first name + surnames.
         for n in range(min(len(words), 4), 0, -1):
             for i in range(len(words) - n + 1):
                 name = " ".join(words[i:i + n]).rstrip("'’-")
                 if n == 1 and (kn.seen_lower(name) or kn.is_common_word(name, 3.0) or len(name) < 4):
                     continue
                 if kn.is_place(name) and not kn.is_first_name(words[i]) and kn.label_prior(name) == "LOC":
-                    found = (offs[i], offs[i] + len(name), "LOC")
-                    break
-            if found:
-                break
-        if found is None and len(words) >= 2 and len(words) <= 4 and kn.person_by_form(" ".join(words)):
+                    found.append((offs[i], offs[i] + len(name), "LOC"))
+        if not found and 2 <= len(words) <= 4 and kn.person_by_form(" ".join(words)):
             name = " ".join(words).rstrip("'’-")
-            found = (offs[0], offs[0] + len(name), "PER")
-        if found is None:
-            continue
-        s, e, label = found
-        if any(s < te and ts < e for ts, te in taken):
-            continue
-        sentence = max(bisect.bisect_right(starts, s) - 1, 0)
-        ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
-        taken.append((s, e))
+            found.append((offs[0], offs[0] + len(name), "PER"))
+        for s, e, label in found:
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            sentence = max(bisect.bisect_right(starts, s) - 1, 0)
+            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
+            taken.append((s, e))
+
+
+def _is_common_word(word: str) -> bool:
+    from .knowledge import is_common_word, is_first_name
+
+    return is_common_word(word) or is_first_name(word)
 
 
 def _is_word_char(ch: str) -> bool:

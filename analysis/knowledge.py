@@ -298,10 +298,10 @@ def label_prior(name: str) -> str | None:
     known = acronyms().get(fold(name))
     if known is not None:
         return known[2]
-    if looks_org(name):
-        return "ORG"
     if is_place(name) and not is_first_name(name.split()[0]):
         return "LOC"
+    if looks_org(name):
+        return "ORG"
     if person_by_form(name):
         return "PER"
     if enabled("conll"):
@@ -350,6 +350,8 @@ def page_forms(page: str) -> dict[str, str]:
             line = line[:run.start()] + " " + line[run.end():]
         for m in _WORD.finditer(line):
             w = m.group()
+            if not line[:m.start()].strip() or line[:m.start()].rstrip()[-1] in ".!?:\"'“‘":
+                continue  # the first word of a sentence says nothing about its case
             c = counts.setdefault(w.lower(), {})
             c[w] = c.get(w, 0) + 1
     out = {}
@@ -367,9 +369,12 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
     form = forms.get(low)
     if form is not None:
         new = _title(form) if first and form == low else form
+    elif fold(word) in acronyms() and word.isupper():
+        new = word  # a known acronym: NAVO, EU
     elif (cased := cased_form(word)) is not None:
         new = cased
-    elif len(word) <= 4 and word.isalpha() and zipf(low) < 3.5 and not seen_lower(word):
+    elif (len(word) <= 4 and word.isalpha() and zipf(low) < 3.5 and not seen_lower(word)
+          and not is_place(word) and not is_first_name(word)):
         new = word  # an acronym: VVD, NOS, AMP
     elif seen_lower(word) or (zipf(low) >= 3.0 and not is_first_name(word) and not is_place(word)
                               and not (is_last_name(word) and zipf(low) < 4.0)):

@@ -135,3 +135,19 @@ def test_entities_named_ignores_case_diacritics_and_uses_last_words():
     assert entities_named("oekraine", variants) == {"Oekraïne"}
     assert entities_named("kyiv", variants) == {"Kyiv"}
     assert entities_named("", variants) == set()
+
+
+def test_all_caps_headline_names_are_found(tmp_path, model_ref):
+    page = tmp_path / "caps.txt"
+    page.write_text(
+        "POETIN EN ZELENSKY PRATEN IN ISTANBUL OVER DE OORLOG\n\n"
+        "De Russische president Vladimir Poetin en zijn Oekraïense collega Volodymyr Zelensky "
+        "spraken dinsdag in Istanbul. Ook de Zuid-Afrikaanse president Cyril Ramaphosa was erbij.\n",
+        encoding="utf-8",
+    )
+    annotated = annotate(load_corpus([str(page)]), model_ref=model_ref, store=None)
+    labels = resolve_names(annotated)
+    headline = [m for m in annotated.mentions() if m.start < 60]
+    found = {(m.text, m.label) for m in headline}
+    assert {("POETIN", "PER"), ("ZELENSKY", "PER"), ("ISTANBUL", "LOC")} <= found
+    assert labels["Cyril Ramaphosa"] == "PER"
