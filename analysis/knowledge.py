@@ -59,6 +59,8 @@ def _lines(name: str) -> list[str]:
 
 def fold(text: str) -> str:
     """Casefolded, without diacritics, spacing normalised."""
+    if text.isascii():
+        return " ".join(text.lower().split())
     d = unicodedata.normalize("NFD", " ".join(text.split()).casefold())
     return "".join(c for c in d if not unicodedata.combining(c))
 
@@ -162,10 +164,8 @@ def place_group(name: str) -> int | None:
 
 @lru_cache(maxsize=1)
 def _first_names() -> frozenset[str]:
-    return frozenset(
-        fold(n) for n in _lines("first_names.txt")
-        if not is_common_word(n, 3.5) and fold(n) not in _PARTICLES and fold(n) not in _NOT_FIRST
-    )
+    # make_knowledge.py leaves out names that are common Dutch words (Dan, Mark's "mark" is not).
+    return frozenset(fold(n) for n in _lines("first_names.txt"))
 
 
 # Words the name lists carry as first names that are far more often something else.
@@ -197,7 +197,9 @@ def is_place(name: str) -> bool:
 
 
 def is_first_name(word: str) -> bool:
-    return fold(word) in _first_names()
+    """A common first name that is not also a common Dutch word (``Dan``) or an English one (``The``)."""
+    key = fold(word)
+    return key in _first_names() and key not in _PARTICLES and key not in _NOT_FIRST
 
 
 def is_last_name(word: str) -> bool:

@@ -170,9 +170,9 @@ def main() -> int:
     ap.add_argument("--no-cache", action="store_true", help="run the model (no store); reports words/s")
     ap.add_argument("--json", type=Path, help="write the scores here")
     args = ap.parse_args()
-    from analysis import knowledge
-
     for name in filter(None, args.disable.split(",")):
+        from analysis import knowledge
+
         knowledge.disable(name)
     store = None if args.no_cache else BUILD / "store.sqlite"
     BUILD.mkdir(parents=True, exist_ok=True)
