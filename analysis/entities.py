@@ -283,8 +283,32 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
                     if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
                         break
                     m.start, m.text, m.label = k, text[k:m.end], "PER"
+        if kn.enabled("extend"):
+            _extend_organisations(text, ann, kn)
         if kn.enabled("find"):
             _find_known_names(doc, ann, kn)
+
+
+def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
+    """``Aardolie Maatschappij`` -> ``Nederlandse Aardolie Maatschappij``: an organisation-shaped
+    mention takes in the capitalised adjectives before it inside a sentence."""
+    taken = [(m.start, m.end) for m in ann.mentions]
+    for m in ann.mentions:
+        if m.source != MODEL or not kn.looks_org(m.text):
+            continue
+        while True:
+            j = m.start - 1
+            if j < ann.story.start + 1 or text[j] != " ":
+                break
+            k = j
+            while k > ann.story.start and text[k - 1].isalpha():
+                k -= 1
+            prev = text[k:j]
+            before = text[ann.story.start:k].rstrip()
+            if (not prev[:1].isupper() or not prev.lower().endswith(("se", "sche", "e")) or not before
+                    or before[-1] in ".!?:\n\"“" or any(s < j and k < e for s, e in taken if (s, e) != (m.start, m.end))):
+                break
+            m.start, m.text = k, text[k:m.end]
 
 
 def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
@@ -306,11 +330,18 @@ def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
                 name = " ".join(words[i:i + n]).rstrip("'’-")
                 if n == 1 and (kn.seen_lower(name) or kn.is_common_word(name, 3.0) or len(name) < 4):
                     continue
-                if kn.is_place(name) and not kn.is_first_name(words[i]) and kn.label_prior(name) == "LOC":
+                if n == 1 and len(words) > 1 and kn.is_first_name(name):
+                    continue  # "Paris Hilton"
+                if kn.is_place(name) and kn.label_prior(name) == "LOC":
                     found.append((offs[i], offs[i] + len(name), "LOC"))
-        if not found and 2 <= len(words) <= 4 and kn.person_by_form(" ".join(words)):
-            name = " ".join(words).rstrip("'’-")
-            found.append((offs[0], offs[0] + len(name), "PER"))
+        if not found:
+            # A first name and the surnames after it: "Democraat Taylor Rehmet".
+            for i in range(len(words) - 1):
+                tail = words[i:i + 4]
+                if kn.is_first_name(words[i]) and kn.person_by_form(" ".join(tail)):
+                    name = " ".join(tail).rstrip("'’-")
+                    found.append((offs[i], offs[i] + len(name), "PER"))
+                    break
         for s, e, label in found:
             if any(s < te and ts < e for ts, te in taken):
                 continue

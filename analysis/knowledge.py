@@ -141,6 +141,11 @@ def _places() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(fold(n) for n in _lines("places_nl.txt"))
+
+
+@lru_cache(maxsize=1)
 def _place_groups() -> dict[str, int]:
     out: dict[str, int] = {}
     for k, ln in enumerate(_lines("places_world.tsv")):
@@ -257,6 +262,7 @@ _ORG_WORDS = {
 }
 _ORG_SUFFIXES = ("partij", "maatschappij", "organisatie", "dienst", "bank", "unie", "raad", "commissie")
 _ACRONYM = re.compile(r"^(?=.*[A-Z].*[A-Z])[A-Z0-9&][A-Za-z0-9&]{0,2}[A-Z0-9&]{0,4}$")  # NAVO, D66, PvdA, CDA
+_CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][a-z]+[A-Za-z]*$")  # TotalEnergies, ExxonMobil, ArcelorMittal
 _ORG_COMPOUND = re.compile(r"^[A-Z][\w]*-(?:[A-Z]{2,}|PvdA|[A-Z][a-z]+[A-Z]\w*)$")  # GroenLinks-PvdA
 
 
@@ -274,7 +280,7 @@ def looks_org(name: str) -> bool:
         return True
     if any(low[-1].endswith(s) and len(low[-1]) > len(s) + 2 for s in _ORG_SUFFIXES):
         return True
-    return bool(_ORG_COMPOUND.match(name))
+    return bool(_ORG_COMPOUND.match(name) or _CAMEL.match(name))
 
 
 def person_by_form(name: str) -> bool:
@@ -290,8 +296,7 @@ def person_by_form(name: str) -> bool:
 def label_prior(name: str) -> str | None:
     """The label knowledge gives ``name`` whatever the model says, or None when it does not know.
 
-    A place the lists know is ``LOC`` (unless it is also a first name, as
-    ``Florence``); a known first name followed by a surname is ``PER``; a name
+    A place the lists know is ``LOC``; a known first name followed by a surname is ``PER``; a name
     shaped like an organisation (``Nederlandse Aardolie Maatschappij``,
     ``Gazprom NV``, ``GroenLinks-PvdA``) is ``ORG``.
     """
@@ -300,7 +305,7 @@ def label_prior(name: str) -> str | None:
     known = acronyms().get(fold(name))
     if known is not None:
         return known[2]
-    if is_place(name) and not is_first_name(name.split()[0]):
+    if is_place(name) and (" " in name or not is_first_name(name) or fold(name) in _countries()):
         return "LOC"
     if looks_org(name):
         return "ORG"
@@ -354,7 +359,7 @@ def page_forms(page: str) -> dict[str, str]:
             w = m.group()
             if not line[:m.start()].strip() or line[:m.start()].rstrip()[-1] in ".!?:\"'“‘":
                 continue  # the first word of a sentence says nothing about its case
-            c = counts.setdefault(w.lower(), {})
+            c = counts.setdefault(fold(w), {})
             c[w] = c.get(w, 0) + 1
     out = {}
     for low, c in counts.items():
@@ -368,9 +373,9 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
         new = _case_word(base, first, forms)
         return new + apo + (rest.lower() if new != base else rest)
     low = word.lower()
-    form = forms.get(low)
+    form = forms.get(fold(word))
     if form is not None:
-        new = _title(form) if first and form == low else form
+        new = _title(form) if first and form.islower() else form
     elif fold(word) in acronyms() and word.isupper():
         new = word  # a known acronym: NAVO, EU
     elif (cased := cased_form(word)) is not None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score newsctl's entity pipeline, as shipped, on CoNLL-2002 Dutch ned.testa.
 
-Usage: python scripts/eval_ner.py [--upper] [--disable FEATURES] [--json FILE]
+Usage: python scripts/eval_ner.py [--upper | --both | --gold] [--disable FEATURES] [--json FILE]
 
 Every ned.testa article becomes an in-memory page (one sentence per line,
 tokens joined by spaces) and goes through exactly what ``newsctl entities``
@@ -15,6 +15,10 @@ Predicted mentions are compared with the gold entities as character spans:
   wrong labels);
 * ``--upper``: the same on the dev set with every token upper-cased.
 
+``--gold`` scores the hand-written pages of current news in
+``tests/data/gold_news.txt`` instead: the share of marked names found with
+the right span and label.
+
 ``--disable`` switches knowledge features off by name (see
 ``analysis.knowledge.FEATURES``) to measure what each one buys. Model output
 is cached in ``build/eval/store.sqlite`` (keyed like the product's store), so
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
+import tempfile
 import json
 import os
 import sys
@@ -162,6 +168,73 @@ def run(upper: bool, store_path: Path | None) -> tuple[dict, float, int]:
     return score(pred, gold), seconds, words
 
 
+GOLD = ROOT / "tests" / "data" / "gold_news.txt"
+_MARK = re.compile(r"\{([^{}|]+)\|(PER|ORG|LOC)\}")
+
+
+def gold_pages(path: Path = GOLD) -> list[tuple[str, str, list[tuple[int, int, str]]]]:
+    """``(name, text, gold spans)`` per page of the gold news file."""
+    pages = []
+    name, lines = None, []
+    for line in path.read_text(encoding="utf-8").splitlines() + ["=== end"]:
+        if line.startswith("#"):
+            continue
+        if line.startswith("=== "):
+            if name is not None:
+                raw = "\n\n".join(lines) + "\n"
+                spans, out, pos = [], [], 0
+                for m in _MARK.finditer(raw):
+                    out.append(raw[pos:m.start()])
+                    start = sum(len(x) for x in out)
+                    out.append(m.group(1))
+                    spans.append((start, start + len(m.group(1)), m.group(2)))
+                    pos = m.end()
+                out.append(raw[pos:])
+                pages.append((name, "".join(out), spans))
+            name, lines = line[4:].strip(), []
+        elif line.strip():
+            lines.append(line)
+    return pages
+
+
+def score_gold(tmp: Path, path: Path = GOLD) -> dict:
+    """Run ``newsctl entities``' pipeline on the gold pages; share of gold names found with the right label."""
+    from analysis.corpus import load_corpus
+    from analysis.entities import annotate, resolve_names
+    from analysis.nlp import bundled_ref
+
+    pages = gold_pages(path)
+    files = []
+    for name, text, _ in pages:
+        f = tmp / f"{name}.txt"
+        f.write_text(text, encoding="utf-8")
+        files.append(str(f))
+    annotated = annotate(load_corpus(files), model_ref=bundled_ref(), store=None)
+    resolve_names(annotated)
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    for m in annotated.mentions():
+        found.setdefault(Path(m.file).stem, {})[(m.start, m.end)] = m.label
+    total = right = span = 0
+    misses = []
+    by_label = Counter()
+    right_by_label = Counter()
+    for name, text, spans in pages:
+        got = found.get(name, {})
+        for s, e, label in spans:
+            total += 1
+            by_label[label] += 1
+            if (s, e) in got:
+                span += 1
+                if got[(s, e)] == label:
+                    right += 1
+                    right_by_label[label] += 1
+                    continue
+            misses.append(f"{text[s:e]} ({label}: {got.get((s, e), 'missed')})")
+    return {"names": total, "right_label": round(right / total, 3), "right_span": round(span / total, 3),
+            "per_label": {k: f"{right_by_label[k]}/{by_label[k]}" for k in ("PER", "ORG", "LOC")},
+            "misses": misses}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--upper", action="store_true", help="only the upper-cased dev set")
@@ -169,7 +242,17 @@ def main() -> int:
     ap.add_argument("--disable", default="", help="knowledge features to switch off, comma-separated")
     ap.add_argument("--no-cache", action="store_true", help="run the model (no store); reports words/s")
     ap.add_argument("--json", type=Path, help="write the scores here")
+    ap.add_argument("--gold", action="store_true", help="only the gold news pages in tests/data/gold_news.txt")
     args = ap.parse_args()
+    if args.gold:
+        for name in filter(None, args.disable.split(",")):
+            from analysis import knowledge
+
+            knowledge.disable(name)
+        with tempfile.TemporaryDirectory() as tmp:
+            result = score_gold(Path(tmp))
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+        return 0
     for name in filter(None, args.disable.split(",")):
         from analysis import knowledge
 

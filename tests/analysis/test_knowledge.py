@@ -10,7 +10,7 @@ from analysis import knowledge as kn
         ("Cyril Ramaphosa", "PER"), ("Péter Szijjártó", "PER"), ("Viktor Orbán", "PER"),
         ("Nederlandse Aardolie Maatschappij", "ORG"), ("GroenLinks-PvdA", "ORG"), ("Shell NV", "ORG"),
         ("Democratische Alliantie", "ORG"), ("VS", "LOC"), ("NAVO", "ORG"),
-        ("Washington", None),  # a city, but also a first name: the model decides
+        ("Washington", "LOC"), ("Israël", "LOC"),  # places, though also first names
         ("Lincoln Memorial", None), ("The Washington Post", "ORG"),
     ],
 )
