@@ -305,7 +305,7 @@ def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
                 k -= 1
             prev = text[k:j]
             before = text[ann.story.start:k].rstrip()
-            if (not prev[:1].isupper() or not prev.lower().endswith(("se", "sche", "e")) or not before
+            if (not prev[:1].isupper() or prev.isupper() or not prev.endswith(("se", "sche")) or not before
                     or before[-1] in ".!?:\n\"“" or any(s < j and k < e for s, e in taken if (s, e) != (m.start, m.end))):
                 break
             m.start, m.text = k, text[k:m.end]
