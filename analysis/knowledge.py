@@ -119,11 +119,15 @@ def is_compound(word: str) -> bool:
     z = _zipf()
     if len(low) >= 8 and low.endswith(_DUTCH_ENDINGS):
         return True
-    for tail_end in (len(low), len(low) - 1, len(low) - 2):
-        stem = low[:tail_end]
-        for i in range(3, len(stem) - 2):
+    stems = [low] + [low[:-len(p)] for p in ("en", "s") if low.endswith(p)]
+    for stem in stems:
+        for i in range(3, len(stem) - 3):
             head, tail = stem[:i], stem[i:]
-            if z.get(tail, 0) >= 3.0 and (z.get(head, 0) >= 2.5 or (head[-1:] in "se" and z.get(head[:-1], 0) >= 3.0)):
+            if z.get(tail, 0) < 3.0 or len(tail) < 4:
+                continue
+            if z.get(head, 0) >= (3.0 if len(head) >= 4 else 4.0):
+                return True
+            if head[-1:] in "s" and len(head) >= 5 and z.get(head[:-1], 0) >= 3.0:
                 return True
     return False
 
@@ -376,7 +380,7 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
     form = forms.get(fold(word))
     if form is not None:
         new = _title(form) if first and form.islower() else form
-    elif fold(word) in acronyms() and word.isupper():
+    elif fold(word) in acronyms() and word.isupper() and zipf(low) < 3.5:
         new = word  # a known acronym: NAVO, EU
     elif (cased := cased_form(word)) is not None:
         new = cased
@@ -391,6 +395,12 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
     else:
         new = _title(word)
     return new if len(new) == len(word) else word
+
+
+def _often_capitalised(word: str) -> bool:
+    """Newspaper text capitalises ``word`` in a good part of its uses (``Commissie``, ``Zaken``)."""
+    hit = _cased().get(word.lower())
+    return hit is not None and hit[1] >= 2 and hit[1] * 4 >= hit[1] + hit[2] or word.lower() in _ORG_WORDS
 
 
 def truecase(text: str, page: str | None = None) -> str:
@@ -414,9 +424,13 @@ def truecase(text: str, page: str | None = None) -> str:
     chars = list(text)
     for s, e in spans:
         first = s == 0 or text[:s].rstrip()[-1:] in ("", ".", "!", "?", ":", "\n")
+        prev_name = False
         for m in _WORD.finditer(text, s, e):
             w = m.group()
             new = _case_word(w, first, forms) if _is_caps(w) or len(w) == 1 else w
+            if prev_name and new.islower() and _often_capitalised(new):
+                new = _title(new)  # EUROPESE COMMISSIE -> Europese Commissie
+            prev_name = not first and new[:1].isupper()
             chars[m.start():m.end()] = new
             first = False
             tail = text[m.end():m.end() + 2]
