@@ -110,15 +110,22 @@ def seen_lower(word: str) -> bool:
 _DUTCH_ENDINGS = (
     "heid", "heden", "ing", "ingen", "tie", "ties", "schap", "schappen", "iteit", "isme", "erij", "erijen",
     "baar", "lijk", "lijke", "achtig", "achtige", "loos", "loze", "ende", "ster", "sters", "aties", "eren",
+    "eert", "eerde", "eerden", "eerd", "ische", "isch", "ige", "bare", "tjes", "tje", "pje", "kje", "elijke",
 )
+_PARTICIPLE = re.compile(r"^(?:ge|be|ver|ont|her)[a-zà-ÿ]{3,}(?:d|t|de|te|den|ten)$")
 
 
 def is_compound(word: str) -> bool:
     """``actiefwaarde``, ``huifkarren``, ``accreditatie``: a Dutch word by its parts or its ending."""
     low = word.lower()
     z = _zipf()
-    if len(low) >= 8 and low.endswith(_DUTCH_ENDINGS):
+    if len(low) >= 7 and (low.endswith(_DUTCH_ENDINGS) or _PARTICIPLE.match(low)):
         return True
+    for suffix in ("den", "ten", "de", "te", "en", "er", "ste", "e", "t", "s"):
+        stem = low[:-len(suffix)]
+        if low.endswith(suffix) and len(stem) >= 4 and (
+                z.get(stem, 0) >= 3.5 or z.get(stem + "en", 0) >= 3.5 or z.get(stem[:-1] + "en", 0) >= 3.5):
+            return True  # an inflected form: koppelden, pleitten, gedaalde
     stems = [low] + [low[:-len(p)] for p in ("en", "s") if low.endswith(p)]
     for stem in stems:
         for i in range(3, len(stem) - 3):
