@@ -152,6 +152,15 @@ def _places() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def _place_forms() -> dict[str, str]:
+    """Folded place name -> its written form (``ijsland`` -> ``IJsland``)."""
+    out: dict[str, str] = {}
+    for n in _lines("places_nl.txt") + [n for ln in _lines("places_world.tsv") for n in ln.split("\t")]:
+        out.setdefault(fold(n), n)
+    return out
+
+
+@lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
     return frozenset(fold(n) for n in _lines("places_nl.txt"))
 
@@ -342,6 +351,7 @@ def is_nationality_adjective(name: str, label: str) -> bool:
 # -- truecasing -----------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
 _CAPS_RUN = re.compile(r"(?:\b[^\W\d_a-zß-ÿ]{2,}\b[\s\W\d]*){3,}")
 
 
@@ -387,6 +397,9 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
     form = forms.get(fold(word))
     if form is not None:
         new = _title(form) if first and form.islower() else form
+    elif (place := _place_forms().get(fold(word))) is not None and not place.isupper() and (
+            zipf(low) < 4.5 or cased_form(word) is not None):
+        new = place
     elif fold(word) in acronyms() and word.isupper() and zipf(low) < 3.5:
         new = word  # a known acronym: NAVO, EU
     elif (cased := cased_form(word)) is not None:
@@ -432,8 +445,19 @@ def truecase(text: str, page: str | None = None) -> str:
     for s, e in spans:
         first = s == 0 or text[:s].rstrip()[-1:] in ("", ".", "!", "?", ":", "\n")
         prev_name = False
+        done = set()
+        for m in _HYPHENATED.finditer(text, s, e):
+            w = m.group()
+            whole = forms.get(fold(w)) or _place_forms().get(fold(w)) or cased_form(w)
+            if whole is not None and len(whole) == len(w) and not whole.isupper():
+                chars[m.start():m.end()] = whole
+                done.update(range(m.start(), m.end()))
         for m in _WORD.finditer(text, s, e):
             w = m.group()
+            if m.start() in done:
+                prev_name = True
+                first = False
+                continue
             new = _case_word(w, first, forms) if _is_caps(w) or len(w) == 1 else w
             if prev_name and new.islower() and _often_capitalised(new):
                 new = _title(new)  # EUROPESE COMMISSIE -> Europese Commissie
