@@ -17,10 +17,19 @@ Rules, applied in this order to every mention:
    story links to the single longer person name the whole corpus uses for
    it, if there is exactly one.
 
-An entity's label is the label most of its mentions carry, with two
-exceptions: a name printed as a dateline place, and a country or region name
-from the gazetteer (``analysis/gazetteer.py``), are always ``LOC``. Every
-mention then carries its entity's label.
+Between steps 2 and 3, variants of one entity get one name
+(:func:`merge_acronyms`, :func:`merge_variants`): ``VS`` and ``Verenigde
+Staten``, an acronym defined in the text and its full name, ``Kiev`` and
+``Kyiv``, ``Zelensky`` and ``Zelenski``.
+
+An entity's label is decided by all its mentions and the knowledge lists
+(:func:`analysis.knowledge.label_prior`): a name printed as a dateline place
+is ``LOC``; a name the lists know (a city or country, a first name and
+surname, an organisation by its form) takes their label whatever the votes,
+so it does not depend on which other files are in a run; any other entity
+takes the label most of its mentions carry. The user's aliases
+(:mod:`analysis.aliases`) rename and relabel last. Every mention then carries
+its entity's label.
 """
 
 from __future__ import annotations

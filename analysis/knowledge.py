@@ -30,7 +30,7 @@ DATA = Path(__file__).resolve().parent / "data"
 FEATURES = {
     "truecase": "write ALL-CAPS runs in ordinary case before the model reads them",
     "prior": "label priors from the place, name and organisation knowledge",
-    "extend": "extend a person span leftwards to a known first name",
+    "extend": "extend a person span leftwards to a known first name, an organisation to its adjective",
     "find": "find known places and first-name + surname pairs the model missed",
     "conll": "names labelled consistently in the CoNLL-2002 training data keep that label",
     "acronyms": "merge acronyms with their full names",
@@ -189,7 +189,7 @@ def place_group(name: str) -> int | None:
 
 @lru_cache(maxsize=1)
 def _first_names() -> frozenset[str]:
-    # make_knowledge.py leaves out names that are common Dutch words (Dan, Mark's "mark" is not).
+    # make_knowledge.py already left out names that are common Dutch words ("Dan", "Dag").
     return frozenset(fold(n) for n in _lines("first_names.txt"))
 
 
@@ -420,7 +420,7 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
 def _often_capitalised(word: str) -> bool:
     """Newspaper text capitalises ``word`` in a good part of its uses (``Commissie``, ``Zaken``)."""
     hit = _cased().get(word.lower())
-    return hit is not None and hit[1] >= 2 and hit[1] * 4 >= hit[1] + hit[2] or word.lower() in _ORG_WORDS
+    return (hit is not None and hit[1] >= 2 and hit[1] * 4 >= hit[1] + hit[2]) or word.lower() in _ORG_WORDS
 
 
 def truecase(text: str, page: str | None = None) -> str:

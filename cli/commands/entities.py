@@ -58,12 +58,12 @@ def entities(
     annotated, labels_of = nlpopts.annotate(
         corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, aliases=aliases
     )
-    if not nlpopts.keep_adjectives(all_, labels):
-        drop_adjectives(annotated, labels_of)
     if html is not None:
         from analysis.render import write_html
 
-        write_html(annotated, html)
+        write_html(annotated, html)  # every mention, adjectives included
+    if not nlpopts.keep_adjectives(all_, labels):
+        drop_adjectives(annotated, labels_of)
     if mentions:
         output.render(mention_records(annotated, labels=labels), MENTION_COLUMNS, fmt, header=not no_header)
     else:
