@@ -32,6 +32,7 @@ FEATURES = {
     "prior": "label priors from the place, name and organisation knowledge",
     "extend": "extend a person span leftwards to a known first name, an organisation to its adjective",
     "find": "find known places and first-name + surname pairs the model missed",
+    "context": "a type noun right before a name gives its label (het energiebedrijf Naftogaz)",
     "conll": "names labelled consistently in the CoNLL-2002 training data keep that label",
     "acronyms": "merge acronyms with their full names",
     "translit": "merge transliteration variants (Kiev/Kyiv, Zelensky/Zelenskyy)",
@@ -339,6 +340,37 @@ def label_prior(name: str) -> str | None:
 @lru_cache(maxsize=1)
 def _conll() -> dict[str, str]:
     return {ln.split("\t")[0]: ln.split("\t")[1] for ln in _lines("names_conll.tsv")}
+
+
+_CUE_ORG = (
+    "bedrijf", "concern", "krant", "dagblad", "weekblad", "blad", "site", "nieuwssite", "omroep", "zender",
+    "persbureau", "partij", "beweging", "organisatie", "groep", "bank", "maatschappij", "agentschap", "fabrikant",
+    "producent", "leverancier", "maker", "club", "ploeg", "vakbond", "bond", "fonds", "keten", "winkelketen",
+    "supermarkt", "luchtvaartmaatschappij", "denktank", "instituut", "universiteit", "ziekenhuis", "militie",
+    "beweging", "netwerk", "platform", "uitgever", "investeerder", "multinational", "gigant", "reus", "firma",
+)
+_CUE_PER = (
+    "president", "premier", "minister", "leider", "voorzitter", "woordvoerder", "topman", "topvrouw", "directeur",
+    "trainer", "coach", "zanger", "zangeres", "schrijver", "schrijfster", "ambassadeur", "senator", "burgemeester",
+    "kanselier", "generaal", "gouverneur", "commissaris", "secretaris", "opvolger", "voorganger", "heer", "mevrouw",
+    "collega", "gezant", "activist", "journalist", "correspondent", "advocaat", "rechter", "ceo", "topdiplomaat",
+)
+_CUE_LOC = ("stad", "hoofdstad", "havenstad", "provincie", "regio", "dorp", "deelstaat", "staat", "eiland", "land")
+
+
+def context_label(prev_word: str) -> str | None:
+    """The label a lower-case noun right before a name gives it: ``het energiebedrijf Naftogaz`` (ORG),
+    ``de Amerikaanse gezant Steve Witkoff`` (PER), ``de havenstad Odesa`` (LOC); None otherwise."""
+    w = prev_word.lower()
+    if not prev_word.islower() or len(w) < 3:
+        return None
+    if w.endswith(_CUE_ORG):
+        return "ORG"
+    if w.endswith(_CUE_PER) and not w.endswith(("minister", "ministers")) or w in _CUE_PER:
+        return "PER"
+    if w in _CUE_LOC or w.endswith(("hoofdstad", "havenstad", "provincie", "deelstaat")):
+        return "LOC"
+    return None
 
 
 def is_nationality_adjective(name: str, label: str) -> bool:
