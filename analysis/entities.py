@@ -251,6 +251,8 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
     * A mention right after a known first name grows to take it in and
       becomes a person (``Ramaphosa`` -> ``Cyril Ramaphosa``).
     * A mention that runs across a line break is cut at it.
+    * A lower-case type noun right before a mention gives its label
+      (``het energiebedrijf Naftogaz``: ORG).
     * Capitalised words the model left out become mentions when the lists
       know them: a city or country name that is not a Dutch word (``LOC``),
       a known first name followed by surnames (``PER``).
@@ -283,10 +285,26 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
                     if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
                         break
                     m.start, m.text, m.label = k, text[k:m.end], "PER"
+        if kn.enabled("context"):
+            _context_labels(text, ann, kn)
         if kn.enabled("extend"):
             _extend_organisations(text, ann, kn)
         if kn.enabled("find"):
             _find_known_names(doc, ann, kn)
+
+
+def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
+    """A lower-case type noun right before a mention gives its label: ``het energiebedrijf Naftogaz``."""
+    for m in ann.mentions:
+        if m.source != MODEL or (" " in m.text and kn.label_prior(m.text)):
+            continue
+        before = text[max(ann.story.start, m.start - 40):m.start]
+        if not before.endswith(" ") or not before.strip():
+            continue
+        prev = before.split()[-1].strip(",;:()\"'“”‘’")
+        cue = kn.context_label(prev) if prev else None
+        if cue is not None:
+            m.label = cue
 
 
 def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:

@@ -60,3 +60,12 @@ def test_acronyms_and_adjectives():
     assert not kn.initials_match("NAM", "Noord-Atlantische Verdragsorganisatie")
     assert kn.is_nationality_adjective("Russische", "MISC") and kn.is_nationality_adjective("Amerikaanse", "MISC")
     assert not kn.is_nationality_adjective("Russische", "ORG") and not kn.is_nationality_adjective("Tour de France", "MISC")
+
+
+@pytest.mark.parametrize(
+    "word, label",
+    [("energiebedrijf", "ORG"), ("krant", "ORG"), ("nieuwssite", "ORG"), ("gezant", "PER"), ("president", "PER"),
+     ("havenstad", "LOC"), ("Energiebedrijf", None), ("zei", None), ("de", None)],
+)
+def test_context_label(word, label):
+    assert kn.context_label(word) == label
