@@ -199,6 +199,9 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     outside the datelines and other mentions) becomes a mention with the
     label the model gave the form most often. A form whose lower-case
     spelling also occurs on the page is a common word and is not spread.
+    The surname of a person name found on the page spreads as a person
+    (``Zelensky`` after ``Volodymyr Zelensky``) unless it is a common word,
+    and every form is also found in capitals (``ISTANBUL`` in a headline).
     Returns the number of mentions added.
     """
     labels: dict[str, Counter[str]] = defaultdict(Counter)
@@ -265,7 +268,7 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
             if m.source != MODEL:
                 continue
             nl = text.find("\n", m.start, m.end)
-            if nl != -1:
+            if nl > m.start and text[m.start:nl].strip():
                 m.end = nl
                 m.text = text[m.start:m.end].rstrip()
                 m.end = m.start + len(m.text)
