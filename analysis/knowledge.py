@@ -120,6 +120,8 @@ def is_compound(word: str) -> bool:
     """``actiefwaarde``, ``huifkarren``, ``accreditatie``: a Dutch word by its parts or its ending."""
     low = word.lower()
     z = _zipf()
+    if len(low) > 40:
+        return False
     if len(low) >= 7 and (low.endswith(_DUTCH_ENDINGS) or _PARTICIPLE.match(low)):
         return True
     for suffix in ("den", "ten", "de", "te", "en", "er", "ste", "e", "t", "s"):
@@ -383,8 +385,8 @@ def is_nationality_adjective(name: str, label: str) -> bool:
 # -- truecasing -----------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
-_HYPHENATED = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
-_CAPS_RUN = re.compile(r"(?:\b[^\W\d_a-zß-ÿ]{2,}\b[\s\W\d]*){3,}")
+_HYPHENATED = re.compile(r"(?<![^\W\d_])[^\W\d_]++(?:-[^\W\d_]++)+")
+_CAPS_RUN = re.compile(r"(?:\b[^\W\d_a-zß-ÿ]{2,}+\b[\s\W\d]*+){3,}")  # possessive: no backtracking
 
 
 def _is_caps(word: str) -> bool:
@@ -421,6 +423,8 @@ def page_forms(page: str) -> dict[str, str]:
 
 
 def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
+    if len(word) > 40:
+        return word  # no word or name is that long: leave it alone
     base, apo, rest = word.partition("'") if "'" in word else word.partition("’")
     if apo and len(rest) <= 2:  # ZO'N, COLLEGA'S: the word before the apostrophe decides
         new = _case_word(base, first, forms)

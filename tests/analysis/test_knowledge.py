@@ -69,3 +69,12 @@ def test_acronyms_and_adjectives():
 )
 def test_context_label(word, label):
     assert kn.context_label(word) == label
+
+
+def test_truecase_is_quick_on_odd_input():
+    import time
+
+    start = time.perf_counter()
+    for text in ("É" * 20000, "AB 12 " * 3000, "ÉÉÉ " * 5000):
+        assert len(kn.truecase(text, text)) == len(text)
+    assert time.perf_counter() - start < 2
