@@ -422,6 +422,17 @@ def page_forms(page: str) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _country_prefixes() -> frozenset[str]:
+    return frozenset(fold(n)[:5] for n in _lines("places_nl.txt") if " " not in n and len(n) >= 5)
+
+
+def _nationality_word(low: str) -> bool:
+    """``palestijnen``, ``hongaarse``, ``oekraïense``: a people or its adjective, by its country's name."""
+    return (len(low) >= 7 and low.endswith(("se", "sche", "en", "ers", "er")) and not seen_lower(low)
+            and fold(low)[:5] in _country_prefixes() and not is_place(low))
+
+
 def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
     if len(word) > 40:
         return word  # no word or name is that long: leave it alone
@@ -436,6 +447,8 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
     elif (place := _place_forms().get(fold(word))) is not None and not place.isupper() and (
             zipf(low) < 4.5 or cased_form(word) is not None):
         new = place
+    elif _nationality_word(low):
+        new = _title(low)  # PALESTIJNEN, HONGAARSE: names of peoples and their adjectives
     elif fold(word) in acronyms() and word.isupper() and zipf(low) < 3.5:
         new = word  # a known acronym: NAVO, EU
     elif (cased := cased_form(word)) is not None:
