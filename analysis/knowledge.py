@@ -330,6 +330,8 @@ def label_prior(name: str) -> str | None:
         return known[2]
     if is_place(name) and (" " in name or not is_first_name(name) or fold(name) in _countries()):
         return "LOC"
+    if " " not in name and name[:1].isupper() and _nationality_word(name.lower()):
+        return "MISC"  # Kazachse, Oekraïners: a people or its adjective
     if looks_org(name):
         return "ORG"
     if person_by_form(name):

@@ -12,6 +12,7 @@ from analysis import knowledge as kn
         ("Democratische Alliantie", "ORG"), ("VS", "LOC"), ("NAVO", "ORG"),
         ("Washington", "LOC"), ("Israël", "LOC"),  # places, though also first names
         ("Lincoln Memorial", None), ("The Washington Post", "ORG"),
+        ("Kazachse", "MISC"), ("Oekraïners", "MISC"), ("Palestijnen", "MISC"),
     ],
 )
 def test_label_prior(name, label):
