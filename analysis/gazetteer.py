@@ -1,9 +1,9 @@
 """Dutch names of countries and large regions (``analysis/data/places_nl.txt``).
 
 The list is generated from the pycountry package by
-``scripts/make_gazetteer.py``. Canonicalisation uses it: a name the gazetteer
-knows is a place (``LOC``) whatever label the model gave its mentions
-("Groenland", "Oekraïne", "Minnesota").
+``scripts/make_gazetteer.py``. :mod:`analysis.knowledge` reads it with the
+world place list: a name it knows is a place (``LOC``) whatever label the
+model gave its mentions ("Groenland", "Oekraïne", "Minnesota").
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ ENV_VAR = "NEWSCTL_MODEL"
 
 # Bump when story splitting or what is fed to the model changes: stored
 # annotations made by an older version are then recomputed.
-ANNOTATION_VERSION = "2"  # 2: the model reads NFC text
+ANNOTATION_VERSION = "2"  # 2: the model reads NFC text, ALL-CAPS runs truecased (model_input), long lines cut
 
 LABELS = ("PER", "ORG", "LOC", "MISC")
 LABEL_MAP = {
@@ -34,6 +34,13 @@ LABEL_MAP = {
     "MISC": "MISC", "NORP": "MISC", "EVENT": "MISC", "PRODUCT": "MISC",
     "WORK_OF_ART": "MISC", "LAW": "MISC", "LANGUAGE": "MISC",
 }  # numeric and date labels (DATE, CARDINAL, MONEY, ...) are not entities here
+
+
+def model_input(page: str, start: int, end: int) -> str:
+    """The text the model reads for ``page[start:end]``: ALL-CAPS runs truecased, same length."""
+    from .knowledge import truecase
+
+    return truecase(page[start:end], page)
 
 
 def map_label(label: str) -> str | None:

@@ -39,18 +39,39 @@ SchedulerOpt = Annotated[
     ),
 ]
 
+AliasesOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--aliases", metavar="FILE",
+        help="Name corrections, TSV: variant<TAB>canonical[<TAB>label] (also read: "
+        "$XDG_CONFIG_HOME/newsctl/aliases.tsv).",
+    ),
+]
+
+AllOpt = Annotated[
+    bool,
+    typer.Option("--all", help="Keep nationality adjectives (MISC: Russische, Amerikaanse), left out by default."),
+]
+
+
+def keep_adjectives(all_: bool, labels: list[str] | None) -> bool:
+    """``--all`` or an explicit ``--label`` with MISC keeps nationality adjectives."""
+    return all_ or bool(labels and "MISC" in labels)
+
 
 _unstored: list = []  # the store error of this process's last NLP pass, until check_stored() reports it
 
 
 def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, canonical: bool = True,
-             jobs: str = "auto", scheduler: str | None = None):
+             jobs: str = "auto", scheduler: str | None = None, aliases: Path | None = None):
     """Run (or read back) the NLP pass with a progress bar; return ``(annotated, labels_of)``.
 
+    The aliases files are read first, so a bad one fails before the model runs.
     When the store's disk is full the run still finishes; the command prints
     its output and then calls :func:`check_stored`, which ends it with one
     error line and exit 2.
     """
+    from analysis.aliases import load_aliases
     from analysis.entities import annotate as run, resolve_names
     from analysis.nlp import resolve_model
     from analysis.parallel import parse_jobs
@@ -58,6 +79,7 @@ def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, c
 
     _unstored.clear()
     n_jobs = parse_jobs(jobs)
+    user_aliases = load_aliases(aliases)
     ref = resolve_model(model)
     st = None if no_cache else open_store(store)
     try:
@@ -70,7 +92,7 @@ def annotate(corpus, *, model: str | None, store: Path | None, no_cache: bool, c
         _unstored.append(type(annotated.store_error)(
             f"{annotated.store_error}: {annotated.unstored} of {annotated.processed} files "
             "were annotated but not stored (the next run does them again)"))
-    return annotated, resolve_names(annotated, canonical=canonical)
+    return annotated, resolve_names(annotated, canonical=canonical, aliases=user_aliases)
 
 
 def check_stored() -> None:

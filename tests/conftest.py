@@ -44,6 +44,7 @@ def corpus_copy(tmp_path) -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Every test gets its own annotation store unless it sets one."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))  # no user aliases file
 
 
 def invoke(runner, args, **kwargs):

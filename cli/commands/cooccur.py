@@ -52,6 +52,8 @@ def cooccur(
     agency: filteropts.AgencyOpt = None,
     section: filteropts.SectionOpt = None,
     kind: filteropts.KindOpt = None,
+    all_: nlpopts.AllOpt = False,
+    aliases: nlpopts.AliasesOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     jobs: nlpopts.JobsOpt = "auto",
@@ -64,7 +66,8 @@ def cooccur(
 
     One row per unordered pair (entity_a < entity_b): count, count_a, count_b,
     npmi, llr and the ids of the shared units. Duplicate stories are left out
-    unless --keep-duplicates.
+    unless --keep-duplicates. Nationality adjectives (MISC: Russische,
+    Amerikaanse) are left out unless --all or --label MISC.
 
     Example: newsctl cooccur seeds/ --entity Tokajev
     """
@@ -82,7 +85,11 @@ def cooccur(
         picture_format(path)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical,
-                                         jobs=jobs, scheduler=scheduler)
+                                         jobs=jobs, scheduler=scheduler, aliases=aliases)
+    if not nlpopts.keep_adjectives(all_, labels):
+        from analysis.entities import drop_adjectives
+
+        drop_adjectives(annotated, labels_of)
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
     co = cx.cooccurrence(chosen, labels_of, unit=unit.value, keep_duplicates=keep_duplicates)

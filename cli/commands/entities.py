@@ -38,6 +38,8 @@ def entities(
     kind: filteropts.KindOpt = None,
     entity: filteropts.EntityOpt = None,
     keep_duplicates: filteropts.KeepDuplicatesOpt = False,
+    all_: nlpopts.AllOpt = False,
+    aliases: nlpopts.AliasesOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     jobs: nlpopts.JobsOpt = "auto",
@@ -50,18 +52,20 @@ def entities(
 
     One row per canonical entity (entity, label, mentions, stories, files,
     variants), most mentioned first; --mentions gives one row per mention with
-    its character offsets in the file. Results are kept in the annotation
+    its character offsets in the file. Nationality adjectives (MISC:
+    Russische, Amerikaanse) are left out unless --all or --label MISC. Results are kept in the annotation
     store, so a second run over the same files does not run the model again.
 
     Example: newsctl entities seeds/ --label PER --top 10
     """
-    from analysis.entities import entity_records, mention_records
+    from analysis.entities import drop_adjectives, entity_records, mention_records
     from analysis.filters import select_stories
 
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(
-        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, jobs=jobs, scheduler=scheduler
+        corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, jobs=jobs, scheduler=scheduler,
+        aliases=aliases,
     )
     filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     if html is not None:
@@ -70,6 +74,8 @@ def entities(
             nlpopts.check_stored()
             common.exit_status(corpus)
             return
+    if not nlpopts.keep_adjectives(all_, filt.label or None):
+        drop_adjectives(annotated, labels_of)
     chosen = select_stories(annotated, filt, keep_duplicates=keep_duplicates)
     names = filt.entity_names(_variants(annotated), labels_of)
     if mentions:

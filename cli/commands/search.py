@@ -73,6 +73,7 @@ def search(
     invert: Annotated[bool, Opt("--invert-match", "-v", help="The stories that do NOT match, one row per story as with --stories.")] = False,
     ignore_case: Annotated[bool, Opt("--ignore-case", "-i", help="Accepted for grep users: matching ignores case unless --case-sensitive.")] = False,
     word: Annotated[bool, Opt("--word-regexp", "-w", help="Accepted for grep users: queries match whole words; with --regex, the pattern must match whole words.")] = False,
+    aliases: nlpopts.AliasesOpt = None,
     model: nlpopts.ModelOpt = None,
     store: nlpopts.StoreOpt = None,
     jobs: nlpopts.JobsOpt = "auto",
@@ -101,7 +102,8 @@ def search(
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     with contextlib.ExitStack() as stack:
         found = _matches(stack, paths, [matcher, Matcher("")] if invert else [matcher], filt,
-                         model=model, store=store, no_cache=no_cache, jobs=jobs, scheduler=scheduler)
+                         model=model, store=store, no_cache=no_cache, jobs=jobs, scheduler=scheduler,
+                         aliases=aliases)
         matches = _inverted(found.matches[1], found.matches[0]) if invert else found.matches[0]
         if (stories or invert) and not keep_duplicates:
             from analysis.search import unique_stories
@@ -160,7 +162,7 @@ class _Found:
         return self._files()
 
 
-def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None) -> _Found:
+def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None, aliases=None) -> _Found:
     """The matches of each of ``matchers``: from the index, or from the files read into memory.
 
     The files are read directly for --regex, --no-cache, standard input and
@@ -174,7 +176,7 @@ def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto
         annotated = labels_of = None
         if filt.needs_entities:
             annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache,
-                                                    jobs=jobs, scheduler=scheduler)
+                                                    jobs=jobs, scheduler=scheduler, aliases=aliases)
             filt = filt.resolve(annotated, labels_of)
         failed = any(w.skipped and "cannot read" in w.message for w in corpus.warnings)
         return _Found([lib.search_corpus(corpus, m, filt) for m in matchers], failed,

@@ -110,3 +110,75 @@ def test_entities_named_ignores_the_normal_form():
     assert entities_named("Oekrai\u0308ne", variants) == {"Oekraïne"}
     assert entities_named("oekraine", variants) == {"Oekraïne"}
     assert entities_named("Genève", variants) == {"Genève"}
+
+
+@dataclass
+class P:  # a mention with offsets, as analysis.entities.Mention has
+    story_id: str
+    text: str
+    label: str
+    start: int = 0
+    end: int = 0
+    source: str = "model"
+    canonical: str = ""
+    hint: str | None = None
+
+
+def test_known_entity_has_one_label_whatever_files_are_in_the_run():
+    # Each "file" has its own mentions; the model disagrees between them.
+    files = {
+        "a": [M("a:0", "Jeruzalem", "PER"), M("a:0", "Cyril Ramaphosa", "MISC"), M("a:0", "GroenLinks-PvdA", "PER")],
+        "b": [M("b:0", "Jeruzalem", "LOC"), M("b:0", "Ramaphosa", "MISC"), M("b:0", "Kyiv", "PER")],
+        "c": [M("c:0", "Jeruzalem", "PER"), M("c:0", "GroenLinks-PvdA", "MISC"), M("c:0", "Kiev", "LOC")],
+    }
+    expected = {"Jeruzalem": "LOC", "Cyril Ramaphosa": "PER", "GroenLinks-PvdA": "ORG", "Kiev": "LOC"}
+    for run in (["a"], ["b"], ["c"], ["a", "b"], ["b", "c"], ["a", "c"], ["a", "b", "c"]):
+        mentions = [M(m.story_id, m.text, m.label) for f in run for m in files[f]]
+        labels = canonicalise(mentions)
+        for name, label in labels.items():
+            if name in expected:
+                assert label == expected[name], (run, name)
+
+
+def test_acronyms_merge_with_full_names():
+    ms = [
+        M("a:0", "Verenigde Staten", "LOC"), M("b:0", "VS", "ORG"), M("c:0", "Europese Unie", "ORG"),
+        M("c:0", "EU", "ORG"), M("d:0", "Verenigde Naties", "ORG"), M("d:0", "VN", "LOC"),
+        M("e:0", "NAVO", "ORG"), M("e:0", "Noord-Atlantische Verdragsorganisatie", "ORG"),
+    ]
+    labels = canonicalise(ms)
+    assert [m.canonical for m in ms] == ["VS", "VS", "EU", "EU", "VN", "VN", "NAVO", "NAVO"]
+    assert labels == {"VS": "LOC", "EU": "ORG", "VN": "ORG", "NAVO": "ORG"}
+
+
+def test_acronym_defined_in_the_text():
+    # "... de Groningse Bodem Beweging (GBB) ..." then "GBB" alone in another story.
+    ms = [P("a:0", "Groningse Bodem Beweging", "ORG", 10, 34), P("a:0", "GBB", "ORG", 36, 39), P("b:0", "GBB", "PER")]
+    canonicalise(ms)
+    assert {m.canonical for m in ms} == {"Groningse Bodem Beweging"}
+    far = [P("a:0", "Groningse Bodem Beweging", "ORG", 10, 34), P("a:0", "GBB", "ORG", 80, 83)]
+    canonicalise(far)
+    assert [m.canonical for m in far] == ["Groningse Bodem Beweging", "GBB"]
+
+
+def test_transliterations_and_exonyms_merge():
+    ms = [
+        M("a:0", "Kiev", "LOC"), M("b:0", "Kyiv", "LOC"), M("c:0", "Zelenski", "PER"), M("d:0", "Zelenskyy", "PER"),
+        M("e:0", "Volodymyr Zelensky", "PER"), M("e:0", "Zelensky", "PER"), M("f:0", "Poetin", "PER"),
+        M("g:0", "Kiel", "LOC"),
+    ]
+    canonicalise(ms)
+    names = [m.canonical for m in ms]
+    assert names[0] == names[1] == "Kiev"
+    assert set(names[2:6]) == {"Volodymyr Zelensky"}
+    assert names[6:] == ["Poetin", "Kiel"]
+
+
+def test_aliases_rename_and_relabel_last():
+    from analysis.aliases import Aliases
+
+    aliases = Aliases(names={"kiev": "Kyiv", "hamas": "Hamas"}, labels={"Hamas": "ORG"})
+    ms = [M("a:0", "Kiev", "LOC"), M("b:0", "Kyiv", "PER"), M("c:0", "Hamas", "MISC"), M("c:0", "HAMAS", "MISC")]
+    labels = canonicalise(ms, aliases)
+    assert [m.canonical for m in ms] == ["Kyiv", "Kyiv", "Hamas", "Hamas"]
+    assert labels == {"Kyiv": "LOC", "Hamas": "ORG"} and ms[2].label == "ORG"

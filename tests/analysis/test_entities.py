@@ -159,3 +159,19 @@ def test_an_nfd_copy_gives_the_same_entities_with_offsets_into_its_own_text(tmp_
     rows = entity_records(annotated, labels)
     assert all(r["mentions"] % 2 == 0 and r["files"] == 2 for r in rows)
     assert any(not r["entity"].isascii() for r in rows)  # names with diacritics were among them
+
+
+def test_all_caps_headline_names_are_found(tmp_path, model_ref):
+    page = tmp_path / "caps.txt"
+    page.write_text(
+        "POETIN EN ZELENSKY PRATEN IN ISTANBUL OVER DE OORLOG\n\n"
+        "De Russische president Vladimir Poetin en zijn Oekraïense collega Volodymyr Zelensky "
+        "spraken dinsdag in Istanbul. Ook de Zuid-Afrikaanse president Cyril Ramaphosa was erbij.\n",
+        encoding="utf-8",
+    )
+    annotated = annotate(load_corpus([str(page)]), model_ref=model_ref, store=None)
+    labels = resolve_names(annotated)
+    headline = [m for m in annotated.mentions() if m.start < 60]
+    found = {(m.text, m.label) for m in headline}
+    assert {("POETIN", "PER"), ("ZELENSKY", "PER"), ("ISTANBUL", "LOC")} <= found
+    assert labels["Cyril Ramaphosa"] == "PER"

@@ -82,3 +82,82 @@ def test_cached_run_does_not_import_spacy(in_root, tmp_path):
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
     assert first.stderr.strip().endswith("True")
     assert second.stderr.strip() == "False" and second.stdout == first.stdout
+
+
+def _stored_run(tmp_path, names):
+    """A model that is never loaded (only a meta.json): its annotations of seeds/ are in the store."""
+    import re
+
+    from analysis.corpus import load_corpus
+    from analysis.nlp import resolve_model
+    from analysis.store import StoredMention, open_store
+
+    model = tmp_path / "fake_model"
+    model.mkdir()
+    meta = {"lang": "nl", "name": "fake", "version": "0.0.1", "labels": {"ner": ["PER", "ORG", "LOC", "MISC"]}}
+    (model / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    store = tmp_path / "s.sqlite"
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+    with open_store(store) as st:
+        for doc, stories in load_corpus(["seeds"]).pages:
+            ments = [StoredMention(s.index, 0, m.start(), m.end(), names[m.group()])
+                     for s in stories for m in pattern.finditer(doc.text, s.start, s.end)]
+            st.put_annotations(doc.sha256, resolve_model(str(model)).key, [], ments)
+    return model, store
+
+
+def test_aliases_apply_without_running_the_model(in_root, tmp_path):
+    import subprocess
+    import sys
+
+    model, store = _stored_run(tmp_path, {"Poetin": "PER", "Rusland": "LOC", "NAVO": "ORG"})
+    aliases = tmp_path / "aliases.tsv"
+    code = (
+        "import sys\nfrom cli.app import app\n"
+        f"sys.argv = ['newsctl', 'entities', 'seeds', '-f', 'tsv', '--store', {str(store)!r}, '--model', {str(model)!r},"
+        f" '--aliases', {str(aliases)!r}]\n"
+        "try:\n    app()\nexcept SystemExit as e:\n    print('exit', e.code, file=sys.stderr)\n"
+        "print('spacy' in sys.modules, file=sys.stderr)\n"
+    )
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
+        rows = {line.split("\t")[0]: line.split("\t")[1] for line in out.stdout.splitlines()[1:]}
+        return rows, out.stderr
+
+    aliases.write_text("# none yet\n", encoding="utf-8")
+    rows, err = run()
+    assert rows["Vladimir Poetin"] == "PER" and rows["NAVO"] == "ORG" and err.strip().endswith("False")
+    aliases.write_text("Vladimir Poetin\tPutin\nNAVO\tNAVO\tLOC\nRusland\tRussische Federatie\tLOC\n", encoding="utf-8")
+    rows, err = run()
+    assert "Vladimir Poetin" not in rows and rows["Putin"] == "PER"
+    assert rows["NAVO"] == "LOC" and rows["Russische Federatie"] == "LOC"
+    assert err.strip().endswith("False")  # the model was never loaded: only the store was read
+
+
+def test_bad_aliases_file_is_one_line_error(runner, in_root, tmp_path):
+    bad = tmp_path / "aliases.tsv"
+    bad.write_text("Kiev\tKyiv\nHamas\tHamas\tGROUP\n", encoding="utf-8")
+    for command in (["entities", "seeds"], ["cooccur", "seeds"], ["search", "", "seeds", "--label", "ORG"]):
+        result = invoke(runner, [*command, "--aliases", bad, "--store", tmp_path / "s.sqlite"])
+        assert result.exit_code == 2
+        assert result.stderr.strip().splitlines() == [f"Error: {bad}, line 2: unknown label 'GROUP' (choose from PER, ORG, LOC, MISC)"]
+
+
+def test_nationality_adjectives_only_with_all_or_label_misc(runner, in_root, tmp_path):
+    model, store = _stored_run(tmp_path, {"Russische": "MISC", "Amerikaanse": "MISC", "Rusland": "LOC", "Oscar": "MISC"})
+    base = ["--store", store, "--model", model, "-f", "tsv"]
+
+    def names(*args):
+        result = invoke(runner, ["entities", "seeds", *base, *args])
+        assert result.exit_code == 0, result.stderr
+        return {line.split("\t")[0] for line in result.stdout.splitlines()[1:]}
+
+    default = names()
+    assert "Rusland" in default and not default & {"Russische", "Amerikaanse"}
+    assert {"Russische", "Amerikaanse"} <= names("--all")
+    assert {"Russische", "Amerikaanse"} <= names("--label", "MISC")
+    result = invoke(runner, ["cooccur", "seeds", *base])
+    assert "Russische" not in result.stdout
+    result = invoke(runner, ["cooccur", "seeds", *base, "--all"])
+    assert "Russische" in result.stdout

@@ -1,0 +1,38 @@
+import pytest
+
+from analysis.aliases import default_path, load_aliases, read_aliases
+from analysis.errors import InputError
+
+
+def test_read_aliases(tmp_path):
+    f = tmp_path / "a.tsv"
+    f.write_text("# corrections\n\nKiev\tKyiv\nHamas\tHamas\torg\n  \n", encoding="utf-8")
+    a = read_aliases(f)
+    assert a.canonical("KIEV") == "Kyiv" and a.canonical("kyiv") == "Kyiv"
+    assert a.labels == {"Hamas": "ORG"}
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [("Kiev", "expected"), ("Kiev\tKyiv\tLOC\textra", "expected"), ("Kiev\tKyiv\tPLACE", "unknown label"),
+     ("\tKyiv", "empty")],
+)
+def test_bad_line_names_file_and_line(tmp_path, line, message):
+    f = tmp_path / "a.tsv"
+    f.write_text(f"# ok\nVS\tVerenigde Staten\n{line}\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_aliases(f)
+    assert f"{f}, line 3" in str(err.value) and message in str(err.value)
+
+
+def test_default_file_from_xdg_config_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert not load_aliases()
+    default_path().parent.mkdir(parents=True)
+    default_path().write_text("Kiev\tKyiv\n", encoding="utf-8")
+    extra = tmp_path / "extra.tsv"
+    extra.write_text("Kiev\tKijv\tLOC\n", encoding="utf-8")
+    assert load_aliases().canonical("Kiev") == "Kyiv"
+    assert load_aliases(extra).canonical("Kiev") == "Kijv"  # --aliases wins
+    with pytest.raises(InputError, match="not found"):
+        load_aliases(tmp_path / "missing.tsv")

@@ -1,0 +1,81 @@
+import pytest
+
+from analysis import knowledge as kn
+
+
+@pytest.mark.parametrize(
+    "name, label",
+    [
+        ("Jeruzalem", "LOC"), ("Kyiv", "LOC"), ("Vilnius", "LOC"), ("Belarus", "LOC"), ("Düsseldorf", "LOC"),
+        ("Cyril Ramaphosa", "PER"), ("Péter Szijjártó", "PER"), ("Viktor Orbán", "PER"),
+        ("Nederlandse Aardolie Maatschappij", "ORG"), ("GroenLinks-PvdA", "ORG"), ("Shell NV", "ORG"),
+        ("Democratische Alliantie", "ORG"), ("VS", "LOC"), ("NAVO", "ORG"),
+        ("Washington", "LOC"), ("Israël", "LOC"),  # places, though also first names
+        ("Lincoln Memorial", None), ("The Washington Post", "ORG"),
+        ("Kazachse", "MISC"), ("Oekraïners", "MISC"), ("Palestijnen", "MISC"),
+    ],
+)
+def test_label_prior(name, label):
+    assert kn.label_prior(name) == label
+
+
+def test_common_words_are_not_names():
+    assert kn.is_common_word("Huis") and kn.is_common_word("Regering")
+    assert not kn.is_common_word("Zelensky")
+    assert kn.cased_form("poetin") == "Poetin"
+    assert not kn.is_first_name("Dan") and not kn.is_first_name("The") and kn.is_first_name("Cyril")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("POETIN DREIGT MET KERNWAPENS NA AANVAL OP KYIV", "Poetin dreigt met kernwapens na aanval op Kyiv"),
+        ("ZELENSKY ONTMOET RAMAPHOSA IN BRUSSEL", "Zelensky ontmoet Ramaphosa in Brussel"),
+        ("IJSLAND EN NEDERLAND SLUITEN AKKOORD", "IJsland en Nederland sluiten akkoord"),
+        ("De NAVO en de EU zijn het eens", "De NAVO en de EU zijn het eens"),  # ordinary text stays
+        ("Nieuws: KABINET VALT OVER ASIELBELEID", "Nieuws: Kabinet valt over asielbeleid"),
+    ],
+)
+def test_truecase(text, expected):
+    out = kn.truecase(text)
+    assert out == expected and len(out) == len(text)
+
+
+def test_truecase_uses_the_page_and_keeps_length():
+    page = "SCHOOF BEZOEKT KAMPEN\nPremier Schoof sprak in Kampen met de burgemeester."
+    assert kn.truecase(page.split("\n")[0], page) == "Schoof bezoekt Kampen"
+    odd = "STRASSE UND GROSSE PLÄTZE ß"  # characters whose case change alters the length stay as they are
+    assert len(kn.truecase(odd)) == len(odd)
+
+
+def test_translit_key_and_places():
+    assert len({kn.translit_key(n) for n in ("Zelensky", "Zelenski", "Zelenskyy", "Zelenskyj")}) == 1
+    assert kn.translit_key("Poetin") == kn.translit_key("Putin")
+    assert kn.same_place("Kiev", "Kyiv") and kn.same_place("Jeruzalem", "Jerusalem")
+    assert not kn.same_place("Kiev", "Moskou")
+
+
+def test_acronyms_and_adjectives():
+    assert kn.initials_match("NAM", "Nederlandse Aardolie Maatschappij")
+    assert kn.initials_match("PvdA", "Partij van de Arbeid")
+    assert not kn.initials_match("NAM", "Noord-Atlantische Verdragsorganisatie")
+    assert kn.is_nationality_adjective("Russische", "MISC") and kn.is_nationality_adjective("Amerikaanse", "MISC")
+    assert not kn.is_nationality_adjective("Russische", "ORG") and not kn.is_nationality_adjective("Tour de France", "MISC")
+
+
+@pytest.mark.parametrize(
+    "word, label",
+    [("energiebedrijf", "ORG"), ("krant", "ORG"), ("nieuwssite", "ORG"), ("gezant", "PER"), ("president", "PER"),
+     ("havenstad", "LOC"), ("Energiebedrijf", None), ("zei", None), ("de", None)],
+)
+def test_context_label(word, label):
+    assert kn.context_label(word) == label
+
+
+def test_truecase_is_quick_on_odd_input():
+    import time
+
+    start = time.perf_counter()
+    for text in ("É" * 20000, "AB 12 " * 3000, "ÉÉÉ " * 5000):
+        assert len(kn.truecase(text, text)) == len(text)
+    assert time.perf_counter() - start < 2
