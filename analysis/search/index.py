@@ -1,9 +1,11 @@
 """The full-text index: its tables, keeping it current, and searching it.
 
 The index lives in the annotation store (:mod:`analysis.store`): a table of
-indexed files (path, size, mtime, SHA-256), a table of stories (metadata for
-the filters and the story text for keyword-in-context lines) and a contentless
-FTS5 table over the folded story texts that finds candidate stories. The exact
+indexed files (path, size, mtime, SHA-256), a table of stories (offsets and
+metadata for the filters), a table of file texts (each file's text and its
+stories' headlines, zlib-compressed, for the exact hits and keyword-in-context
+lines) and a contentless FTS5 table over the folded story texts that finds
+candidate stories. The exact
 hit positions are then found by :class:`analysis.search.match.Matcher`.
 :meth:`SearchIndex.refresh` keeps the index in step with the files: only files
 whose size or mtime changed are read again, and only those whose content hash
@@ -28,6 +30,7 @@ import sqlite3
 import sys
 import time
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
@@ -65,11 +68,24 @@ def _unmarshal(data: bytes):
         return None
 
 
+def _pack_scope(value) -> bytes:
+    """A saved scope's entries or files as stored: marshal data, compressed (paths repeat a lot)."""
+    return zlib.compress(marshal.dumps(value), 1)
+
+
+def _unpack_scope(data: bytes):
+    """What :func:`_pack_scope` packed, or None for data this Python cannot read."""
+    try:
+        return _unmarshal(zlib.decompress(data))
+    except zlib.error:
+        return None
+
+
 class _Walk:
     """:func:`walk` started now and compared with what an earlier walk found.
 
     :meth:`result` is None when the walk found exactly ``expected`` (the
-    earlier entries as marshal data), otherwise the new entries; it raises
+    earlier entries as :func:`_pack_scope` packed them), otherwise the new entries; it raises
     what :func:`walk` raises. On Linux the walk runs in a forked child: it is
     mostly waiting on one ``stat`` per file, and meanwhile this process can
     search. The child sends back one byte when nothing changed, or else the
@@ -117,7 +133,7 @@ class _Walk:
 
     def _walk(self) -> list[FileEntry] | None:
         entries = walk(self.paths)
-        return None if _unmarshal(self.expected) == entries else entries
+        return None if _unpack_scope(self.expected) == entries else entries
 
     def result(self) -> list[tuple[str, str, int, int, str]] | None:
         """None, or the entries (as plain tuples when they came from the child)."""
@@ -191,11 +207,12 @@ def _stem(path: str) -> str:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "3"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does
+SEARCH_SCHEMA = "4"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does; 4: texts compressed per file
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
-_TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
+_TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes")
 _SCOPES_KEPT = 8  # saved scopes, newest first
+_TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -211,17 +228,19 @@ CREATE TABLE IF NOT EXISTS search_files (
     indexed REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS search_stories (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a story id names one version of a file
     file INTEGER NOT NULL,
     story INTEGER NOT NULL,
     kind TEXT NOT NULL,
     section TEXT,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    headline TEXT NOT NULL,
     places TEXT NOT NULL,
-    agencies TEXT NOT NULL,
-    text TEXT NOT NULL
+    agencies TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_texts (
+    id INTEGER PRIMARY KEY,  -- the file's id in search_files
+    data BLOB NOT NULL  -- zlib(marshal((file text, story headlines))), see _pack
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
 CREATE TABLE IF NOT EXISTS search_scopes (
@@ -237,6 +256,28 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
 );
 """
 _SEP = "\x1f"  # joins places and agencies in one column
+_ZLIB_LEVEL = 6
+
+
+def _pack(text: str, headlines: Sequence[str]) -> bytes:
+    """A file's text and its stories' headlines as stored: about half the text's size.
+
+    The headlines are parts of the text, so they cost next to nothing
+    compressed beside it.
+    """
+    return zlib.compress(marshal.dumps((text, tuple(headlines))), _ZLIB_LEVEL)
+
+
+def _unpack(data: bytes) -> tuple[str, tuple[str, ...]]:
+    """``(file text, headlines)`` from :func:`_pack`'s bytes; damaged bytes raise ``sqlite3.DatabaseError``.
+
+    (So that :func:`analysis.store.guarded` reports them as a damaged store.)
+    """
+    try:
+        text, headlines = marshal.loads(zlib.decompress(data))
+    except (zlib.error, ValueError, EOFError, TypeError) as exc:
+        raise sqlite3.DatabaseError(f"database disk image is malformed (a stored text: {exc})") from exc
+    return text, headlines
 
 
 def _store_path(conn: sqlite3.Connection) -> str:
@@ -253,7 +294,7 @@ def _store_path(conn: sqlite3.Connection) -> str:
 def _schema_tag() -> str:
     # The FTS table holds no text: deleting a story needs the exact folded text
     # it was indexed with, so any change to folding rebuilds the index.
-    return f"{SEARCH_SCHEMA}/{FOLD_VERSION}/{unicodedata.unidata_version}"
+    return f"{SEARCH_SCHEMA}/{FOLD_VERSION}/{unicodedata.unidata_version}/m{marshal.version}"
 
 
 @dataclass
@@ -284,6 +325,98 @@ def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
         return []
 
 
+class _Texts:
+    """The texts of the files of ``picked`` stories, read from the index a chunk of files at a time.
+
+    Each chunk is one statement, which also checks that a picked story of each
+    file is still there: story ids are never reused, so a file that another
+    newsctl indexed again meanwhile is left out (:meth:`has` is false), rather
+    than given a text that no longer goes with its stories' offsets. A text is
+    unpacked only when a record's text is first asked for (:meth:`get`).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str, picked: list, chunk: int | None = None) -> None:
+        self.conn = conn
+        self.path = path  # named by a StoreError
+        self.chunk = chunk or _TEXT_CHUNK
+        self.files: list[tuple[int, int]] = []  # (file id, a picked story id), in order
+        self.pos: dict[int, int] = {}
+        for _, _, sid, fid, _ in picked:
+            if fid not in self.pos:
+                self.pos[fid] = len(self.files)
+                self.files.append((fid, sid))
+        self.loaded: dict[int, bytes | None] = {}
+        self.current: tuple[int, tuple[str, tuple[str, ...]]] | None = None
+
+    @guarded
+    def has(self, fid: int) -> bool:
+        """Whether the file's text is here: its chunk is read when one of its files is first asked for."""
+        if fid not in self.loaded:
+            part = self.files[self.pos[fid]:self.pos[fid] + self.chunk]
+            self.loaded = dict.fromkeys((f for f, _ in part), None)
+            self.loaded.update(self.conn.execute(
+                "SELECT t.id, t.data FROM json_each(?) j"
+                " JOIN search_texts t ON t.id = json_extract(j.value, '$[0]')"
+                " WHERE EXISTS (SELECT 1 FROM search_stories s"
+                "  WHERE s.id = json_extract(j.value, '$[1]') AND s.file = t.id)",
+                (json.dumps(part),)))
+        return self.loaded[fid] is not None
+
+    @guarded  # called when a record's text is first asked for, outside SearchIndex.search
+    def get(self, fid: int, data: bytes) -> tuple[str, tuple[str, ...]]:
+        """``(file text, story headlines)`` of the file ``data`` (from :meth:`has`'s chunk) packs."""
+        if self.current is None or self.current[0] != fid:
+            self.current = (fid, _unpack(data))
+        return self.current[1]
+
+
+class _IndexRec(StoryRec):
+    """A :class:`StoryRec` from the index: its text and headline are unpacked when first asked for."""
+
+    _texts: _Texts | None = None  # set with _fid and _data once the story is picked
+    _loaded = False
+
+    def _load(self) -> None:
+        text, headlines = self._texts.get(self._fid, self._data) if self._texts is not None else ("", ())
+        self._text = text[self.start:self.end]
+        self._headline = headlines[self.story] if self.story < len(headlines) else ""
+        self._loaded = True
+
+    @property
+    def text(self) -> str:  # type: ignore[override]
+        if not self._loaded:
+            self._load()
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+
+    @property
+    def headline(self) -> str:  # type: ignore[override]
+        if not self._loaded:
+            self._load()
+        return self._headline
+
+    @headline.setter
+    def headline(self, value: str) -> None:
+        self._headline = value
+
+
+class _IndexMatch(Match):
+    """A :class:`Match` whose story the index found exactly: its hits are found when first asked for."""
+
+    def __init__(self, rec: StoryRec, matcher: Matcher) -> None:
+        self.rec = rec
+        self._matcher = matcher
+
+    def __getattr__(self, name: str):
+        if name != "spans":
+            raise AttributeError(name)
+        self.spans = self._matcher.spans(self.rec.text) or []  # [] only if the file changed meanwhile
+        return self.spans
+
+
 class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 
@@ -291,7 +424,6 @@ class SearchIndex:
         self.conn = conn
         self._bumps = 0  # generation bumps by this refresh
         self.path = _store_path(conn)  # named by every StoreError
-        conn.create_function("newsctl_body", 1, fts_body, deterministic=True)
         self._ensure_schema()
 
     @guarded
@@ -425,7 +557,7 @@ class SearchIndex:
             " FROM search_scopes s WHERE s.scope = ?", (_GENERATION_KEY, scope)).fetchone()
         if row is None or not row[3]:
             return None
-        files = _unmarshal(row[1])
+        files = _unpack_scope(row[1])
         if not isinstance(files, list):
             return None
         return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
@@ -433,11 +565,11 @@ class SearchIndex:
     def _fresh(self, scope: bytes, entries: list[FileEntry]) -> Refresh | None:
         """The refresh result straight from a saved scope, or None when anything differs."""
         saved = self._saved(scope)
-        return saved[1] if saved is not None and _unmarshal(saved[0]) == entries else None
+        return saved[1] if saved is not None and _unpack_scope(saved[0]) == entries else None
 
     def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int) -> None:
-        blob = marshal.dumps([tuple(e) for e in entries])
-        files = marshal.dumps(result.files)
+        blob = _pack_scope([tuple(e) for e in entries])
+        files = _pack_scope(result.files)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             if self._generation() != generation:  # another newsctl changed the index meanwhile
@@ -510,22 +642,30 @@ class SearchIndex:
                 " chars = ?, indexed = ? WHERE id = ?", values + (fid,))
             result.changed += 1
         self.conn.executemany(
-            "INSERT INTO search_stories (file, story, kind, section, start, end, headline, places, agencies, text)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(fid, s.index, s.kind, s.section, s.start, s.end, s.headline,
-              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
-              text[s.start:s.end]) for s in stories])
-        self.conn.execute(
-            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_body(text) FROM search_stories WHERE file = ?",
-            (fid,))
+            "INSERT INTO search_stories (file, story, kind, section, start, end, places, agencies)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(fid, s.index, s.kind, s.section, s.start, s.end,
+              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies)) for s in stories])
+        self.conn.execute("INSERT OR REPLACE INTO search_texts (id, data) VALUES (?, ?)",
+                          (fid, _pack(text, [s.headline for s in stories])))
+        self.conn.executemany(
+            "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
+            [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
+                "SELECT id, start, end FROM search_stories WHERE file = ?", (fid,))])
         return fid, len(stories)
 
     def _delete_stories(self, fid: int) -> None:
+        """Drop a file's stories and text; the FTS rows go with the exact bodies they were indexed with."""
         self._bump()
-        self.conn.execute(
-            "INSERT INTO search_fts (search_fts, rowid, body)"
-            " SELECT 'delete', id, newsctl_body(text) FROM search_stories WHERE file = ?", (fid,))
+        row = self.conn.execute("SELECT data FROM search_texts WHERE id = ?", (fid,)).fetchone()
+        if row is not None:
+            text = _unpack(row[0])[0]
+            self.conn.executemany(
+                "INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', ?, ?)",
+                [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
+                    "SELECT id, start, end FROM search_stories WHERE file = ?", (fid,))])
         self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
+        self.conn.execute("DELETE FROM search_texts WHERE id = ?", (fid,))
 
     def _delete_file(self, fid: int) -> None:
         self._delete_stories(fid)
@@ -598,27 +738,28 @@ class SearchIndex:
 
     @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
-               filters: Filters = Filters(), *, chunk: int = 500) -> Iterator[Match]:
+               filters: Filters = Filters()) -> Iterator[Match]:
         """The matching stories of ``files`` (from :meth:`refresh`), in input order.
 
-        With a query, the index finds the candidate stories and their texts in
-        one pass; without one (``''`` or ``--regex``) every story of the files
-        is a candidate and texts are fetched only for those the filters admit.
+        With a query, the index finds the candidate stories; without one
+        (``''`` or ``--regex``) every story of the files is a candidate. The
+        texts of the candidates the filters admit are then read, file by file
+        as the matches are asked for, and the exact hits found in them.
         """
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
             order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
         stems: dict[str, str] = {}
-        cols = "s.id, s.file, s.story, s.kind, s.section, s.start, s.end, s.headline, s.places, s.agencies"
+        cols = "s.id, s.file, s.story, s.kind, s.section, s.start, s.end, s.places, s.agencies"
         expr = matcher.fts if matcher.regex is None else None
         try:
             if expr is not None:
                 rows = self.conn.execute(
-                    f"SELECT {cols}, s.text FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                    f"SELECT {cols} FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
                     " WHERE search_fts MATCH ?", (expr,))
             else:
                 rows = self.conn.execute(
-                    f"SELECT {cols}, NULL FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
+                    f"SELECT {cols} FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
                     (json.dumps(list(order)),))
             picked = []
             for row in rows:
@@ -626,32 +767,36 @@ class SearchIndex:
                 if where is None:
                     continue
                 stem = stems.get(where[1]) or stems.setdefault(where[1], _stem(where[1]))
-                rec = StoryRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6],
-                               row[7], tuple(row[8].split(_SEP)) if row[8] else (),
-                               tuple(row[9].split(_SEP)) if row[9] else (), row[10] or "")
+                rec = _IndexRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6], "",
+                                tuple(row[7].split(_SEP)) if row[7] else (),
+                                tuple(row[8].split(_SEP)) if row[8] else ())
                 if filters.admits(rec):
-                    picked.append((where[0], rec.story, row[0], rec))
+                    picked.append((where[0], rec.story, row[0], row[1], rec))
         except sqlite3.OperationalError as exc:
             if str(exc).startswith("fts5: syntax error"):
                 raise QueryError(f"the index cannot run this query: {exc}") from exc
             raise  # a damaged index: a StoreError (see guarded)
         picked.sort(key=lambda t: (t[0], t[1]))
-        if expr is not None:  # the texts are here: the exact hits, story by story as they are asked for
-            for _, _, _, rec in picked:
-                spans = matcher.spans(rec.text)
-                if spans is not None:
-                    yield Match(rec, spans)
-            return
-        for k in range(0, len(picked), chunk):
-            part = picked[k:k + chunk]
-            texts = dict(self.conn.execute(
-                "SELECT id, text FROM search_stories WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps([p[2] for p in part]),)))
-            for _, _, sid, rec in part:
-                rec.text = texts[sid]
-                spans = matcher.spans(rec.text)
-                if spans is not None:
-                    yield Match(rec, spans)
+        yield from self._matches(picked, matcher)
+
+    def _matches(self, picked: list, matcher: Matcher) -> Iterator[Match]:
+        """The matches among ``picked`` stories; each file's text is read and unpacked once.
+
+        When the index's candidates are the matches (:attr:`Matcher.index_is_exact`),
+        texts and hits are read only when asked for: ``search -l`` reads none.
+        """
+        texts = _Texts(self.conn, self.path, picked)
+        exact = matcher.index_is_exact
+        for _, _, _, fid, rec in picked:
+            if not texts.has(fid):
+                continue
+            rec._texts, rec._fid, rec._data = texts, fid, texts.loaded[fid]
+            if exact:
+                yield _IndexMatch(rec, matcher)
+                continue
+            spans = matcher.spans(rec.text)
+            if spans is not None:
+                yield Match(rec, spans)
 
     def filter_values(self, files: Sequence[tuple[str, int]]) -> dict[str, set[str]]:
         """The dateline values of the stories of ``files`` (from :meth:`refresh`), per filter.
