@@ -44,6 +44,7 @@ from ..textnorm import nfc
 from .fold import _NON_ASCII, FOLD_VERSION, fold
 from .match import Matcher
 from .records import Filters, Match, StoryRec
+from .watch import covering
 
 # -- walking the inputs -----------------------------------------------------------
 
@@ -210,7 +211,7 @@ def _stem(path: str) -> str:
 SEARCH_SCHEMA = "4"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does; 4: texts compressed per file
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
-_TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes")
+_TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes", "search_watches")
 _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
@@ -249,7 +250,18 @@ CREATE TABLE IF NOT EXISTS search_scopes (
     files BLOB NOT NULL,
     stories INTEGER NOT NULL,
     generation INTEGER NOT NULL,
-    saved REAL NOT NULL
+    saved REAL NOT NULL,
+    watch_id INTEGER,  -- a live watcher's id and event count, read before the walk behind it (watch.py)
+    watch_events INTEGER
+);
+CREATE TABLE IF NOT EXISTS search_watches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    roots BLOB NOT NULL,  -- marshal list of os.fsencode(real path)
+    lock TEXT NOT NULL,  -- held (flock) while the watcher runs
+    pid INTEGER NOT NULL,
+    events INTEGER NOT NULL,  -- events received so far
+    trusted INTEGER NOT NULL,
+    started REAL NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     body, content='', columnsize=0, tokenize='ascii'
@@ -460,6 +472,8 @@ class SearchIndex:
         progress: Callable[[int, int], None] | None = None,
         batch: int = 200,
         entries: Sequence[tuple[str, str, int, int, str]] | None = None,
+        save_scope: bool = True,
+        watch_tag: tuple[int, int] | None = None,
     ) -> Refresh:
         """Bring the index up to date for ``paths``; return what is indexed now.
 
@@ -469,7 +483,8 @@ class SearchIndex:
         drop out. Files that cannot be read or are binary are skipped with a
         warning (and drop out if they were indexed). ``entries``: the walk of
         ``paths``, when the caller has already made it (and found it differs
-        from the saved scope).
+        from the saved scope). ``save_scope=False``: keep no scope for
+        ``paths`` (the watcher's refreshes). ``watch_tag``: see :mod:`.watch`.
         """
         paths = list(paths)
         scope = _scope_key(paths)
@@ -525,8 +540,8 @@ class SearchIndex:
         result.files = [f for f in slots if f is not None]
         if result.new + result.changed > 1000:
             self.optimize()
-        if len(result.files) == len(entries) <= _SCOPE_MAX_FILES:  # nothing skipped: the next query may take the short way
-            self._save_scope(scope, entries, result, generation + self._bumps)
+        if save_scope and len(result.files) == len(entries) <= _SCOPE_MAX_FILES:  # nothing skipped: the next query may take the short way
+            self._save_scope(scope, entries, result, generation + self._bumps, watch_tag)
         return result
 
     # -- scopes: the short way for a query over unchanged files -----------------------
@@ -549,33 +564,36 @@ class SearchIndex:
             (_GENERATION_KEY,))
         self._bumps += 1
 
-    def _saved(self, scope: bytes) -> tuple[bytes, Refresh] | None:
-        """``(walked entries as marshal data, refresh result)`` saved for ``scope``, if current."""
+    def _saved(self, scope: bytes) -> tuple[bytes, Refresh, tuple[int, int] | None] | None:
+        """``(walked entries as packed, refresh result, watch tag)`` saved for ``scope``, if current."""
         row = self.conn.execute(
             "SELECT s.entries, s.files, s.stories, s.generation = coalesce("
-            " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)"
+            " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0), s.watch_id, s.watch_events"
             " FROM search_scopes s WHERE s.scope = ?", (_GENERATION_KEY, scope)).fetchone()
         if row is None or not row[3]:
             return None
         files = _unpack_scope(row[1])
         if not isinstance(files, list):
             return None
-        return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
+        tag = (row[4], row[5]) if row[4] is not None else None
+        return row[0], Refresh(files=files, unchanged=len(files), stories=row[2]), tag
 
     def _fresh(self, scope: bytes, entries: list[FileEntry]) -> Refresh | None:
         """The refresh result straight from a saved scope, or None when anything differs."""
         saved = self._saved(scope)
         return saved[1] if saved is not None and _unpack_scope(saved[0]) == entries else None
 
-    def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int) -> None:
+    def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int,
+                    watch_tag: tuple[int, int] | None = None) -> None:
         blob = _pack_scope([tuple(e) for e in entries])
         files = _pack_scope(result.files)
+        wid, events = watch_tag or (None, None)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             if self._generation() != generation:  # another newsctl changed the index meanwhile
                 return
-            self.conn.execute("INSERT OR REPLACE INTO search_scopes VALUES (?, ?, ?, ?, ?, ?)",
-                              (scope, blob, files, result.stories, generation, time.time()))
+            self.conn.execute("INSERT OR REPLACE INTO search_scopes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              (scope, blob, files, result.stories, generation, time.time(), wid, events))
             self.conn.execute(
                 "DELETE FROM search_scopes WHERE scope NOT IN"
                 " (SELECT scope FROM search_scopes ORDER BY saved DESC LIMIT ?)", (_SCOPES_KEPT,))
@@ -715,9 +733,17 @@ class SearchIndex:
         refreshing first.
         """
         paths = list(paths)
-        saved = self._saved(_scope_key(paths))
+        scope = _scope_key(paths)
+        saved = self._saved(scope)
+        watch = covering(self.conn, paths) if STDIN not in paths else None
+        if watch is not None and saved is not None and saved[2] is not None and saved[2] == watch.tag():
+            # A live watcher, nothing counted since the scope's walk began: once the
+            # watcher has caught up with this moment, the scope is the answer.
+            if watch.sync() and saved[2] == watch.tag():
+                return saved[1], self.search(saved[1].files, matcher, filters)
+        tag = watch.tag() if watch is not None else None  # before the walk begins
         if saved is None:
-            refreshed = self.refresh(paths, progress=progress)
+            refreshed = self.refresh(paths, progress=progress, watch_tag=tag)
             return refreshed, self.search(refreshed.files, matcher, filters)
         walker = _Walk(paths, expected=saved[0])
         matches = self.search(saved[1].files, matcher, filters)
@@ -731,8 +757,12 @@ class SearchIndex:
             raise
         entries = walker.result()  # raises what walk() raises (a missing path)
         if entries is None:  # the same files, unchanged
+            if tag is not None and tag != saved[2]:
+                with self.conn:
+                    self.conn.execute("UPDATE search_scopes SET watch_id = ?, watch_events = ? WHERE scope = ?",
+                                      (*tag, scope))
             return saved[1], chain(ahead, matches)
-        refreshed = self.refresh(paths, progress=progress, entries=entries)
+        refreshed = self.refresh(paths, progress=progress, entries=entries, watch_tag=tag)
         return refreshed, self.search(refreshed.files, matcher, filters)
 
 
