@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..errors import InputError, QueryError
+from ..errors import InputError, QueryError, StoreError
 from ..reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
 from ..reader import open_regular
 from ..reader import walk as _reader_walk
@@ -343,13 +343,17 @@ class _Texts:
     Each chunk is one statement, which also checks that a picked story of each
     file is still there: story ids are never reused, so a file that another
     newsctl indexed again meanwhile is left out (:meth:`has` is false), rather
-    than given a text that no longer goes with its stories' offsets. A text is
-    unpacked only when a record's text is first asked for (:meth:`get`).
+    than given a text that no longer goes with its stories' offsets. With
+    ``lazy``, :meth:`has` checks only that, and the texts are read when one is
+    first asked for (:meth:`get`); a file indexed again in between is then an
+    error. A text is unpacked only when a record's text is first asked for.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: str, picked: list, chunk: int | None = None) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str, picked: list, *, lazy: bool = False,
+                 chunk: int | None = None) -> None:
         self.conn = conn
         self.path = path  # named by a StoreError
+        self.lazy = lazy
         self.chunk = chunk or _TEXT_CHUNK
         self.files: list[tuple[int, int]] = []  # (file id, a picked story id), in order
         self.pos: dict[int, int] = {}
@@ -357,39 +361,52 @@ class _Texts:
             if fid not in self.pos:
                 self.pos[fid] = len(self.files)
                 self.files.append((fid, sid))
-        self.loaded: dict[int, bytes | None] = {}
+        self.present: set[int] = set()
+        self.checked: set[int] = set()
+        self.data: dict[int, bytes] = {}
         self.current: tuple[int, tuple[str, tuple[str, ...]]] | None = None
+
+    def _chunk(self, fid: int, with_data: bool) -> tuple[dict[int, bytes | None], list[int]]:
+        part = self.files[self.pos[fid]:self.pos[fid] + self.chunk]
+        return dict(self.conn.execute(
+            f"SELECT t.id, {'t.data' if with_data else 'NULL'} FROM json_each(?) j"
+            " JOIN search_texts t ON t.id = json_extract(j.value, '$[0]')"
+            " WHERE EXISTS (SELECT 1 FROM search_stories s"
+            "  WHERE s.id = json_extract(j.value, '$[1]') AND s.file = t.id)",
+            (json.dumps(part),))), [f for f, _ in part]
 
     @guarded
     def has(self, fid: int) -> bool:
-        """Whether the file's text is here: its chunk is read when one of its files is first asked for."""
-        if fid not in self.loaded:
-            part = self.files[self.pos[fid]:self.pos[fid] + self.chunk]
-            self.loaded = dict.fromkeys((f for f, _ in part), None)
-            self.loaded.update(self.conn.execute(
-                "SELECT t.id, t.data FROM json_each(?) j"
-                " JOIN search_texts t ON t.id = json_extract(j.value, '$[0]')"
-                " WHERE EXISTS (SELECT 1 FROM search_stories s"
-                "  WHERE s.id = json_extract(j.value, '$[1]') AND s.file = t.id)",
-                (json.dumps(part),)))
-        return self.loaded[fid] is not None
+        """Whether the file's stories are still those picked: its chunk is checked when first asked for."""
+        if fid not in self.checked:
+            found, part = self._chunk(fid, not self.lazy)
+            self.checked.update(part)
+            self.present.update(found)
+            if not self.lazy:
+                self.data = found
+        return fid in self.present
 
     @guarded  # called when a record's text is first asked for, outside SearchIndex.search
-    def get(self, fid: int, data: bytes) -> tuple[str, tuple[str, ...]]:
-        """``(file text, story headlines)`` of the file ``data`` (from :meth:`has`'s chunk) packs."""
+    def get(self, fid: int) -> tuple[str, tuple[str, ...]]:
+        """``(file text, story headlines)`` of a file :meth:`has` found."""
         if self.current is None or self.current[0] != fid:
-            self.current = (fid, _unpack(data))
+            if fid not in self.data:
+                self.data, _ = self._chunk(fid, True)
+                if fid not in self.data:
+                    raise StoreError(f"the index in {self.path} changed while this search read it "
+                                     "(another newsctl indexed a file again); run the search again")
+            self.current = (fid, _unpack(self.data[fid]))
         return self.current[1]
 
 
 class _IndexRec(StoryRec):
     """A :class:`StoryRec` from the index: its text and headline are unpacked when first asked for."""
 
-    _texts: _Texts | None = None  # set with _fid and _data once the story is picked
+    _texts: _Texts | None = None  # set with _fid once the story is picked
     _loaded = False
 
     def _load(self) -> None:
-        text, headlines = self._texts.get(self._fid, self._data) if self._texts is not None else ("", ())
+        text, headlines = self._texts.get(self._fid) if self._texts is not None else ("", ())
         self._text = text[self.start:self.end]
         self._headline = headlines[self.story] if self.story < len(headlines) else ""
         self._loaded = True
@@ -425,7 +442,7 @@ class _IndexMatch(Match):
     def __getattr__(self, name: str):
         if name != "spans":
             raise AttributeError(name)
-        self.spans = self._matcher.spans(self.rec.text) or []  # [] only if the file changed meanwhile
+        self.spans = self._matcher.spans(self.rec.text) or []  # never []: the index found the story
         return self.spans
 
 
@@ -815,12 +832,12 @@ class SearchIndex:
         When the index's candidates are the matches (:attr:`Matcher.index_is_exact`),
         texts and hits are read only when asked for: ``search -l`` reads none.
         """
-        texts = _Texts(self.conn, self.path, picked)
         exact = matcher.index_is_exact
+        texts = _Texts(self.conn, self.path, picked, lazy=exact)
         for _, _, _, fid, rec in picked:
             if not texts.has(fid):
                 continue
-            rec._texts, rec._fid, rec._data = texts, fid, texts.loaded[fid]
+            rec._texts, rec._fid = texts, fid
             if exact:
                 yield _IndexMatch(rec, matcher)
                 continue

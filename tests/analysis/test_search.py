@@ -601,3 +601,15 @@ def test_a_damaged_stored_text_is_a_store_error(index, seeds):
     index.conn.commit()
     with pytest.raises(StoreError, match="damaged"):
         list(lib.hit_records(index.search(refreshed.files, Matcher("Oekraïne"))))
+
+
+def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpus_copy):
+    from analysis.errors import StoreError
+
+    refreshed = index.refresh([str(corpus_copy)])
+    first = next(index.search(refreshed.files, Matcher("Oekraïne")))  # found; its text not read yet
+    page = corpus_copy / os.path.basename(first.rec.file)
+    page.write_text("Kop\nMOSKOU (ANP) - Iets heel anders.\n", encoding="utf-8")
+    index.refresh([str(corpus_copy)])
+    with pytest.raises(StoreError, match="changed while this search read it"):
+        first.rec.text
