@@ -208,7 +208,7 @@ def _stem(path: str) -> str:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "4"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does; 4: texts compressed per file
+SEARCH_SCHEMA = "5"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
 _TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes", "search_watches")

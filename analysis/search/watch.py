@@ -31,17 +31,17 @@ watcher, a search walks as before.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import marshal
 import os
-import queue
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import queue
 
 COOKIE = ".newsctl-cookie-"  # files a search creates in a watched root to see the watcher catch up
 SYNC_TIMEOUT = 2.0  # seconds a search waits for the watcher before it walks instead
@@ -178,7 +178,25 @@ def _inotify_class():
     return inotify_c
 
 
-_OVERFLOW = threading.Event()
+class _Overflow:
+    """Set when inotify reported a full queue (events lost); the watcher clears it when it has counted it."""
+
+    flag = False
+
+    @classmethod
+    def set(cls) -> None:
+        cls.flag = True
+
+    @classmethod
+    def is_set(cls) -> bool:
+        return cls.flag
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.flag = False
+
+
+_OVERFLOW = _Overflow  # a search never loads threading for it (start-up time)
 
 
 def _has_symlink(root: str) -> bool:
@@ -201,6 +219,8 @@ class Watcher:
     """Keeps the index of ``paths`` (directories) current until :meth:`stop` or Ctrl-C."""
 
     def __init__(self, store_path, paths: Sequence[str]) -> None:
+        import threading
+
         self.store_path = store_path
         self.roots: list[str] = []
         for p in paths:
@@ -218,6 +238,10 @@ class Watcher:
 
     def run(self, *, ready: Callable[[object], None] | None = None) -> None:
         """Index the roots, call ``ready(refresh result)``, then follow their changes until stopped."""
+        import hashlib
+        import queue
+        import threading
+
         from ..store import open_store
         from .index import SearchIndex
 
@@ -268,6 +292,8 @@ class Watcher:
             events.put(got)
 
     def _serve(self, index, lock_path: str, own: set[str], events: queue.Queue, ready) -> None:
+        from queue import Empty
+
         conn = index.conn
         with conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -288,7 +314,7 @@ class Watcher:
         while not self._stop.is_set():
             try:
                 batch = events.get(timeout=_IDLE)
-            except queue.Empty:
+            except Empty:
                 batch = ()
             if batch is None:  # a root is gone: stop being trusted, and stop
                 self._distrust(conn)
