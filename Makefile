@@ -38,7 +38,7 @@ bench: install
 # the largest size needs ~1.5 GB of disk and several minutes). SIZES="10000 100000" for less.
 SIZES ?= 10000 100000 1000000
 bench-scale: install
-	$(BIN)/pip install --quiet --only-binary=:all: ripgrep '.[watch]'
+	$(BIN)/pip install --quiet --only-binary=:all: ripgrep  # rg beside grep; watchdog comes with .[test]
 	$(BIN)/python scripts/bench_scale.py --sizes $(SIZES)
 
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).
