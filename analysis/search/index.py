@@ -15,7 +15,9 @@ Every search checks every input file's size and mtime first, so answers are
 never stale. To keep that cheap, a refresh saves what it walked for its paths
 (a *scope*); :meth:`SearchIndex.search_paths` searches a saved scope at once
 while a forked child stats the files, and keeps the answer when nothing
-changed. See :class:`_Walk` and ``SearchIndex._saved``.
+changed. See :class:`_Walk` and ``SearchIndex._saved``. Under a live
+``newsctl index --watch`` that has seen no change since the scope's walk, the
+walk is skipped altogether (:mod:`analysis.search.watch`).
 """
 
 from __future__ import annotations
