@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-slow model bench golden screenshot gazetteer knowledge clean
+.PHONY: install run test test-slow model bench bench-scale golden screenshot gazetteer knowledge clean
 
 install: $(BIN)/newsctl
 
@@ -37,6 +37,13 @@ model: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# Index and search at 10,000, 100,000 and 1,000,000 stories beside grep and ripgrep (not in CI;
+# the largest size needs ~1.5 GB of disk and several minutes). SIZES="10000 100000" for less.
+SIZES ?= 10000 100000 1000000
+bench-scale: install
+	$(BIN)/pip install --quiet --only-binary=:all: ripgrep  # rg beside grep; watchdog comes with .[test]
+	$(BIN)/python scripts/bench_scale.py --sizes $(SIZES)
 
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).
 golden: install

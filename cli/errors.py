@@ -11,8 +11,6 @@ import functools
 import sys
 from typing import Callable, TypeVar
 
-import typer
-
 from analysis.errors import NewsctlError
 
 from . import output
@@ -26,6 +24,18 @@ EXIT_INTERRUPTED = 130
 F = TypeVar("F", bound=Callable)
 
 
+def report(exc: NewsctlError | KeyboardInterrupt | BrokenPipeError) -> int:
+    """Say what ended the command, as the boundary does, and return its exit status."""
+    if isinstance(exc, NewsctlError):
+        output.error(str(exc))
+        return EXIT_ERROR
+    if isinstance(exc, KeyboardInterrupt):
+        print("Interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    output.silence_stdout()  # a closed pipe
+    return EXIT_OK
+
+
 def boundary(fn: F) -> F:
     """Wrap a command body: no traceback for user errors, Ctrl-C or a closed pipe."""
 
@@ -33,14 +43,9 @@ def boundary(fn: F) -> F:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except NewsctlError as exc:
-            output.error(str(exc))
-            raise typer.Exit(EXIT_ERROR) from None
-        except KeyboardInterrupt:
-            print("Interrupted.", file=sys.stderr)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except BrokenPipeError:
-            output.silence_stdout()
-            raise typer.Exit(EXIT_OK) from None
+        except (NewsctlError, KeyboardInterrupt, BrokenPipeError) as exc:
+            import typer  # here: cli/fast.py uses report() without loading typer
+
+            raise typer.Exit(report(exc)) from None
 
     return wrapper  # type: ignore[return-value]

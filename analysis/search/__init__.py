@@ -5,7 +5,8 @@ The package is split by concern:
 - :mod:`.query`: the query language (lexer, parser, syntax tree, FTS5 expression);
 - :mod:`.fold` and :mod:`.match`: diacritic folding and the exact hits in a text;
 - :mod:`.index`: the FTS index in the store, its refresh and the forked stat walk;
-- :mod:`.records`: what a search yields and the keyword-in-context, story and count rows.
+- :mod:`.records`: what a search yields and the keyword-in-context, story and count rows;
+- :mod:`.watch`: ``newsctl index --watch`` and when a search may trust it instead of the walk.
 
 What other modules use is named here.
 """

@@ -1,9 +1,11 @@
 """The full-text index: its tables, keeping it current, and searching it.
 
 The index lives in the annotation store (:mod:`analysis.store`): a table of
-indexed files (path, size, mtime, SHA-256), a table of stories (metadata for
-the filters and the story text for keyword-in-context lines) and a contentless
-FTS5 table over the folded story texts that finds candidate stories. The exact
+indexed files (path, size, mtime, SHA-256), a table of stories (offsets and
+metadata for the filters), a table of file texts (each file's text and its
+stories' headlines, zlib-compressed, for the exact hits and keyword-in-context
+lines) and a contentless FTS5 table over the folded story texts that finds
+candidate stories. The exact
 hit positions are then found by :class:`analysis.search.match.Matcher`.
 :meth:`SearchIndex.refresh` keeps the index in step with the files: only files
 whose size or mtime changed are read again, and only those whose content hash
@@ -13,7 +15,9 @@ Every search checks every input file's size and mtime first, so answers are
 never stale. To keep that cheap, a refresh saves what it walked for its paths
 (a *scope*); :meth:`SearchIndex.search_paths` searches a saved scope at once
 while a forked child stats the files, and keeps the answer when nothing
-changed. See :class:`_Walk` and ``SearchIndex._saved``.
+changed. See :class:`_Walk` and ``SearchIndex._saved``. Under a live
+``newsctl index --watch`` that has seen no change since the scope's walk, the
+walk is skipped altogether (:mod:`analysis.search.watch`).
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ import sqlite3
 import sys
 import time
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..errors import InputError, QueryError
+from ..errors import InputError, QueryError, StoreError
 from ..reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
 from ..reader import open_regular
 from ..reader import walk as _reader_walk
@@ -41,6 +46,7 @@ from ..textnorm import nfc
 from .fold import _NON_ASCII, FOLD_VERSION, fold
 from .match import Matcher
 from .records import Filters, Match, StoryRec
+from .watch import covering
 
 # -- walking the inputs -----------------------------------------------------------
 
@@ -65,11 +71,24 @@ def _unmarshal(data: bytes):
         return None
 
 
+def _pack_scope(value) -> bytes:
+    """A saved scope's entries or files as stored: marshal data, compressed (paths repeat a lot)."""
+    return zlib.compress(marshal.dumps(value), 1)
+
+
+def _unpack_scope(data: bytes):
+    """What :func:`_pack_scope` packed, or None for data this Python cannot read."""
+    try:
+        return _unmarshal(zlib.decompress(data))
+    except zlib.error:
+        return None
+
+
 class _Walk:
     """:func:`walk` started now and compared with what an earlier walk found.
 
     :meth:`result` is None when the walk found exactly ``expected`` (the
-    earlier entries as marshal data), otherwise the new entries; it raises
+    earlier entries as :func:`_pack_scope` packed them), otherwise the new entries; it raises
     what :func:`walk` raises. On Linux the walk runs in a forked child: it is
     mostly waiting on one ``stat`` per file, and meanwhile this process can
     search. The child sends back one byte when nothing changed, or else the
@@ -117,7 +136,7 @@ class _Walk:
 
     def _walk(self) -> list[FileEntry] | None:
         entries = walk(self.paths)
-        return None if _unmarshal(self.expected) == entries else entries
+        return None if _unpack_scope(self.expected) == entries else entries
 
     def result(self) -> list[tuple[str, str, int, int, str]] | None:
         """None, or the entries (as plain tuples when they came from the child)."""
@@ -191,11 +210,12 @@ def _stem(path: str) -> str:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "3"  # 3: paths stored as bytes; NFC bodies tokenised as the matcher does
+SEARCH_SCHEMA = "5"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
-_TABLES = ("search_fts", "search_stories", "search_files", "search_scopes")
+_TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes", "search_watches")
 _SCOPES_KEPT = 8  # saved scopes, newest first
+_TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -211,17 +231,19 @@ CREATE TABLE IF NOT EXISTS search_files (
     indexed REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS search_stories (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a story id names one version of a file
     file INTEGER NOT NULL,
     story INTEGER NOT NULL,
     kind TEXT NOT NULL,
     section TEXT,
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
-    headline TEXT NOT NULL,
     places TEXT NOT NULL,
-    agencies TEXT NOT NULL,
-    text TEXT NOT NULL
+    agencies TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_texts (
+    id INTEGER PRIMARY KEY,  -- the file's id in search_files
+    data BLOB NOT NULL  -- zlib(marshal((file text, story headlines))), see _pack
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
 CREATE TABLE IF NOT EXISTS search_scopes (
@@ -230,13 +252,46 @@ CREATE TABLE IF NOT EXISTS search_scopes (
     files BLOB NOT NULL,
     stories INTEGER NOT NULL,
     generation INTEGER NOT NULL,
-    saved REAL NOT NULL
+    saved REAL NOT NULL,
+    watch_id INTEGER,  -- a live watcher's id and event count, read before the walk behind it (watch.py)
+    watch_events INTEGER
+);
+CREATE TABLE IF NOT EXISTS search_watches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    roots BLOB NOT NULL,  -- marshal list of os.fsencode(real path)
+    lock TEXT NOT NULL,  -- held (flock) while the watcher runs
+    pid INTEGER NOT NULL,
+    events INTEGER NOT NULL,  -- events received so far
+    trusted INTEGER NOT NULL,
+    started REAL NOT NULL
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     body, content='', columnsize=0, tokenize='ascii'
 );
 """
 _SEP = "\x1f"  # joins places and agencies in one column
+_ZLIB_LEVEL = 6
+
+
+def _pack(text: str, headlines: Sequence[str]) -> bytes:
+    """A file's text and its stories' headlines as stored: about half the text's size.
+
+    The headlines are parts of the text, so they cost next to nothing
+    compressed beside it.
+    """
+    return zlib.compress(marshal.dumps((text, tuple(headlines))), _ZLIB_LEVEL)
+
+
+def _unpack(data: bytes) -> tuple[str, tuple[str, ...]]:
+    """``(file text, headlines)`` from :func:`_pack`'s bytes; damaged bytes raise ``sqlite3.DatabaseError``.
+
+    (So that :func:`analysis.store.guarded` reports them as a damaged store.)
+    """
+    try:
+        text, headlines = marshal.loads(zlib.decompress(data))
+    except (zlib.error, ValueError, EOFError, TypeError) as exc:
+        raise sqlite3.DatabaseError(f"database disk image is malformed (a stored text: {exc})") from exc
+    return text, headlines
 
 
 def _store_path(conn: sqlite3.Connection) -> str:
@@ -253,7 +308,7 @@ def _store_path(conn: sqlite3.Connection) -> str:
 def _schema_tag() -> str:
     # The FTS table holds no text: deleting a story needs the exact folded text
     # it was indexed with, so any change to folding rebuilds the index.
-    return f"{SEARCH_SCHEMA}/{FOLD_VERSION}/{unicodedata.unidata_version}"
+    return f"{SEARCH_SCHEMA}/{FOLD_VERSION}/{unicodedata.unidata_version}/m{marshal.version}"
 
 
 @dataclass
@@ -284,6 +339,115 @@ def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
         return []
 
 
+class _Texts:
+    """The texts of the files of ``picked`` stories, read from the index a chunk of files at a time.
+
+    Each chunk is one statement, which also checks that a picked story of each
+    file is still there: story ids are never reused, so a file that another
+    newsctl indexed again meanwhile is left out (:meth:`has` is false), rather
+    than given a text that no longer goes with its stories' offsets. With
+    ``lazy``, :meth:`has` checks only that, and the texts are read when one is
+    first asked for (:meth:`get`); a file indexed again in between is then an
+    error. A text is unpacked only when a record's text is first asked for.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str, picked: list, *, lazy: bool = False,
+                 chunk: int | None = None) -> None:
+        self.conn = conn
+        self.path = path  # named by a StoreError
+        self.lazy = lazy
+        self.chunk = chunk or _TEXT_CHUNK
+        self.files: list[tuple[int, int]] = []  # (file id, a picked story id), in order
+        self.pos: dict[int, int] = {}
+        for _, _, sid, fid, _ in picked:
+            if fid not in self.pos:
+                self.pos[fid] = len(self.files)
+                self.files.append((fid, sid))
+        self.present: set[int] = set()
+        self.checked: set[int] = set()
+        self.data: dict[int, bytes] = {}
+        self.current: tuple[int, tuple[str, tuple[str, ...]]] | None = None
+
+    def _chunk(self, fid: int, with_data: bool) -> tuple[dict[int, bytes | None], list[int]]:
+        part = self.files[self.pos[fid]:self.pos[fid] + self.chunk]
+        return dict(self.conn.execute(
+            f"SELECT t.id, {'t.data' if with_data else 'NULL'} FROM json_each(?) j"
+            " JOIN search_texts t ON t.id = json_extract(j.value, '$[0]')"
+            " WHERE EXISTS (SELECT 1 FROM search_stories s"
+            "  WHERE s.id = json_extract(j.value, '$[1]') AND s.file = t.id)",
+            (json.dumps(part),))), [f for f, _ in part]
+
+    @guarded
+    def has(self, fid: int) -> bool:
+        """Whether the file's stories are still those picked: its chunk is checked when first asked for."""
+        if fid not in self.checked:
+            found, part = self._chunk(fid, not self.lazy)
+            self.checked.update(part)
+            self.present.update(found)
+            if not self.lazy:
+                self.data = found
+        return fid in self.present
+
+    @guarded  # called when a record's text is first asked for, outside SearchIndex.search
+    def get(self, fid: int) -> tuple[str, tuple[str, ...]]:
+        """``(file text, story headlines)`` of a file :meth:`has` found."""
+        if self.current is None or self.current[0] != fid:
+            if fid not in self.data:
+                self.data, _ = self._chunk(fid, True)
+                if fid not in self.data:
+                    raise StoreError(f"the index in {self.path} changed while this search read it "
+                                     "(another newsctl indexed a file again); run the search again")
+            self.current = (fid, _unpack(self.data[fid]))
+        return self.current[1]
+
+
+class _IndexRec(StoryRec):
+    """A :class:`StoryRec` from the index: its text and headline are unpacked when first asked for."""
+
+    _texts: _Texts | None = None  # set with _fid once the story is picked
+    _loaded = False
+
+    def _load(self) -> None:
+        text, headlines = self._texts.get(self._fid) if self._texts is not None else ("", ())
+        self._text = text[self.start:self.end]
+        self._headline = headlines[self.story] if self.story < len(headlines) else ""
+        self._loaded = True
+
+    @property
+    def text(self) -> str:  # type: ignore[override]
+        if not self._loaded:
+            self._load()
+        return self._text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self._text = value
+
+    @property
+    def headline(self) -> str:  # type: ignore[override]
+        if not self._loaded:
+            self._load()
+        return self._headline
+
+    @headline.setter
+    def headline(self, value: str) -> None:
+        self._headline = value
+
+
+class _IndexMatch(Match):
+    """A :class:`Match` whose story the index found exactly: its hits are found when first asked for."""
+
+    def __init__(self, rec: StoryRec, matcher: Matcher) -> None:
+        self.rec = rec
+        self._matcher = matcher
+
+    def __getattr__(self, name: str):
+        if name != "spans":
+            raise AttributeError(name)
+        self.spans = self._matcher.spans(self.rec.text) or []  # never []: the index found the story
+        return self.spans
+
+
 class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 
@@ -291,7 +455,6 @@ class SearchIndex:
         self.conn = conn
         self._bumps = 0  # generation bumps by this refresh
         self.path = _store_path(conn)  # named by every StoreError
-        conn.create_function("newsctl_body", 1, fts_body, deterministic=True)
         self._ensure_schema()
 
     @guarded
@@ -328,6 +491,8 @@ class SearchIndex:
         progress: Callable[[int, int], None] | None = None,
         batch: int = 200,
         entries: Sequence[tuple[str, str, int, int, str]] | None = None,
+        save_scope: bool = True,
+        watch_tag: tuple[int, int] | None = None,
     ) -> Refresh:
         """Bring the index up to date for ``paths``; return what is indexed now.
 
@@ -337,7 +502,8 @@ class SearchIndex:
         drop out. Files that cannot be read or are binary are skipped with a
         warning (and drop out if they were indexed). ``entries``: the walk of
         ``paths``, when the caller has already made it (and found it differs
-        from the saved scope).
+        from the saved scope). ``save_scope=False``: keep no scope for
+        ``paths`` (the watcher's refreshes). ``watch_tag``: see :mod:`.watch`.
         """
         paths = list(paths)
         scope = _scope_key(paths)
@@ -393,8 +559,8 @@ class SearchIndex:
         result.files = [f for f in slots if f is not None]
         if result.new + result.changed > 1000:
             self.optimize()
-        if len(result.files) == len(entries) <= _SCOPE_MAX_FILES:  # nothing skipped: the next query may take the short way
-            self._save_scope(scope, entries, result, generation + self._bumps)
+        if save_scope and len(result.files) == len(entries) <= _SCOPE_MAX_FILES:  # nothing skipped: the next query may take the short way
+            self._save_scope(scope, entries, result, generation + self._bumps, watch_tag)
         return result
 
     # -- scopes: the short way for a query over unchanged files -----------------------
@@ -417,33 +583,36 @@ class SearchIndex:
             (_GENERATION_KEY,))
         self._bumps += 1
 
-    def _saved(self, scope: bytes) -> tuple[bytes, Refresh] | None:
-        """``(walked entries as marshal data, refresh result)`` saved for ``scope``, if current."""
+    def _saved(self, scope: bytes) -> tuple[bytes, Refresh, tuple[int, int] | None] | None:
+        """``(walked entries as packed, refresh result, watch tag)`` saved for ``scope``, if current."""
         row = self.conn.execute(
             "SELECT s.entries, s.files, s.stories, s.generation = coalesce("
-            " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0)"
+            " (SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?), 0), s.watch_id, s.watch_events"
             " FROM search_scopes s WHERE s.scope = ?", (_GENERATION_KEY, scope)).fetchone()
         if row is None or not row[3]:
             return None
-        files = _unmarshal(row[1])
+        files = _unpack_scope(row[1])
         if not isinstance(files, list):
             return None
-        return row[0], Refresh(files=files, unchanged=len(files), stories=row[2])
+        tag = (row[4], row[5]) if row[4] is not None else None
+        return row[0], Refresh(files=files, unchanged=len(files), stories=row[2]), tag
 
     def _fresh(self, scope: bytes, entries: list[FileEntry]) -> Refresh | None:
         """The refresh result straight from a saved scope, or None when anything differs."""
         saved = self._saved(scope)
-        return saved[1] if saved is not None and _unmarshal(saved[0]) == entries else None
+        return saved[1] if saved is not None and _unpack_scope(saved[0]) == entries else None
 
-    def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int) -> None:
-        blob = marshal.dumps([tuple(e) for e in entries])
-        files = marshal.dumps(result.files)
+    def _save_scope(self, scope: bytes, entries: list[FileEntry], result: Refresh, generation: int,
+                    watch_tag: tuple[int, int] | None = None) -> None:
+        blob = _pack_scope([tuple(e) for e in entries])
+        files = _pack_scope(result.files)
+        wid, events = watch_tag or (None, None)
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")
             if self._generation() != generation:  # another newsctl changed the index meanwhile
                 return
-            self.conn.execute("INSERT OR REPLACE INTO search_scopes VALUES (?, ?, ?, ?, ?, ?)",
-                              (scope, blob, files, result.stories, generation, time.time()))
+            self.conn.execute("INSERT OR REPLACE INTO search_scopes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                              (scope, blob, files, result.stories, generation, time.time(), wid, events))
             self.conn.execute(
                 "DELETE FROM search_scopes WHERE scope NOT IN"
                 " (SELECT scope FROM search_scopes ORDER BY saved DESC LIMIT ?)", (_SCOPES_KEPT,))
@@ -510,22 +679,30 @@ class SearchIndex:
                 " chars = ?, indexed = ? WHERE id = ?", values + (fid,))
             result.changed += 1
         self.conn.executemany(
-            "INSERT INTO search_stories (file, story, kind, section, start, end, headline, places, agencies, text)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(fid, s.index, s.kind, s.section, s.start, s.end, s.headline,
-              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
-              text[s.start:s.end]) for s in stories])
-        self.conn.execute(
-            "INSERT INTO search_fts (rowid, body) SELECT id, newsctl_body(text) FROM search_stories WHERE file = ?",
-            (fid,))
+            "INSERT INTO search_stories (file, story, kind, section, start, end, places, agencies)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(fid, s.index, s.kind, s.section, s.start, s.end,
+              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies)) for s in stories])
+        self.conn.execute("INSERT OR REPLACE INTO search_texts (id, data) VALUES (?, ?)",
+                          (fid, _pack(text, [s.headline for s in stories])))
+        self.conn.executemany(
+            "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
+            [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
+                "SELECT id, start, end FROM search_stories WHERE file = ?", (fid,))])
         return fid, len(stories)
 
     def _delete_stories(self, fid: int) -> None:
+        """Drop a file's stories and text; the FTS rows go with the exact bodies they were indexed with."""
         self._bump()
-        self.conn.execute(
-            "INSERT INTO search_fts (search_fts, rowid, body)"
-            " SELECT 'delete', id, newsctl_body(text) FROM search_stories WHERE file = ?", (fid,))
+        row = self.conn.execute("SELECT data FROM search_texts WHERE id = ?", (fid,)).fetchone()
+        if row is not None:
+            text = _unpack(row[0])[0]
+            self.conn.executemany(
+                "INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', ?, ?)",
+                [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
+                    "SELECT id, start, end FROM search_stories WHERE file = ?", (fid,))])
         self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
+        self.conn.execute("DELETE FROM search_texts WHERE id = ?", (fid,))
 
     def _delete_file(self, fid: int) -> None:
         self._delete_stories(fid)
@@ -575,9 +752,17 @@ class SearchIndex:
         refreshing first.
         """
         paths = list(paths)
-        saved = self._saved(_scope_key(paths))
+        scope = _scope_key(paths)
+        saved = self._saved(scope)
+        watch = covering(self.conn, paths) if STDIN not in paths else None
+        if watch is not None and saved is not None and saved[2] is not None and saved[2] == watch.tag():
+            # A live watcher, nothing counted since the scope's walk began: once the
+            # watcher has caught up with this moment, the scope is the answer.
+            if watch.sync() and saved[2] == watch.tag():
+                return saved[1], self.search(saved[1].files, matcher, filters)
+        tag = watch.tag() if watch is not None else None  # before the walk begins
         if saved is None:
-            refreshed = self.refresh(paths, progress=progress)
+            refreshed = self.refresh(paths, progress=progress, watch_tag=tag)
             return refreshed, self.search(refreshed.files, matcher, filters)
         walker = _Walk(paths, expected=saved[0])
         matches = self.search(saved[1].files, matcher, filters)
@@ -591,34 +776,39 @@ class SearchIndex:
             raise
         entries = walker.result()  # raises what walk() raises (a missing path)
         if entries is None:  # the same files, unchanged
+            if tag is not None and tag != saved[2]:
+                with self.conn:
+                    self.conn.execute("UPDATE search_scopes SET watch_id = ?, watch_events = ? WHERE scope = ?",
+                                      (*tag, scope))
             return saved[1], chain(ahead, matches)
-        refreshed = self.refresh(paths, progress=progress, entries=entries)
+        refreshed = self.refresh(paths, progress=progress, entries=entries, watch_tag=tag)
         return refreshed, self.search(refreshed.files, matcher, filters)
 
 
     @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
-               filters: Filters = Filters(), *, chunk: int = 500) -> Iterator[Match]:
+               filters: Filters = Filters()) -> Iterator[Match]:
         """The matching stories of ``files`` (from :meth:`refresh`), in input order.
 
-        With a query, the index finds the candidate stories and their texts in
-        one pass; without one (``''`` or ``--regex``) every story of the files
-        is a candidate and texts are fetched only for those the filters admit.
+        With a query, the index finds the candidate stories; without one
+        (``''`` or ``--regex``) every story of the files is a candidate. The
+        texts of the candidates the filters admit are then read, file by file
+        as the matches are asked for, and the exact hits found in them.
         """
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
             order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
         stems: dict[str, str] = {}
-        cols = "s.id, s.file, s.story, s.kind, s.section, s.start, s.end, s.headline, s.places, s.agencies"
+        cols = "s.id, s.file, s.story, s.kind, s.section, s.start, s.end, s.places, s.agencies"
         expr = matcher.fts if matcher.regex is None else None
         try:
             if expr is not None:
                 rows = self.conn.execute(
-                    f"SELECT {cols}, s.text FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                    f"SELECT {cols} FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
                     " WHERE search_fts MATCH ?", (expr,))
             else:
                 rows = self.conn.execute(
-                    f"SELECT {cols}, NULL FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
+                    f"SELECT {cols} FROM search_stories s WHERE s.file IN (SELECT value FROM json_each(?))",
                     (json.dumps(list(order)),))
             picked = []
             for row in rows:
@@ -626,32 +816,36 @@ class SearchIndex:
                 if where is None:
                     continue
                 stem = stems.get(where[1]) or stems.setdefault(where[1], _stem(where[1]))
-                rec = StoryRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6],
-                               row[7], tuple(row[8].split(_SEP)) if row[8] else (),
-                               tuple(row[9].split(_SEP)) if row[9] else (), row[10] or "")
+                rec = _IndexRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6], "",
+                                tuple(row[7].split(_SEP)) if row[7] else (),
+                                tuple(row[8].split(_SEP)) if row[8] else ())
                 if filters.admits(rec):
-                    picked.append((where[0], rec.story, row[0], rec))
+                    picked.append((where[0], rec.story, row[0], row[1], rec))
         except sqlite3.OperationalError as exc:
             if str(exc).startswith("fts5: syntax error"):
                 raise QueryError(f"the index cannot run this query: {exc}") from exc
             raise  # a damaged index: a StoreError (see guarded)
         picked.sort(key=lambda t: (t[0], t[1]))
-        if expr is not None:  # the texts are here: the exact hits, story by story as they are asked for
-            for _, _, _, rec in picked:
-                spans = matcher.spans(rec.text)
-                if spans is not None:
-                    yield Match(rec, spans)
-            return
-        for k in range(0, len(picked), chunk):
-            part = picked[k:k + chunk]
-            texts = dict(self.conn.execute(
-                "SELECT id, text FROM search_stories WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps([p[2] for p in part]),)))
-            for _, _, sid, rec in part:
-                rec.text = texts[sid]
-                spans = matcher.spans(rec.text)
-                if spans is not None:
-                    yield Match(rec, spans)
+        yield from self._matches(picked, matcher)
+
+    def _matches(self, picked: list, matcher: Matcher) -> Iterator[Match]:
+        """The matches among ``picked`` stories; each file's text is read and unpacked once.
+
+        When the index's candidates are the matches (:attr:`Matcher.index_is_exact`),
+        texts and hits are read only when asked for: ``search -l`` reads none.
+        """
+        exact = matcher.index_is_exact
+        texts = _Texts(self.conn, self.path, picked, lazy=exact)
+        for _, _, _, fid, rec in picked:
+            if not texts.has(fid):
+                continue
+            rec._texts, rec._fid = texts, fid
+            if exact:
+                yield _IndexMatch(rec, matcher)
+                continue
+            spans = matcher.spans(rec.text)
+            if spans is not None:
+                yield Match(rec, spans)
 
     def filter_values(self, files: Sequence[tuple[str, int]]) -> dict[str, set[str]]:
         """The dateline values of the stories of ``files`` (from :meth:`refresh`), per filter.

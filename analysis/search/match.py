@@ -72,6 +72,17 @@ class Matcher:
             return None
         return fts_expression(self.node, with_not=not self.case_sensitive)
 
+    @property
+    def index_is_exact(self) -> bool:
+        """Whether the stories the index finds (:attr:`fts`) are exactly the stories that match.
+
+        The index's bodies are tokenised by the rule of the query and of
+        :meth:`spans` (:func:`analysis.search.index.fts_body`), so for a query
+        that ignores case they agree; a regular expression and a case-sensitive
+        query are checked on the text.
+        """
+        return self.regex is None and (self.node is None or not self.case_sensitive)
+
     def spans(self, text: str) -> list[Span] | None:
         if self.node is None and self.regex is None:
             return [(0, 0)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import List, Optional
 
 import typer
@@ -28,6 +29,7 @@ def index(
     status: Annotated[bool, typer.Option("--status", help="Show what the index holds (and, with PATHS, what is out of date) instead.")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and build it again from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Also drop every indexed file that no longer exists, wherever it is.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Index PATHS (directories), then keep following their changes until Ctrl-C; searches under them skip the stat walk.")] = False,
     store: nlpopts.StoreOpt = None,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -47,6 +49,9 @@ def index(
 
     if not (paths or status or prune or rebuild):
         raise InputError("no input: give the files or directories to index (see --help)")
+    if watch:
+        _watch(paths or [], store)
+        return
     with open_store(store) as st:
         idx = SearchIndex(st.conn)
         if rebuild:
@@ -66,3 +71,17 @@ def index(
     output.render([row], SUMMARY_COLUMNS, fmt, header=not no_header)
     if r.skipped:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _watch(paths, store) -> None:
+    """``index --watch``: index, say so on stderr, then keep the index current until Ctrl-C."""
+    from analysis.search.watch import Watcher
+
+    watcher = Watcher(store, paths)
+
+    def ready(r) -> None:
+        for w in r.warnings:
+            output.warn(f"{w.path}: {w.message}")
+        print(f"watching {len(r.files)} files in {', '.join(paths)} (Ctrl-C stops)", file=sys.stderr, flush=True)
+
+    watcher.run(ready=ready)

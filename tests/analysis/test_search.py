@@ -1,4 +1,3 @@
-import marshal
 import os
 import shutil
 
@@ -319,18 +318,18 @@ def test_the_walk_falls_back_to_this_process(monkeypatch, corpus_copy):
         return real_walk(paths)
 
     monkeypatch.setattr(index_mod, "walk", broken_in_the_child)
-    assert index_mod._Walk([str(corpus_copy)], marshal.dumps(expected)).result() is None
-    assert index_mod._Walk([str(corpus_copy)], marshal.dumps([])).result() == expected
+    assert index_mod._Walk([str(corpus_copy)], index_mod._pack_scope(expected)).result() is None
+    assert index_mod._Walk([str(corpus_copy)], index_mod._pack_scope([])).result() == expected
 
     def no_fork():
         raise OSError("no fork here")
 
     monkeypatch.setattr(index_mod.os, "fork", no_fork)
-    assert index_mod._Walk([str(corpus_copy)], marshal.dumps(expected)).result() is None
+    assert index_mod._Walk([str(corpus_copy)], index_mod._pack_scope(expected)).result() is None
 
 
 def test_a_stopped_walk_leaves_no_child(corpus_copy):
-    walker = index_mod._Walk([str(corpus_copy)], marshal.dumps([]))
+    walker = index_mod._Walk([str(corpus_copy)], index_mod._pack_scope([]))
     pid = walker._pid
     walker.close()
     if pid is not None:
@@ -444,7 +443,7 @@ def test_library_never_imports_the_cli_or_spacy():
     from pathlib import Path
 
     modules = sorted(Path(lib.__file__).parent.glob("*.py"))
-    assert len(modules) == 6  # __init__, fold, query, match, records, index
+    assert len(modules) == 7  # __init__, fold, query, match, records, index, watch
     for module in modules:
         source = module.read_text(encoding="utf-8")
         for name in ("typer", "rich", "cli", "spacy"):
@@ -541,3 +540,76 @@ def test_the_index_and_no_cache_agree_on_every_query(tmp_path_factory):
                 assert indexed == direct, query
 
     agree()
+
+
+# -- what the index stores ------------------------------------------------------------
+
+def _pages(root, n, seeds):
+    """``n`` pages in the seed format, their stories shuffled from the seed pages (deterministic)."""
+    import random
+
+    rng = random.Random(11)
+    lines = [ln for p in sorted(seeds.glob("*.txt")) for ln in p.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    for k in range(n):
+        (root / f"{k:04d}.txt").write_text("\n".join(rng.sample(lines, 12)) + "\n", encoding="utf-8")
+
+
+def test_the_index_is_smaller_than_one_and_a_half_times_the_corpus(index, tmp_path, seeds):
+    root = tmp_path / "pages"
+    root.mkdir()
+    _pages(root, 300, seeds)
+    index.refresh([str(root)])
+    status = index.status()
+    assert status["index_bytes"] < 1.5 * status["corpus_bytes"], status
+
+
+def test_texts_and_headlines_come_back_from_the_compressed_store(index, seeds):
+    corpus = load_corpus([str(seeds)])
+    direct = {(doc.path, s.index): (doc.text[s.start:s.end], s.headline) for doc, s in corpus.stories()}
+    got = {(m.rec.file, m.rec.story): (m.rec.text, m.rec.headline) for m in run(index, [seeds])}
+    assert got == direct
+
+
+def test_listing_files_reads_no_text(index, seeds, monkeypatch):
+    refreshed = index.refresh([str(seeds)])
+    unpacked = []
+    real = index_mod._unpack
+    monkeypatch.setattr(index_mod, "_unpack", lambda data: unpacked.append(1) or real(data))
+    files = list(lib.matching_files(index.search(refreshed.files, Matcher("Oekraïne OR poetin*"))))
+    assert len(files) == 5 and unpacked == []  # the texts are read (a chunk at a time), not unpacked
+    assert list(lib.hit_records(index.search(refreshed.files, Matcher("Oekraïne")))) and unpacked
+
+
+def test_a_file_indexed_again_during_a_search_gives_no_stale_text(index, corpus_copy, monkeypatch):
+    monkeypatch.setattr(index_mod, "_TEXT_CHUNK", 1)  # each file's text read when the search comes to it
+    refreshed = index.refresh([str(corpus_copy)])
+    matches = index.search(refreshed.files, Matcher("Oekraïne"))
+    first = next(matches)
+    page = corpus_copy / "003_a388d32138e33352.txt"
+    page.write_text("Kop\nMOSKOU (ANP) - Iets heel anders.\n", encoding="utf-8")
+    index.refresh([str(corpus_copy)])  # as another newsctl would, while the search runs
+    rest = list(matches)
+    assert first.spans and all(fold(m.rec.text[s:e]) == "oekraine" for m in rest for s, e in m.spans)
+    assert not any(m.rec.file == str(page) for m in rest)  # its old stories are gone, and the new text is not theirs
+
+
+def test_a_damaged_stored_text_is_a_store_error(index, seeds):
+    from analysis.errors import StoreError
+
+    refreshed = index.refresh([str(seeds)])
+    index.conn.execute("UPDATE search_texts SET data = x'00112233'")
+    index.conn.commit()
+    with pytest.raises(StoreError, match="damaged"):
+        list(lib.hit_records(index.search(refreshed.files, Matcher("Oekraïne"))))
+
+
+def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpus_copy):
+    from analysis.errors import StoreError
+
+    refreshed = index.refresh([str(corpus_copy)])
+    first = next(index.search(refreshed.files, Matcher("Oekraïne")))  # found; its text not read yet
+    page = corpus_copy / os.path.basename(first.rec.file)
+    page.write_text("Kop\nMOSKOU (ANP) - Iets heel anders.\n", encoding="utf-8")
+    index.refresh([str(corpus_copy)])
+    with pytest.raises(StoreError, match="changed while this search read it"):
+        first.rec.text
