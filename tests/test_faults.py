@@ -337,8 +337,8 @@ def run_every_api(corpus_dir: Path, model: Path, store_path: Path) -> int:
         direct = list(search_corpus(corpus, matcher, Filters()))
         with open_store(store_path) as st:
             _, matches = SearchIndex(st.conn).search_paths([str(corpus_dir)], matcher, Filters())
-            indexed = list(matches)
-        assert [(m.rec.id, m.spans) for m in indexed] == [(m.rec.id, m.spans) for m in direct], query
+            indexed = list(matches)  # texts are read lazily from the store: compare while it is open
+            assert [(m.rec.id, m.spans) for m in indexed] == [(m.rec.id, m.spans) for m in direct], query
         for m in direct:
             assert all(0 <= a <= b <= len(m.rec.text) for a, b in m.spans)
         render_all(hit_records(direct))
