@@ -397,14 +397,8 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
             for m in ann.mentions:
                 if m.source != MODEL or kn.label_prior(m.text) in ("LOC", "ORG"):
                     continue
-                while True:
-                    j = m.start - 1
-                    if j < ann.story.start + 1 or text[j] != " ":
-                        break
-                    k = j
-                    while k > ann.story.start and (text[k - 1].isalpha() or text[k - 1] in "-'’"):
-                        k -= 1
-                    prev = text[k:j]
+                while (word := _word_before(text, m.start, ann.story.start, "-'’")) is not None:
+                    k, j, prev = word
                     if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
                         break
                     m.start, m.text, m.label = k, text[k:m.end], "PER"
@@ -414,6 +408,21 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
             _extend_organisations(text, ann, kn)
         if kn.enabled("find"):
             _find_known_names(doc, ann, kn)
+
+
+def _word_before(text: str, pos: int, floor: int, extra: str = "") -> tuple[int, int, str] | None:
+    """The word right before ``pos`` across one space, not before ``floor``: ``(start, end, word)``.
+
+    A word is letters (and the characters in ``extra``); None when no space
+    precedes ``pos``.
+    """
+    j = pos - 1
+    if j < floor + 1 or text[j] != " ":
+        return None
+    k = j
+    while k > floor and (text[k - 1].isalpha() or text[k - 1] in extra):
+        k -= 1
+    return k, j, text[k:j]
 
 
 def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
@@ -437,14 +446,8 @@ def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
     for m in ann.mentions:
         if m.source != MODEL or not kn.looks_org(m.text):
             continue
-        while True:
-            j = m.start - 1
-            if j < ann.story.start + 1 or text[j] != " ":
-                break
-            k = j
-            while k > ann.story.start and text[k - 1].isalpha():
-                k -= 1
-            prev = text[k:j]
+        while (word := _word_before(text, m.start, ann.story.start)) is not None:
+            k, j, prev = word
             before = text[ann.story.start:k].rstrip()
             if (not prev[:1].isupper() or prev.isupper() or not prev.endswith(("se", "sche")) or not before
                     or before[-1] in ".!?:\n\"“" or any(s < j and k < e for s, e in taken if (s, e) != (m.start, m.end))):
