@@ -149,7 +149,8 @@ def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
     Two names of one city in the place lists (``Kiev``, ``Kyiv``) and
     transliterations with the same key (``Zelensky``, ``Zelenski``,
     ``Zelenskyy``: :func:`analysis.knowledge.translit_key`) take the form
-    most frequent in Dutch (wordfreq), then the most used in the corpus.
+    the corpus uses most (the wire's current spelling: ``Kyiv``), ties going
+    to the form most frequent in Dutch (wordfreq).
     """
     counts = Counter(n for n, m in zip(names, mentions) if m.label in ("PER", "LOC"))
     groups: dict[tuple, set[str]] = defaultdict(set)
@@ -166,7 +167,7 @@ def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
     for members in groups.values():
         if len(members) < 2:
             continue
-        best = max(members, key=lambda n: (zipf(n) if " " not in n else 0.0, fold(n) in last_words, counts[n], n))
+        best = max(members, key=lambda n: (fold(n) in last_words, counts[n], zipf(n) if " " not in n else 0.0, n))
         rename.update({n: best for n in members if n != best})
     if rename:
         for i, n in enumerate(names):
