@@ -118,6 +118,30 @@ def _is_upper_place(place: str) -> bool:
     return bool(letters) and all(c.isupper() for c in letters) and "  " not in place
 
 
+@lru_cache(maxsize=8)
+def forms_pattern(wanted: frozenset[str]) -> re.Pattern | None:
+    """The pattern finding any of the casefolded ``wanted`` names in running text (None: no names)."""
+    if not wanted:
+        return None
+    return re.compile(
+        r"(?<![\w'\u2019-])(?:"
+        + "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
+        + r")(?![\w-])",
+        re.IGNORECASE,
+    )
+
+
+def count_forms(pattern: re.Pattern | None, text: str, forms: Counter) -> None:
+    """Count in ``forms`` each match of ``pattern`` in ``text`` that is not all upper case."""
+    if pattern is None:
+        return
+    for m in pattern.finditer(text):
+        form = m.group(0)
+        letters = [c for c in form if c.isalpha()]
+        if letters and not all(c.isupper() for c in letters):
+            forms[form] += 1
+
+
 def title_case_place(place: str) -> str:
     """A readable form of an upper-case place: ``'S-HERTOGENBOSCH`` -> ``'s-Hertogenbosch``."""
     words = place.lower().split(" ")
@@ -163,18 +187,22 @@ class PlaceNamer:
             return
         for key in wanted:
             self._seen[key] = Counter()
-        pattern = re.compile(
-            r"(?<![\w'\u2019-])(?:"
-            + "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
-            + r")(?![\w-])",
-            re.IGNORECASE,
-        )
+        pattern = forms_pattern(frozenset(wanted))
+        forms: Counter[str] = Counter()
         for text in texts:
-            for m in pattern.finditer(text):
-                form = m.group(0)
-                letters = [c for c in form if c.isalpha()]
-                if letters and not all(c.isupper() for c in letters):
-                    self._seen[form.casefold()][form] += 1
+            count_forms(pattern, text, forms)
+        self.add_forms(forms)
+
+    def add_forms(self, forms: Iterable[tuple[str, int]] | Counter) -> None:
+        """Add counts of running-text forms (from :func:`count_forms`) of names being learnt."""
+        items = forms.items() if isinstance(forms, dict) else forms
+        for form, n in items:
+            self._seen[form.casefold()][form] += n
+
+    def expect(self, names: Iterable[str]) -> None:
+        """Start learning these casefolded names (their forms come through :meth:`add_forms`)."""
+        for key in names:
+            self._seen.setdefault(key, Counter())
 
     def name(self, place: str) -> str:
         forms = self._seen.get(place.casefold())
