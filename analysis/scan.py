@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from .datelines import PlaceNamer, count_forms, forms_pattern
+from .datelines import PlaceNamer, count_forms, forms_patterns
 from .reader import STDIN, DecodeError, Document, NotRegularFileError, ReadWarning, read_document, walk
 from .stories import split_page
 
@@ -114,9 +114,9 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         del doc
     forms: Counter[str] = Counter()
     used = item.names | found
-    pattern = forms_pattern(frozenset(used))
+    patterns = forms_patterns(frozenset(used))
     for text in docs:
-        count_forms(pattern, text, forms)
+        count_forms(patterns, text, forms)
     return BatchScan(out, len(used), dict(forms))
 
 
