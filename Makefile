@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test test-slow model bench golden screenshot gazetteer clean
+.PHONY: install run test test-slow model bench bench-scale golden screenshot gazetteer clean
 
 install: $(BIN)/newsctl
 
@@ -37,6 +37,12 @@ model: install
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+# Time and peak memory as the corpus grows (not in CI; builds the corpora in a temporary
+# directory and deletes them). Sizes in stories: BENCH_SIZES=10000,100000,1000000 make bench-scale
+BENCH_SIZES ?= 10000,100000
+bench-scale: install
+	BENCH_SIZES=$(BENCH_SIZES) nice -n 10 $(BIN)/python scripts/bench_scale_datelines.py
 
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).
 golden: install

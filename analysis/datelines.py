@@ -146,14 +146,22 @@ def _is_upper_place(place: str) -> bool:
 # below U+0250 but dotted I, dotless i and long s (which IGNORECASE matches
 # with i, I and s), and every character without case (quotes, dashes, ...).
 _CASE_ODD = re.compile("[\u0130\u0131\u017f]")
-_WIDE = re.compile("[^\x00-\u024f]")
+_WIDE = re.compile("[^\x00-\u024f\u2000-\u206f\u20a0-\u20cf]")  # punctuation and currency have no case
+_LOWER_MAX = 1_000_000  # a longer text takes the plain path: no lower-cased copy of a big file
 
 
 def _case_safe(text: str) -> bool:
     """True when IGNORECASE matching in ``text`` is plain matching in ``text.lower()``, position for position."""
     if _CASE_ODD.search(text):
         return False
-    return all(c.lower() == c == c.upper() for c in set(_WIDE.findall(text)))
+    seen: set[str] = set()
+    for m in _WIDE.finditer(text):
+        c = m.group()
+        if c not in seen:
+            if not c.lower() == c == c.upper():
+                return False
+            seen.add(c)
+    return True
 
 
 @lru_cache(maxsize=8)
@@ -186,7 +194,7 @@ def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str
     pattern, fast = patterns
     if pattern is None:
         return
-    if fast is None or not _case_safe(text):
+    if fast is None or len(text) > _LOWER_MAX or not _case_safe(text):
         matches = pattern.finditer(text)
     else:
         matches = _matches_at_names(pattern, fast, text)

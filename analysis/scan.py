@@ -101,7 +101,10 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             out.append(FileScan(path, warning, []))
             continue
         stories = []
-        for s in split_page(doc):
+        pending = split_page(doc)
+        pending.reverse()
+        while pending:  # each Story goes as its tuple comes: one file may hold a million stories
+            s = pending.pop()
             dl = s.dateline
             places = dl.places_raw if dl else ()
             found.update(p.casefold() for p in places if p)
