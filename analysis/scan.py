@@ -36,7 +36,7 @@ from .stories import split_page
 
 BATCH_FILES = 32  # files per batch
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
-AUTO_BYTES_PER_JOB = 8_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
+AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
 SPLIT, FORMS, ROWS = "split", "forms", "rows"
 
@@ -157,6 +157,7 @@ class DatelineScan:
     stdin: bytes | None = None
     executor: object | None = None
     summary: bool = False  # only the per-combination counts are wanted: no rows kept for records()
+    walked: list | None = None  # walk(paths), when the caller has walked them already
 
     warnings_skipped: bool = False
     namer: PlaceNamer = field(default_factory=PlaceNamer)
@@ -238,7 +239,7 @@ class DatelineScan:
         """The first pass: warnings, place names and their casings, duplicates, tallies."""
         from array import array
 
-        entries = walk(self.paths)
+        entries, self.walked = self.walked if self.walked is not None else walk(self.paths), None
         self._paths = [e.path for e in entries]
         self._sizes = array("q", (e.size for e in entries))
         self._problems = {k: e.problem for k, e in enumerate(entries) if e.problem}
@@ -391,6 +392,6 @@ class DatelineScan:
                 }
 
 
-def input_bytes(paths: Sequence[str]) -> int:
-    """The size of the files ``paths`` name (for ``--jobs auto``)."""
-    return sum(max(e.size, 0) for e in walk(paths))
+def input_bytes(entries: Iterable) -> int:
+    """The size of the files :func:`analysis.reader.walk` found (for ``--jobs auto``)."""
+    return sum(max(e.size, 0) for e in entries)

@@ -87,15 +87,19 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
               jobs) -> tuple[int, bool]:
     """datelines without the NLP model: the files streamed (analysis.scan), in worker processes with --jobs."""
     from analysis.parallel import open_executor, parse_jobs
+    from analysis.reader import walk
     from analysis.scan import DatelineScan, choose_scan_jobs, input_bytes
 
     names, stdin = common.input_source(paths)
     n_jobs = parse_jobs(jobs)
+    entries = walk(names)
     if n_jobs is None:
-        n_jobs = choose_scan_jobs(None, input_bytes(names))
+        n_jobs = choose_scan_jobs(None, input_bytes(entries))
     with open_executor(None, jobs=n_jobs) as executor:
-        with DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
-                          executor=executor if n_jobs > 1 else None, summary=summary) as scan:
+        scan = DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
+                            executor=executor if n_jobs > 1 else None, summary=summary, walked=entries)
+        del entries  # the scan keeps the paths in a smaller form
+        with scan:
             scan.scan()
             if filt:
                 filteropts.warn_unmatched(filt, scan.present() if filt.has_dateline_filters else {})

@@ -147,3 +147,12 @@ def test_memory_stays_flat(tmp_path):
     per_file, in_memory = (b - a) / 300, (d - c) / 300
     assert per_file < 1500, (a, b, per_file)
     assert in_memory > 4 * per_file, (in_memory, per_file)
+
+
+def test_jobs_auto_takes_one_process_per_4_mb():
+    from analysis.scan import choose_scan_jobs
+
+    assert choose_scan_jobs(None, 0, cpus=8) == 1
+    assert choose_scan_jobs(None, 9_000_000, cpus=8) == 2
+    assert choose_scan_jobs(None, 10**9, cpus=8) == 8
+    assert choose_scan_jobs(3, 0, cpus=8) == 3
