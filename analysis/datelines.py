@@ -101,7 +101,7 @@ _PARSED_MAX = 8192
 
 
 def _parse_parts(raw: str, opening: int, closing: int) -> tuple | bool:
-    """The checked parts of a dateline ``raw`` (its ``(`` and ``)`` at these offsets), offsets relative; False if none."""
+    """The checked parts of dateline ``raw`` (``(`` and ``)`` at these offsets), offsets relative; False if none."""
     places_part = raw[:opening].rstrip(" \t")
     agencies = tuple(a.strip() for a in raw[opening + 1: closing].split("/"))
     if not places_part or len(places_part) > 100 or ")" in places_part:

@@ -213,7 +213,8 @@ class DatelineScan:
                     spans.append((start, b))
                 yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
 
-    def _files(self, results: Iterable[BatchScan], spans: list[tuple[int, int]]) -> Iterator[tuple[int, FileScan | None]]:
+    def _files(self, results: Iterable[BatchScan],
+               spans: list[tuple[int, int]]) -> Iterator[tuple[int, FileScan | None]]:
         """``(file number, its scan)`` in input order; the scan is None for a file skipped unread."""
         for no, result in enumerate(results):
             a, b = spans[no]

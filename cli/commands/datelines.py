@@ -59,7 +59,7 @@ def datelines(
 
     Example: newsctl datelines seeds/ --format jsonl
     """
-    from analysis.corpus import dateline_records, dateline_summary
+    from analysis.corpus import dateline_records
 
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     fields = _by_fields(by, summary, wide)

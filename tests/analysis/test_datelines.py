@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from analysis.datelines import PlaceNamer, parse_dateline, title_case_place
 
@@ -82,6 +82,7 @@ def test_an_nfd_spelled_place_is_a_dateline():
 
 # -- the fast ways give what the plain ways give -----------------------------------------
 
+@settings(deadline=None)
 @given(text=st.text(alphabet="DdEeNn HhAaGg'’-sS\u0130\u0131\u017f\u00e9\u00c9\u2014x\n", max_size=60))
 def test_counting_casings_in_the_lower_cased_text_is_exact(text):
     from collections import Counter

@@ -3,8 +3,6 @@
 import random
 import tracemalloc
 
-import pytest
-
 from analysis.corpus import crosstab, dateline_records, dateline_summary, load_corpus
 from analysis.filters import StoryFilter
 from analysis.scan import BATCH_FILES, DatelineScan
@@ -41,7 +39,8 @@ def make_corpus(directory, files: int, seed: int = 7, pad: int = 0) -> None:
         text = _page(rng, k, "LAATSTAD")
         if pad:  # a longer lead: pages the size of the seeds' (4 kB)
             head, rest = text.split("\n", 1)
-            text = head + "\n" + rest.replace("\n", " " + " ".join(rng.choice(WORDS) for _ in range(pad // 6)) + "\n", 1)
+            filler = " ".join(rng.choice(WORDS) for _ in range(pad // 6))
+            text = head + "\n" + rest.replace("\n", " " + filler + "\n", 1)
         if k == files - 1:
             text += "Lopende tekst over Laatstad en LAATSTAD.\n"
         (sub / f"p{k:04d}.txt").write_text(text, encoding="utf-8")
