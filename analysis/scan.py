@@ -206,12 +206,16 @@ class DatelineScan:
                     yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
                     batch, size, start = [], 0, k
                 path = paths[k]
-                batch.append((path, self.stdin if path == STDIN else None))
+                batch.append((path, self._stdin_of(k) if path == STDIN else None))
                 size += n
             if batch:
                 if spans is not None:
                     spans.append((start, b))
                 yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
+
+    def _stdin_of(self, k: int) -> bytes:
+        """Standard input's bytes for the first "-" of the inputs; nothing for a second one, as it is read once."""
+        return (self.stdin or b"") if self._paths.index(STDIN) == k else b""
 
     def _files(self, results: Iterable[BatchScan],
                spans: list[tuple[int, int]]) -> Iterator[tuple[int, FileScan | None]]:

@@ -5,6 +5,7 @@ import tracemalloc
 
 from analysis.corpus import crosstab, dateline_records, dateline_summary, load_corpus
 from analysis.filters import StoryFilter
+from analysis.reader import ReadWarning
 from analysis.scan import BATCH_FILES, DatelineScan
 from tests.conftest import SEEDS
 
@@ -155,3 +156,15 @@ def test_jobs_auto_takes_one_process_per_4_mb():
     assert choose_scan_jobs(None, 9_000_000, cpus=8) == 2
     assert choose_scan_jobs(None, 10**9, cpus=8) == 8
     assert choose_scan_jobs(3, 0, cpus=8) == 3
+
+
+def test_standard_input_named_twice_is_read_once():
+    import io
+
+    data = b"Kop\nPARIJS (ANP) - Tekst.\n"
+    old_warn, new_warn = [], []
+    corpus = load_corpus(["-", "-"], stdin=io.BytesIO(data), on_warning=old_warn.append)
+    scan = DatelineScan(["-", "-"], stdin=data, on_warning=new_warn.append)
+    scan.scan()
+    assert list(scan.records()) == list(dateline_records(corpus))
+    assert new_warn == old_warn == [ReadWarning("-", "no text", skipped=False)]
