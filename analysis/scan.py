@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .datelines import PlaceNamer, count_forms, forms_patterns
+from .errors import NewsctlError
 from .reader import STDIN, DecodeError, Document, NotRegularFileError, ReadWarning, read_document, walk
 from .stories import split_page
 
@@ -39,6 +40,10 @@ BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past t
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
 SPLIT, FORMS, ROWS = "split", "forms", "rows"
+
+
+class SpillError(NewsctlError):
+    """The rows waiting for the last file cannot be written to a temporary file (a full disk)."""
 
 
 class ScanItem(NamedTuple):
@@ -277,7 +282,11 @@ class DatelineScan:
         import marshal
         import tempfile
 
-        spill = None if self.summary else tempfile.TemporaryFile(prefix="newsctl-datelines-")
+        try:
+            spill = None if self.summary else tempfile.TemporaryFile(prefix="newsctl-datelines-")
+        except OSError as exc:
+            raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
+                             "set TMPDIR to a writable folder") from None
         self._spill = spill
         done_to = 0
         for k, f in self._files(results(), spans):
@@ -301,7 +310,11 @@ class DatelineScan:
                 self.names.update(p.casefold() for p in places if p)
                 self.tallies[(kind, section, places, agencies, dup)] += 1
             if spill is not None:
-                marshal.dump((k, f.path, f.stories), spill)
+                try:
+                    marshal.dump((k, f.path, f.stories), spill)
+                except OSError as exc:
+                    raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
+                                     "set TMPDIR to a folder with room, or use --summary") from None
         for k in range(done_to, len(self._paths)):  # no readable file after these
             self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
         for path in no_text:

@@ -3,6 +3,8 @@
 import random
 import tracemalloc
 
+import pytest
+
 from analysis.corpus import crosstab, dateline_records, dateline_summary, load_corpus
 from analysis.filters import StoryFilter
 from analysis.reader import ReadWarning
@@ -168,3 +170,17 @@ def test_standard_input_named_twice_is_read_once():
     scan.scan()
     assert list(scan.records()) == list(dateline_records(corpus))
     assert new_warn == old_warn == [ReadWarning("-", "no text", skipped=False)]
+
+
+def test_a_full_temporary_disk_is_one_error(monkeypatch):
+    import tempfile
+
+    from analysis.scan import SpillError
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    with pytest.raises(SpillError, match="No space left on device"):
+        DatelineScan([str(SEEDS)]).scan()
+    DatelineScan([str(SEEDS)], summary=True).scan()  # --summary keeps no rows
