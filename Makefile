@@ -38,12 +38,14 @@ model: install
 bench: install
 	$(BIN)/python scripts/bench.py
 
-# Index and search at 10,000, 100,000 and 1,000,000 stories beside grep and ripgrep (not in CI;
-# the largest size needs ~1.5 GB of disk and several minutes). SIZES="10000 100000" for less.
+# Time and peak memory as the corpus grows (not in CI): index and search beside grep and
+# ripgrep, then datelines beside a bare read-and-regex pass. SIZES in stories; the largest
+# needs ~1.5 GB of disk and several minutes. SIZES="10000 100000" for less.
 SIZES ?= 10000 100000 1000000
 bench-scale: install
 	$(BIN)/pip install --quiet --only-binary=:all: ripgrep  # rg beside grep; watchdog comes with .[test]
 	$(BIN)/python scripts/bench_scale.py --sizes $(SIZES)
+	BENCH_SIZES=$(shell echo $(SIZES) | tr ' ' ',') nice -n 10 $(BIN)/python scripts/bench_scale_datelines.py
 
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).
 golden: install

@@ -86,15 +86,36 @@ def _values(s: Story, name: str) -> list:
     return [s.section if name == "section" else s.kind]
 
 
-def dateline_summary(corpus: Corpus, filt=None, *, keep_duplicates: bool = False) -> list[dict]:
-    """Stories per place and per agency, most frequent first; duplicates left out unless kept."""
+def _admitted(filt, s) -> bool:
+    if filt is None:
+        return True
+    if isinstance(s, Story):
+        return filt.admits_story(s)
+    return filt.admits_fields(kind=s.kind, section=s.section, agencies=s.agencies,
+                              places=(*s.places_raw, *s.places))
+
+
+def _weighted(corpus) -> Iterable[tuple]:
+    """``(story, stories)`` pairs: a corpus' stories once each, or the tallies of a streamed scan."""
+    if isinstance(corpus, Corpus):
+        return ((s, 1) for _, s in corpus.stories())
+    return corpus.tally_rows()
+
+
+def dateline_summary(corpus, filt=None, *, keep_duplicates: bool = False) -> list[dict]:
+    """Stories per place and per agency, most frequent first; duplicates left out unless kept.
+
+    ``corpus``: a :class:`Corpus` or a scanned :class:`analysis.scan.DatelineScan`.
+    """
     places: Counter[str] = Counter()
     agencies: Counter[str] = Counter()
-    for _, s in corpus.stories():
-        if (filt is not None and not filt.admits_story(s)) or (s.duplicate_of and not keep_duplicates):
+    for s, n in _weighted(corpus):
+        if not _admitted(filt, s) or (s.duplicate_of and not keep_duplicates):
             continue
-        places.update(set(s.places))
-        agencies.update(set(s.agencies))
+        for v in set(s.places):
+            places[v] += n
+        for v in set(s.agencies):
+            agencies[v] += n
     rows = []
     for name, counter in (("place", places), ("agency", agencies)):
         for value, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -114,7 +135,7 @@ def parse_by(value: str | Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def crosstab(corpus: Corpus, by: Sequence[str], filt=None, *, keep_duplicates: bool = False) -> list[dict]:
+def crosstab(corpus, by: Sequence[str], filt=None, *, keep_duplicates: bool = False) -> list[dict]:
     """Stories per combination of the ``by`` fields, in long form: one row per combination.
 
     Columns: the ``by`` fields, then ``stories``; most stories first, ties by
@@ -124,13 +145,14 @@ def crosstab(corpus: Corpus, by: Sequence[str], filt=None, *, keep_duplicates: b
     two-way table. Duplicates (``duplicate_of``) are left out unless kept.
     """
     counts: Counter[tuple] = Counter()
-    for _, s in corpus.stories():
-        if (filt is not None and not filt.admits_story(s)) or (s.duplicate_of and not keep_duplicates):
+    for s, n in _weighted(corpus):
+        if not _admitted(filt, s) or (s.duplicate_of and not keep_duplicates):
             continue
         combos: list[tuple] = [()]
         for name in by:
             combos = [c + (v,) for c in combos for v in _values(s, name)]
-        counts.update(set(combos))
+        for c in set(combos):
+            counts[c] += n
     order = sorted(counts.items(), key=lambda kv: (-kv[1], [("" if v is None else v) for v in kv[0]]))
     return [{**dict(zip(by, key)), "stories": n} for key, n in order]
 

@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from functools import lru_cache
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 # Known agency codes and their full names (documented in the README).
 AGENCIES = {
@@ -76,30 +76,54 @@ def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
         dash += 1
     if dash >= limit or text[dash] not in _DASHES:
         return None
-    places_part = text[pos:opening].rstrip(" \t")
-    agencies = tuple(a.strip() for a in text[opening + 1: closing].split("/"))
+    raw = text[pos: dash + 1]
+    parsed = _PARSED.get(raw)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        parsed = _PARSED[raw] = _parse_parts(raw, opening - pos, closing - pos)
+    if not parsed:
+        return None
+    raw, places, agencies, spans = parsed
+    return Dateline(
+        raw=raw,
+        places_raw=places,
+        agencies=agencies,
+        start=pos,
+        end=dash + 1,
+        place_spans=tuple((pos + a, pos + b) for a, b in spans),
+    )
+
+
+# A corpus repeats a few hundred datelines: each distinct one is checked once.
+_PARSED: dict[str, tuple | bool] = {}
+_PARSED_MAX = 8192
+
+
+def _parse_parts(raw: str, opening: int, closing: int) -> tuple | bool:
+    """The checked parts of dateline ``raw`` (``(`` and ``)`` at these offsets), offsets relative; False if none."""
+    places_part = raw[:opening].rstrip(" \t")
+    agencies = tuple(a.strip() for a in raw[opening + 1: closing].split("/"))
     if not places_part or len(places_part) > 100 or ")" in places_part:
-        return None
+        return False
     if not all(_AGENCY_RE.match(a) for a in agencies):
-        return None
+        return False
     places: list[str] = []
     spans: list[tuple[int, int]] = []
-    offset = pos
+    offset = 0
     for piece in places_part.split("/"):
         stripped = piece.strip()
         lead = len(piece) - len(piece.lstrip())
         if not stripped or not _is_upper_place(stripped):
-            return None
+            return False
         places.append(stripped)
         spans.append((offset + lead, offset + lead + len(stripped)))
         offset += len(piece) + 1
-    return Dateline(
-        raw=sys.intern(text[pos: dash + 1]),  # interned: a big corpus repeats a few hundred datelines
-        places_raw=_shared(tuple(sys.intern(p) for p in places)),
-        agencies=_shared(tuple(sys.intern(a) for a in agencies)),
-        start=pos,
-        end=dash + 1,
-        place_spans=tuple(spans),
+    return (
+        sys.intern(raw),  # interned: one string for every story with this dateline
+        _shared(tuple(sys.intern(p) for p in places)),
+        _shared(tuple(sys.intern(a) for a in agencies)),
+        tuple(spans),
     )
 
 
@@ -116,6 +140,84 @@ def _is_upper_place(place: str) -> bool:
         return False
     letters = [c for c in place if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters) and "  " not in place
+
+
+# Where the regex engine's IGNORECASE and str.lower() agree: every character
+# below U+0250 but dotted I, dotless i and long s (which IGNORECASE matches
+# with i, I and s), and every character without case (quotes, dashes, ...).
+_CASE_ODD = re.compile("[\u0130\u0131\u017f]")
+_WIDE = re.compile("[^\x00-\u024f\u2000-\u206f\u20a0-\u20cf]")  # punctuation and currency have no case
+_LOWER_MAX = 1_000_000  # a longer text takes the plain path: no lower-cased copy of a big file
+
+
+def _case_safe(text: str) -> bool:
+    """True when IGNORECASE matching in ``text`` is plain matching in ``text.lower()``, position for position."""
+    if _CASE_ODD.search(text):
+        return False
+    seen: set[str] = set()
+    for m in _WIDE.finditer(text):
+        c = m.group()
+        if c not in seen:
+            if not c.lower() == c == c.upper():
+                return False
+            seen.add(c)
+    return True
+
+
+@lru_cache(maxsize=8)
+def forms_patterns(wanted: frozenset[str]) -> tuple[re.Pattern | None, re.Pattern | None]:
+    """The pattern finding any of the casefolded ``wanted`` names in running text (None: no names),
+    and the same names as plain lower-case alternatives (None when a name is not case-safe)."""
+    if not wanted:
+        return None, None
+    names = sorted(wanted, key=len, reverse=True)
+    pattern = re.compile(
+        r"(?<![\w'\u2019-])(?:"
+        + "|".join(re.escape(w) for w in names)
+        + r")(?![\w-])",
+        re.IGNORECASE,
+    )
+    safe = all(n == n.lower() and _case_safe(n) for n in names)
+    return pattern, re.compile("|".join(re.escape(w) for w in names)) if safe else None
+
+
+def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str, forms: Counter) -> None:
+    """Count in ``forms`` each match of the :func:`forms_patterns` in ``text`` that is not all upper case.
+
+    The matches are those of ``pattern.finditer(text)``. For a text of
+    case-safe characters (nearly every Dutch text) the names are looked for in
+    ``text.lower()`` with the plain pattern, which the regex engine skips
+    through quickly, and ``pattern`` itself is tried only where a name
+    starts: a match there is the one ``finditer`` finds, as both see the
+    same case.
+    """
+    pattern, fast = patterns
+    if pattern is None:
+        return
+    if fast is None or len(text) > _LOWER_MAX or not _case_safe(text):
+        matches = pattern.finditer(text)
+    else:
+        matches = _matches_at_names(pattern, fast, text)
+    for m in matches:
+        form = m.group(0)
+        letters = [c for c in form if c.isalpha()]
+        if letters and not all(c.isupper() for c in letters):
+            forms[form] += 1
+
+
+def _matches_at_names(pattern: re.Pattern, fast: re.Pattern, text: str) -> Iterator[re.Match]:
+    low = text.lower()  # as long as text: no character below U+0250 but U+0130 grows
+    pos = 0
+    while True:
+        hit = fast.search(low, pos)
+        if hit is None:
+            return
+        m = pattern.match(text, hit.start())
+        if m is None:
+            pos = hit.start() + 1
+        else:
+            yield m
+            pos = max(m.end(), hit.start() + 1)
 
 
 def title_case_place(place: str) -> str:
@@ -163,18 +265,22 @@ class PlaceNamer:
             return
         for key in wanted:
             self._seen[key] = Counter()
-        pattern = re.compile(
-            r"(?<![\w'\u2019-])(?:"
-            + "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True))
-            + r")(?![\w-])",
-            re.IGNORECASE,
-        )
+        patterns = forms_patterns(frozenset(wanted))
+        forms: Counter[str] = Counter()
         for text in texts:
-            for m in pattern.finditer(text):
-                form = m.group(0)
-                letters = [c for c in form if c.isalpha()]
-                if letters and not all(c.isupper() for c in letters):
-                    self._seen[form.casefold()][form] += 1
+            count_forms(patterns, text, forms)
+        self.add_forms(forms)
+
+    def add_forms(self, forms: Iterable[tuple[str, int]] | Counter) -> None:
+        """Add counts of running-text forms (from :func:`count_forms`) of names being learnt."""
+        items = forms.items() if isinstance(forms, dict) else forms
+        for form, n in items:
+            self._seen[form.casefold()][form] += n
+
+    def expect(self, names: Iterable[str]) -> None:
+        """Start learning these casefolded names (their forms come through :meth:`add_forms`)."""
+        for key in names:
+            self._seen.setdefault(key, Counter())
 
     def name(self, place: str) -> str:
         forms = self._seen.get(place.casefold())

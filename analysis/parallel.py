@@ -184,13 +184,15 @@ def annotate_batch(spec: WorkerSpec, units: list[TextUnit]) -> list[UnitResult]:
     return out
 
 
-def _init_pool_worker(spec: WorkerSpec) -> None:
-    """Pool worker start: Ctrl-C is the client's to handle; one BLAS thread; load the model."""
+def _init_pool_worker(spec: WorkerSpec | None) -> None:
+    """Pool worker start: Ctrl-C is the client's to handle; one BLAS thread; load the model (if any)."""
     global _in_worker
     _in_worker = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    if spec is None:  # a pool without the model: datelines' scan (analysis.scan.scan_batch)
+        return
     try:
         prepare(spec, where=f"worker process {os.getpid()}")
     except NewsctlError:
@@ -270,7 +272,7 @@ class LocalExecutor(Executor):
     the run ends with :class:`ClusterError`.
     """
 
-    def __init__(self, spec: WorkerSpec, workers: int) -> None:
+    def __init__(self, spec: WorkerSpec | None, workers: int) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 

@@ -11,6 +11,7 @@ from typing import Annotated
 from analysis.errors import InputError
 
 from . import output
+from .errors import EXIT_PARTIAL
 from .output import Format
 
 PathsArg = Annotated[
@@ -42,29 +43,32 @@ def input_paths(paths: list[str] | None) -> list[str]:
     raise InputError("no input: give files or directories, or pipe text on stdin (see --help)")
 
 
+def input_source(paths: list[str] | None) -> tuple[list[str], bytes | None]:
+    """PATHS (see :func:`input_paths`) and standard input's bytes when one of them is '-'."""
+    names = input_paths(paths)
+    data = None
+    if "-" in names:
+        data = sys.stdin.buffer.read()
+        if not data and not paths:
+            raise InputError("no input: give files or directories, or pipe text on stdin (see --help)")
+    return names, data
+
+
 def load(paths: list[str] | None):
     """Read the corpus, printing warnings on stderr as they come."""
     import io
 
     from analysis.corpus import load_corpus
 
-    names = input_paths(paths)
-    stdin = None
-    if "-" in names:
-        data = sys.stdin.buffer.read()
-        if not data and not paths:
-            raise InputError("no input: give files or directories, or pipe text on stdin (see --help)")
-        stdin = io.BytesIO(data)
+    names, data = input_source(paths)
     return load_corpus(
         names,
         on_warning=lambda w: output.warn(f"{w.path}: {w.message}"),
-        stdin=stdin,
+        stdin=None if data is None else io.BytesIO(data),
     )
 
 
 def exit_status(corpus) -> None:
     """Exit 1 when an input had to be skipped."""
-    from .errors import EXIT_PARTIAL
-
     if corpus.partial:
         raise typer.Exit(EXIT_PARTIAL)

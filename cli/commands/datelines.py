@@ -59,32 +59,68 @@ def datelines(
 
     Example: newsctl datelines seeds/ --format jsonl
     """
-    from analysis.corpus import dateline_records, dateline_summary
+    from analysis.corpus import dateline_records
 
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
     fields = _by_fields(by, summary, wide)
-    corpus = common.load(paths)
-    annotated = labels_of = None
-    if filt.needs_entities:
-        annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache,
-                                                jobs=jobs, scheduler=scheduler)
-        filt = filt.resolve(annotated, labels_of)
-    filteropts.corpus_hints(filt, corpus, annotated, labels_of)
     fmt = fmt or output.default_format()
-    if fields:
-        n = _crosstab(corpus, fields, filt, wide, fmt, no_header, keep_duplicates)
-    elif summary:
-        n = output.render(dateline_summary(corpus, filt, keep_duplicates=keep_duplicates), SUMMARY_COLUMNS, fmt,
-                          header=not no_header)
-    else:
-        columns = COLUMNS
-        if fmt is output.Format.table:
-            columns = [c for c in COLUMNS if c.name in TABLE_COLUMNS]
-        n = output.render(dateline_records(corpus, filt), columns, fmt, header=not no_header)
+    if not filt.needs_entities:
+        n, partial = _streamed(paths, filt, fields, summary, wide, fmt, no_header, keep_duplicates, jobs)
+        if partial:
+            raise typer.Exit(common.EXIT_PARTIAL)
+        if filt and not n:
+            raise typer.Exit(EXIT_NO_MATCH)
+        return
+    corpus = common.load(paths)
+    annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache,
+                                            jobs=jobs, scheduler=scheduler)
+    filt = filt.resolve(annotated, labels_of)
+    filteropts.corpus_hints(filt, corpus, annotated, labels_of)
+    n = _write(corpus, filt, fields, summary, wide, fmt, no_header, keep_duplicates, dateline_records(corpus, filt))
     nlpopts.check_stored()
     common.exit_status(corpus)
     if filt and not n:
         raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bool, keep_duplicates: bool,
+              jobs) -> tuple[int, bool]:
+    """datelines without the NLP model: the files streamed (analysis.scan), in worker processes with --jobs."""
+    from analysis.parallel import open_executor, parse_jobs
+    from analysis.reader import walk
+    from analysis.scan import DatelineScan, choose_scan_jobs, input_bytes
+
+    names, stdin = common.input_source(paths)
+    n_jobs = parse_jobs(jobs)
+    entries = walk(names)
+    if n_jobs is None:
+        n_jobs = choose_scan_jobs(None, input_bytes(entries))
+    with open_executor(None, jobs=n_jobs) as executor:
+        scan = DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
+                            executor=executor if n_jobs > 1 else None, summary=summary, walked=entries)
+        del entries  # the scan keeps the paths in a smaller form
+        with scan:
+            scan.scan()
+            if filt:
+                filteropts.warn_unmatched(filt, scan.present() if filt.has_dateline_filters else {})
+            n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates,
+                       None if summary else scan.records(filt))
+    return n, scan.partial
+
+
+def _write(corpus, filt, fields, summary: bool, wide: bool, fmt, no_header: bool, keep_duplicates: bool,
+           records) -> int:
+    from analysis.corpus import dateline_summary
+
+    if fields:
+        return _crosstab(corpus, fields, filt, wide, fmt, no_header, keep_duplicates)
+    if summary:
+        return output.render(dateline_summary(corpus, filt, keep_duplicates=keep_duplicates), SUMMARY_COLUMNS, fmt,
+                             header=not no_header)
+    columns = COLUMNS
+    if fmt is output.Format.table:
+        columns = [c for c in COLUMNS if c.name in TABLE_COLUMNS]
+    return output.render(records, columns, fmt, header=not no_header)
 
 
 def _by_fields(by, summary: bool, wide: bool) -> tuple[str, ...]:

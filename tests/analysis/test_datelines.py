@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from analysis.datelines import PlaceNamer, parse_dateline, title_case_place
 
@@ -78,3 +78,29 @@ def test_an_nfd_spelled_place_is_a_dateline():
 
     d = parse_dateline("BRUSSEL/GENE\u0300VE (ANP/AFP) - Tekst")
     assert d is not None and d.places_raw == ("BRUSSEL", "GENE\u0300VE")
+
+
+# -- the fast ways give what the plain ways give -----------------------------------------
+
+@settings(deadline=None)
+@given(text=st.text(alphabet="DdEeNn HhAaGg'’-sS\u0130\u0131\u017f\u00e9\u00c9\u2014x\n", max_size=60))
+def test_counting_casings_in_the_lower_cased_text_is_exact(text):
+    from collections import Counter
+
+    from analysis.datelines import count_forms, forms_patterns
+
+    patterns = forms_patterns(frozenset({"den haag", "haag", "'s-hage", "dé", "ss"}))
+    assert patterns[1] is not None  # these names take the fast path where the text allows
+    fast, plain = Counter(), Counter()
+    count_forms(patterns, text, fast)
+    count_forms((patterns[0], None), text, plain)
+    assert fast == plain
+
+
+def test_a_dateline_seen_before_gets_its_own_offsets():
+    text = "x\nDEN HAAG/ PARIJS (ANP) - Een\nDEN HAAG/ PARIJS (ANP) - Twee"
+    first, second = parse_dateline(text, 2), parse_dateline(text, 31)
+    assert second.raw == first.raw and second.places_raw is first.places_raw
+    assert [text[a:b] for a, b in second.place_spans] == ["DEN HAAG", "PARIJS"]
+    assert (second.start, second.end) == (31, 31 + len(first.raw))
+    assert parse_dateline("De VN (OCHA) - het", 0) is None and parse_dateline("Zo De VN (OCHA) - het", 3) is None

@@ -139,3 +139,30 @@ def test_first_sentence_skips_abbreviations_and_initials():
 def test_section_name_is_trimmed():
     stories = split_page(doc("Kop\nA (ANP) - x.\nMeer uit Economie »\nB (ANP) - y.\n"))
     assert stories[1].section == "Economie"
+
+
+# -- the fast scans give what the plain patterns give -------------------------------------
+
+_AGE_TEXT = st.lists(st.sampled_from(
+    [" ", "\t", "\n", "1", "13", "12345", "x", "Post.", "minuten", "min", "u", "uur", ".", "geleden", "geledenMeer",
+     " geleden", "MOSKOU (ANP) - ", "ab", "é", "’", "Zo", "»"]), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_AGE_TEXT, a=st.integers(0, 200), b=st.integers(0, 200))
+def test_age_matches_are_the_patterns_matches(text, a, b):
+    from analysis.stories import _AGE_RE, age_matches
+
+    a, b = min(a, len(text)), min(max(a, b), len(text))
+    want = [(m.span(), m.groupdict()) for m in _AGE_RE.finditer(text, a, b)]
+    assert [(m.span(), m.groupdict()) for m in age_matches(text, a, b)] == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="aZ \n.!?\"\u201d)]'\u2019ÀÞßÿ×÷-b", max_size=40), a=st.integers(0, 50))
+def test_item_starts_are_the_patterns_positions(text, a):
+    from analysis.stories import _ITEM_START, _ITEM_START_FAST
+
+    a = min(a, len(text))
+    want = [m.start() for m in _ITEM_START.finditer(text, a + 1, len(text))]
+    assert [m.start() for m in _ITEM_START_FAST.finditer(text, a + 1, len(text))] == want

@@ -158,3 +158,36 @@ def test_datelines_stays_light(in_root):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=in_root)
     assert out.stderr.strip() == "[]"
+
+
+@pytest.mark.parametrize("extra", [["-f", "jsonl"], ["--summary", "-f", "tsv"],
+                                   ["--summary", "--by", "place,agency", "--wide", "-f", "csv"],
+                                   ["--place", "den haag", "-f", "tsv"]])
+def test_output_is_the_same_whatever_the_jobs(runner, tmp_path, extra):
+    from tests.analysis.test_scan import make_corpus
+
+    make_corpus(tmp_path, 100)
+    runs = {j: invoke(runner, ["datelines", tmp_path, "-j", j, *extra]) for j in ("1", "2", "auto")}
+    assert runs["1"].exit_code == 1  # a binary file was skipped
+    assert "binair.txt: skipped" in runs["1"].stderr
+    for j in ("2", "auto"):
+        assert (runs[j].exit_code, runs[j].stdout, runs[j].stderr) == (runs["1"].exit_code, runs["1"].stdout,
+                                                                      runs["1"].stderr)
+
+
+def test_streamed_output_is_the_in_memory_output(runner, tmp_path):
+    from analysis.corpus import dateline_records, load_corpus
+    from cli import output
+    from cli.commands.datelines import COLUMNS
+
+    from tests.analysis.test_scan import make_corpus
+
+    make_corpus(tmp_path, 80)
+    result = invoke(runner, ["datelines", tmp_path, "-f", "jsonl", "-j", "2"])
+    import contextlib
+    import io
+
+    want = io.StringIO()
+    with contextlib.redirect_stderr(io.StringIO()):
+        output.render(dateline_records(load_corpus([str(tmp_path)])), COLUMNS, output.Format.jsonl, out=want)
+    assert result.stdout == want.getvalue()

@@ -1,0 +1,415 @@
+"""``datelines`` over a corpus of any size: files streamed in batches, flat memory.
+
+:func:`analysis.corpus.load_corpus` holds every text and story; this module
+holds none of them. Files are read, split and parsed in batches (in worker
+processes with ``--jobs``, through the executor of the NLP pass) and only
+compact corpus-wide tables stay in the client:
+
+* duplicates: an 8-byte digest of each story's normalised text -> the story
+  that had it first (``duplicate_of``);
+* place names: the set of dateline places and, per name, how often each
+  casing occurs in running text (the corpus' own casing wins, as in
+  :class:`analysis.datelines.PlaceNamer`);
+* for ``--summary``: stories per combination of kind, section, places and
+  agencies.
+
+The casing of a place may be decided by the last file, so rows come out in a
+second pass over the files, once the names are known. The first pass counts
+the casings with the place names known when its batch was sent; a batch that
+missed a name found later is counted again (read and one regular
+expression; in a corpus whose places all turn up early that is the first
+few batches). The output is the same as the in-memory path's, byte for
+byte, whatever the batches and workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+
+from .datelines import PlaceNamer, count_forms, forms_patterns
+from .errors import NewsctlError
+from .reader import STDIN, DecodeError, Document, NotRegularFileError, ReadWarning, read_document, walk
+from .stories import split_page
+
+BATCH_FILES = 32  # files per batch
+BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
+AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
+
+SPLIT, FORMS, ROWS = "split", "forms", "rows"
+
+
+class SpillError(NewsctlError):
+    """The rows waiting for the last file cannot be written to a temporary file (a full disk)."""
+
+
+class ScanItem(NamedTuple):
+    """One batch for :func:`scan_batch`: what to do, the names known, the files."""
+
+    mode: str  # SPLIT (places, casings, digests), ROWS (that and headlines, datelines) or FORMS (casings only)
+    names: frozenset[str]  # casefolded place names known to the client
+    files: tuple[tuple[str, bytes | None], ...]  # (path, standard input's bytes for "-")
+
+
+class FileScan(NamedTuple):
+    path: str
+    warning: tuple[str, bool] | None  # (message, skipped)
+    # per story: (index, kind, section, places_raw, agencies, age_minutes, dateline, headline, digest)
+    stories: list[tuple] | None  # None: the file was skipped
+
+
+class BatchScan(NamedTuple):
+    files: list[FileScan]
+    used: int  # how many names the casings were counted with (client names plus the batch's own)
+    forms: dict[str, int]  # running-text form -> occurrences
+
+
+def _read(path: str, data: bytes | None) -> tuple[Document | None, tuple[str, bool] | None]:
+    """Read one input as :func:`analysis.reader.read_corpus` does: the document and its warning."""
+    import io
+
+    try:
+        doc = read_document(path, stdin=io.BytesIO(data or b"") if path == STDIN else None)
+    except DecodeError as exc:
+        return None, (f"skipped: {exc}", True)
+    except NotRegularFileError as exc:
+        return None, (f"skipped: {exc.strerror}", True)
+    except OSError as exc:
+        return None, (f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})", True)
+    if doc.encoding != "utf-8":
+        return doc, ("not valid UTF-8; decoded as Windows-1252", False)
+    return doc, None
+
+
+def story_digest(text: str) -> int:
+    """8 bytes of the story text's hash, case and spacing ignored (the duplicate key)."""
+    key = " ".join(text.casefold().split()).encode("utf-8")
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+def scan_batch(spec, item: ScanItem) -> BatchScan:
+    """Read, split and parse one batch of files (runs in a worker or in the client)."""
+    docs = []
+    out: list[FileScan] = []
+    found: set[str] = set()
+    rows = item.mode == ROWS
+    for path, data in item.files:
+        doc, warning = _read(path, data)
+        if doc is None:
+            out.append(FileScan(path, warning, None))
+            continue
+        if item.mode == FORMS:
+            docs.append(doc.text)
+            out.append(FileScan(path, warning, []))
+            continue
+        stories = []
+        pending = split_page(doc)
+        pending.reverse()
+        while pending:  # each Story goes as its tuple comes: one file may hold a million stories
+            s = pending.pop()
+            dl = s.dateline
+            places = dl.places_raw if dl else ()
+            found.update(p.casefold() for p in places if p)
+            body = doc.text[s.body_start: s.end]
+            stories.append((s.index, s.kind, s.section, places, dl.agencies if dl else (), s.age_minutes,
+                            dl.raw if dl and rows else None, s.headline if rows else None,
+                            story_digest(body) if body.strip() else None))
+        out.append(FileScan(path, warning, stories))
+        docs.append(doc.text)
+        del doc
+    forms: Counter[str] = Counter()
+    used = item.names | found
+    patterns = forms_patterns(frozenset(used))
+    for text in docs:
+        count_forms(patterns, text, forms)
+    return BatchScan(out, len(used), dict(forms))
+
+
+def choose_scan_jobs(jobs: int | None, nbytes: int, cpus: int | None = None) -> int:
+    """``--jobs`` for datelines: as asked, or ``auto``: one process per :data:`AUTO_BYTES_PER_JOB` bytes."""
+    from .parallel import available_cpus
+
+    if jobs is not None:
+        return jobs
+    cpus = available_cpus() if cpus is None else cpus
+    return max(1, min(cpus, nbytes // AUTO_BYTES_PER_JOB))
+
+
+class Tally(NamedTuple):
+    """Stories sharing every field ``--summary`` counts by (a story-like for the counting functions)."""
+
+    kind: str
+    section: str | None
+    places_raw: tuple[str, ...]
+    agencies: tuple[str, ...]
+    duplicate_of: bool
+    places: tuple[str, ...]  # readable
+
+
+@dataclass
+class DatelineScan:
+    """One streamed run of ``datelines``: call :meth:`scan` first, then read what it learnt.
+
+    ``executor``: an :class:`analysis.parallel.Executor` whose ``map_ordered``
+    runs :func:`scan_batch` (None: in this process).
+    """
+
+    paths: Sequence[str]
+    on_warning: Callable[[ReadWarning], None] | None = None
+    stdin: bytes | None = None
+    executor: object | None = None
+    summary: bool = False  # only the per-combination counts are wanted: no rows kept for records()
+    walked: list | None = None  # walk(paths), when the caller has walked them already
+
+    warnings_skipped: bool = False
+    namer: PlaceNamer = field(default_factory=PlaceNamer)
+    names: set[str] = field(default_factory=set)
+    tallies: Counter = field(default_factory=Counter)  # (kind, section, places_raw, agencies, dup) -> stories
+    redone: int = 0  # files whose casings were counted again
+    # The corpus-wide tables: per story 8 bytes of digest and the file and
+    # story numbers of its first occurrence (about 100 bytes in a dict); per
+    # file its path and size.
+    _first: dict[int, int] = field(default_factory=dict)  # digest -> file number << 32 | story index
+    _paths: list[str] = field(default_factory=list)
+    _sizes: object = None  # array('q'): bytes per file, -1 unknown
+    _problems: dict[int, str] = field(default_factory=dict)  # file number -> why it is skipped unread
+    _spill: object = None  # a temporary file: the rows of the first pass, for records() (not kept in memory)
+
+    @property
+    def partial(self) -> bool:
+        return self.warnings_skipped
+
+    def _warn(self, w: ReadWarning) -> None:
+        if w.skipped:
+            self.warnings_skipped = True
+        if self.on_warning:
+            self.on_warning(w)
+
+    def _run(self, items: Iterable[ScanItem]) -> Iterator[BatchScan]:
+        if self.executor is None:
+            return (scan_batch(None, it) for it in items)
+        return self.executor.map_ordered(scan_batch, None, items)
+
+    def _batches(self, mode: str, ranges: Iterable[tuple[int, int]] | None = None,
+                 names: Callable[[], frozenset[str]] | None = None, spans: list | None = None) -> Iterator[ScanItem]:
+        """Batches of the readable files (in ``ranges`` of file numbers, or all); ``spans`` gets each one's range."""
+        paths, sizes, problems = self._paths, self._sizes, self._problems
+        for a, b in ranges if ranges is not None else [(0, len(paths))]:
+            batch: list[tuple[str, bytes | None]] = []
+            size = 0
+            start = a
+            for k in range(a, b):
+                if k in problems:
+                    continue
+                n = max(sizes[k], 0)
+                if batch and (len(batch) >= BATCH_FILES or size + n > BATCH_BYTES):
+                    if spans is not None:
+                        spans.append((start, k))
+                    yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
+                    batch, size, start = [], 0, k
+                path = paths[k]
+                batch.append((path, self._stdin_of(k) if path == STDIN else None))
+                size += n
+            if batch:
+                if spans is not None:
+                    spans.append((start, b))
+                yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
+
+    def _stdin_of(self, k: int) -> bytes:
+        """Standard input's bytes for the first "-" of the inputs; nothing for a second one, as it is read once."""
+        return (self.stdin or b"") if self._paths.index(STDIN) == k else b""
+
+    def _files(self, results: Iterable[BatchScan],
+               spans: list[tuple[int, int]]) -> Iterator[tuple[int, FileScan | None]]:
+        """``(file number, its scan)`` in input order; the scan is None for a file skipped unread."""
+        for no, result in enumerate(results):
+            a, b = spans[no]
+            files = iter(result.files)
+            for k in range(a, b):
+                yield k, None if k in self._problems else next(files)
+
+    def _stem(self, k: int) -> str:
+        path = self._paths[k]
+        return "stdin" if path == STDIN else Path(path).stem
+
+    def _first_id(self, first: int, own: int) -> str | None:
+        """The id of the story ``first`` (file number << 32 | index) unless it is the id of ``own`` too."""
+        if first == own:
+            return None
+        index = first & 0xFFFFFFFF
+        stem = self._stem(first >> 32)
+        if index == own & 0xFFFFFFFF and stem == self._stem(own >> 32):
+            return None  # the same id: the same file twice, or two files of one name
+        return f"{stem}:{index}"
+
+    def scan(self) -> None:
+        """The first pass: warnings, place names and their casings, duplicates, tallies."""
+        from array import array
+
+        entries, self.walked = self.walked if self.walked is not None else walk(self.paths), None
+        self._paths = [e.path for e in entries]
+        self._sizes = array("q", (e.size for e in entries))
+        self._problems = {k: e.problem for k, e in enumerate(entries) if e.problem}
+        del entries
+        names_now: frozenset[str] = frozenset()
+        spans: list[tuple[int, int]] = []
+        best, best_forms, redo = -1, Counter(), []  # casings counted with the most names so far
+        spans_of_best: list[tuple[int, int]] = []
+        no_text: list[str] = []
+
+        def current() -> frozenset[str]:
+            return names_now
+
+        def results() -> Iterator[BatchScan]:
+            nonlocal names_now, best, best_forms, spans_of_best
+            mode = SPLIT if self.summary else ROWS
+            for no, result in enumerate(self._run(self._batches(mode, names=current, spans=spans))):
+                yield result
+                names_now = frozenset(self.names)
+                span = spans[no]
+                if result.used > best:
+                    redo.extend(spans_of_best)
+                    best, best_forms, spans_of_best = result.used, Counter(result.forms), [span]
+                elif result.used == best:
+                    best_forms.update(result.forms)
+                    spans_of_best.append(span)
+                else:
+                    redo.append(span)
+
+        import marshal
+        import tempfile
+
+        try:
+            spill = None if self.summary else tempfile.TemporaryFile(prefix="newsctl-datelines-")
+        except OSError as exc:
+            raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
+                             "set TMPDIR to a writable folder") from None
+        self._spill = spill
+        done_to = 0
+        for k, f in self._files(results(), spans):
+            done_to = k + 1
+            if f is None:
+                self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
+                continue
+            if f.warning:
+                self._warn(ReadWarning(f.path, f.warning[0], skipped=f.warning[1]))
+            if f.stories is None:
+                continue
+            if not f.stories:
+                no_text.append(f.path)
+                continue
+            for index, kind, section, places, agencies, _, _, _, digest in f.stories:
+                own = k << 32 | index
+                dup = False
+                if digest is not None:
+                    first = self._first.setdefault(digest, own)
+                    dup = first != own and self._first_id(first, own) is not None
+                self.names.update(p.casefold() for p in places if p)
+                self.tallies[(kind, section, places, agencies, dup)] += 1
+            if spill is not None:
+                try:
+                    marshal.dump((k, f.path, f.stories), spill)
+                except OSError as exc:
+                    raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
+                                     "set TMPDIR to a folder with room, or use --summary") from None
+        for k in range(done_to, len(self._paths)):  # no readable file after these
+            self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
+        for path in no_text:
+            self._warn(ReadWarning(path, "no text", skipped=False))
+        self.namer.expect(self.names)
+        if best == len(self.names):
+            self.namer.add_forms(best_forms)
+        else:
+            redo.extend(spans_of_best)
+        if redo and self.names:
+            final = frozenset(self.names)
+            for result in self._run(self._batches(FORMS, sorted(redo), names=lambda: final)):
+                self.namer.add_forms(result.forms)
+        self.redone = sum(1 for a, b in redo for k in range(a, b) if k not in self._problems)
+
+    def close(self) -> None:
+        """Drop the rows kept on disk for :meth:`records`."""
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+
+    def __enter__(self) -> "DatelineScan":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- what the first pass learnt --------------------------------------------------
+
+    def _named(self, places: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self.namer.name(p) for p in places)
+
+    def tally_rows(self) -> Iterator[tuple[Tally, int]]:
+        """Every combination the corpus has, with its stories, in first-seen order."""
+        for (kind, section, places, agencies, dup), n in self.tallies.items():
+            yield Tally(kind, section, places, agencies, dup, self._named(places)), n
+
+    def present(self) -> dict[str, set[str]]:
+        """The dateline values the corpus has, per filter (for the hints of unmatched filters)."""
+        out: dict[str, set[str]] = {"place": set(), "agency": set(), "section": set(), "kind": set()}
+        for t, _ in self.tally_rows():
+            out["place"].update(t.places)
+            out["agency"].update(t.agencies)
+            if t.section:
+                out["section"].add(t.section)
+            out["kind"].add(t.kind)
+        return out
+
+    # -- the second pass ---------------------------------------------------------------
+
+    def records(self, filt=None) -> Iterator[dict]:
+        """The rows of :func:`analysis.corpus.dateline_records`, from the first pass' rows on disk."""
+        import marshal
+
+        spill = self._spill
+        if spill is None:
+            raise ValueError("records() needs a scan() with summary=False")
+        names: dict[str, str] = {}
+        spill.seek(0)
+        while True:
+            try:
+                k, path, stories = marshal.load(spill)
+            except EOFError:
+                break
+            stem = self._stem(k)
+            for index, kind, section, places_raw, agencies, age, dateline, headline, digest in stories:
+                places = []
+                for p in places_raw:
+                    name = names.get(p)
+                    if name is None:
+                        name = names[p] = self.namer.name(p)
+                    places.append(name)
+                if filt is not None and not filt.admits_fields(
+                        kind=kind, section=section, agencies=agencies, places=(*places_raw, *places),
+                        key=(path, index)):
+                    continue
+                dup = None
+                if digest is not None:
+                    own = k << 32 | index
+                    dup = self._first_id(self._first[digest], own)
+                yield {
+                    "id": f"{stem}:{index}",
+                    "file": path,
+                    "story": index,
+                    "kind": kind,
+                    "section": section,
+                    "places": places,
+                    "agencies": list(agencies),
+                    "age_minutes": age,
+                    "dateline": dateline,
+                    "headline": headline,
+                    "duplicate_of": dup,
+                }
+
+
+def input_bytes(entries: Iterable) -> int:
+    """The size of the files :func:`analysis.reader.walk` found (for ``--jobs auto``)."""
+    return sum(max(e.size, 0) for e in entries)

@@ -1,0 +1,186 @@
+"""The streamed datelines (analysis/scan.py) give what the in-memory path gives, in flat memory."""
+
+import random
+import tracemalloc
+
+import pytest
+
+from analysis.corpus import crosstab, dateline_records, dateline_summary, load_corpus
+from analysis.filters import StoryFilter
+from analysis.reader import ReadWarning
+from analysis.scan import BATCH_FILES, DatelineScan
+from tests.conftest import SEEDS
+
+PLACES = ["DEN HAAG", "NEW YORK", "NEW YORK CITY", "'S-HERTOGENBOSCH", "PARIJS", "GENÈVE", "KYIV", "MEXICO-STAD"]
+RUNNING = ["Den Haag", "den haag", "New York", "New York City", "'s-Hertogenbosch", "Parijs", "parijs",
+           "Genève", "Kyiv", "Mexico-Stad", "mexico-stad"]
+WORDS = "de regering zei dinsdag dat het plan doorgaat maar niet voor iedereen".split()
+
+
+def _page(rng: random.Random, k: int, late: str) -> str:
+    def text(n):
+        words = [rng.choice(WORDS) for _ in range(n)]
+        if rng.random() < 0.5:
+            words.insert(rng.randrange(len(words)), rng.choice(RUNNING))
+        return " ".join(words) + "."
+
+    places = PLACES + ([late] if k > 0 and k % 37 == 0 else [])  # a place first seen late in the corpus
+    lines = [f"Kop {k} {text(3)}", f"{rng.choice(places)} (ANP/RTR) - {text(8)}", text(6),
+             f"Meer uit {rng.choice(['Buitenland', 'Binnenland'])}"]
+    for _ in range(rng.randint(1, 4)):
+        body = rng.choice(["Vaste tekst die vaker voorkomt.", text(5)])  # duplicates across files
+        lines.append(f"{rng.choice(places)}/{rng.choice(places)} (AFP) - {body}")
+        lines.append(rng.choice(["3 minuten geleden", "1 uur geleden"]))
+    return "\n".join(lines) + "\n"
+
+
+def make_corpus(directory, files: int, seed: int = 7, pad: int = 0) -> None:
+    rng = random.Random(seed)
+    for k in range(files):
+        sub = directory / f"{k // 50:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        text = _page(rng, k, "LAATSTAD")
+        if pad:  # a longer lead: pages the size of the seeds' (4 kB)
+            head, rest = text.split("\n", 1)
+            filler = " ".join(rng.choice(WORDS) for _ in range(pad // 6))
+            text = head + "\n" + rest.replace("\n", " " + filler + "\n", 1)
+        if k == files - 1:
+            text += "Lopende tekst over Laatstad en LAATSTAD.\n"
+        (sub / f"p{k:04d}.txt").write_text(text, encoding="utf-8")
+    (directory / "00" / "leeg.txt").write_text("  \n", encoding="utf-8")
+    (directory / "00" / "binair.txt").write_bytes(b"\x00\x01")
+    (directory / "01" / "oud.txt").write_bytes("PARIJS (ANP) - Caf\xe9 in Parijs.\n".encode("cp1252"))
+    (directory / "01" / "p0000.txt").write_text("Kop\nPARIJS (ANP) - Vaste tekst die vaker voorkomt.\n",
+                                               encoding="utf-8")  # the same id as 00/p0000.txt
+
+
+def both(paths, **kw):
+    old_warn, new_warn = [], []
+    corpus = load_corpus(paths, on_warning=old_warn.append)
+    scan = DatelineScan(paths, on_warning=new_warn.append, **kw)
+    scan.scan()
+    return corpus, scan, old_warn, new_warn
+
+
+FILTERS = [None, StoryFilter(place="den haag"), StoryFilter(agency="AFP", kind="item"),
+           StoryFilter(section="Buitenland")]
+
+
+def check_same(corpus, scan, old_warn, new_warn):
+    assert new_warn == old_warn
+    assert scan.partial == corpus.partial
+    for filt in FILTERS:
+        assert list(scan.records(filt)) == list(dateline_records(corpus, filt))
+        for keep in (False, True):
+            assert dateline_summary(scan, filt, keep_duplicates=keep) == dateline_summary(corpus, filt,
+                                                                                            keep_duplicates=keep)
+            for by in (("place",), ("place", "agency"), ("section", "kind", "place")):
+                assert crosstab(scan, by, filt, keep_duplicates=keep) == crosstab(corpus, by, filt,
+                                                                                  keep_duplicates=keep)
+
+
+def test_seeds_stream_as_they_load():
+    check_same(*both([str(SEEDS)]))
+
+
+def test_a_generated_corpus_streams_as_it_loads(tmp_path):
+    make_corpus(tmp_path, 5 * BATCH_FILES)
+    corpus, scan, old_warn, new_warn = both([str(tmp_path)])
+    records = list(dateline_records(corpus))
+    assert any(r["duplicate_of"] and r["duplicate_of"].split(":")[0] != r["id"].split(":")[0] for r in records)
+    assert {"Den Haag", "'s-Hertogenbosch", "New York City", "Laatstad"} <= {p for r in records for p in r["places"]}
+    assert scan.redone > 0  # LAATSTAD turned up after the first batches: their casings were counted again
+    check_same(corpus, scan, old_warn, new_warn)
+
+
+def test_workers_give_the_same_output(tmp_path):
+    from analysis.parallel import LocalExecutor
+
+    make_corpus(tmp_path, 3 * BATCH_FILES)
+    corpus, alone, _, _ = both([str(tmp_path)])
+    with LocalExecutor(None, 2) as ex:
+        pooled = DatelineScan([str(tmp_path)], executor=ex)
+        pooled.scan()
+        assert list(pooled.records()) == list(alone.records())
+        assert dateline_summary(pooled) == dateline_summary(alone) == dateline_summary(corpus)
+
+
+def test_standard_input_streams_too(tmp_path):
+    import io
+
+    data = (SEEDS / sorted(p.name for p in SEEDS.glob("*.txt"))[0]).read_bytes()
+    corpus = load_corpus(["-", str(SEEDS)], stdin=io.BytesIO(data))
+    scan = DatelineScan(["-", str(SEEDS)], stdin=data)
+    scan.scan()
+    assert list(scan.records()) == list(dateline_records(corpus))
+
+
+def _peak(directory) -> int:
+    tracemalloc.start()
+    try:
+        scan = DatelineScan([str(directory)])
+        scan.scan()
+        for _ in scan.records():
+            pass
+        dateline_summary(scan)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat(tmp_path):
+    small, big = tmp_path / "small", tmp_path / "big"
+    make_corpus(small, 100, pad=3500)
+    make_corpus(big, 400, pad=3500)
+    _peak(small)  # first-use allocations (caches, interned names) out of the way
+    a, b = _peak(small), _peak(big)
+    tracemalloc.start()
+    try:
+        load_corpus([str(small)])
+        c = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        load_corpus([str(big)])
+        d = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # Per extra file (4 kB, about 4.5 stories): the streamed path keeps its
+    # entry in the file list and about 100 bytes a story of duplicate table
+    # (about 1 kB a file); the in-memory path keeps the text and every story.
+    per_file, in_memory = (b - a) / 300, (d - c) / 300
+    assert per_file < 1500, (a, b, per_file)
+    assert in_memory > 4 * per_file, (in_memory, per_file)
+
+
+def test_jobs_auto_takes_one_process_per_4_mb():
+    from analysis.scan import choose_scan_jobs
+
+    assert choose_scan_jobs(None, 0, cpus=8) == 1
+    assert choose_scan_jobs(None, 9_000_000, cpus=8) == 2
+    assert choose_scan_jobs(None, 10**9, cpus=8) == 8
+    assert choose_scan_jobs(3, 0, cpus=8) == 3
+
+
+def test_standard_input_named_twice_is_read_once():
+    import io
+
+    data = b"Kop\nPARIJS (ANP) - Tekst.\n"
+    old_warn, new_warn = [], []
+    corpus = load_corpus(["-", "-"], stdin=io.BytesIO(data), on_warning=old_warn.append)
+    scan = DatelineScan(["-", "-"], stdin=data, on_warning=new_warn.append)
+    scan.scan()
+    assert list(scan.records()) == list(dateline_records(corpus))
+    assert new_warn == old_warn == [ReadWarning("-", "no text", skipped=False)]
+
+
+def test_a_full_temporary_disk_is_one_error(monkeypatch):
+    import tempfile
+
+    from analysis.scan import SpillError
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    with pytest.raises(SpillError, match="No space left on device"):
+        DatelineScan([str(SEEDS)]).scan()
+    DatelineScan([str(SEEDS)], summary=True).scan()  # --summary keeps no rows
