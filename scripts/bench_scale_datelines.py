@@ -29,11 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NEWSCTL = str(Path(sys.executable).parent / "newsctl")
 
-PLACES = ["AMSTERDAM", "BRUSSEL", "ANTWERPEN", "GENT", "DEN HAAG", "ROTTERDAM", "PARIJS", "BERLIJN",
-          "LONDEN", "MOSKOU", "WASHINGTON", "KYIV", "'S-HERTOGENBOSCH", "BELÉM", "LUIK", "BRUGGE"]
-AGENCIES = ["ANP", "ANP/RTR", "ANP/AFP", "BELGA", "ANP/DPA", "ANP/AFP/RTR"]
-SECTIONS = ["Buitenland", "Binnenland", "Economie", "Sport"]
-AGES = ["3 minuten geleden", "13 minuten geleden", "1 uur geleden", "5 uur geleden", "2 dagen geleden"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_search import _page  # noqa: E402  the page format bench_search builds, with seed sentences here
 
 # The yardstick: read every file, decode it, one regular expression over it.
 BARE = r"""
@@ -55,20 +52,6 @@ def _sentences() -> list[str]:
 
     text = " ".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt")))
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 4 and "(" not in s]
-
-
-def _page(rng: random.Random, sents: list[str], per_page: int) -> str:
-    pick = lambda n: " ".join(rng.choice(sents) for _ in range(n))  # noqa: E731
-    lines = [rng.choice(sents).rstrip(". "),
-             f"{rng.choice(PLACES)} ({rng.choice(AGENCIES)}) - {pick(3)}", pick(3), pick(3), pick(3)]
-    lines.append(f"Meer uit {rng.choice(SECTIONS)}")
-    items = [f"{rng.choice(PLACES)} ({rng.choice(AGENCIES)}) - {pick(rng.randint(2, 4))}"
-             for _ in range(per_page - 1)]
-    lines.append(items[0])
-    for item in items[1:]:
-        lines.append(rng.choice(AGES) + item)
-    lines.append(rng.choice(AGES))
-    return "\n".join(lines) + "\n"
 
 
 def build_corpus(directory: Path, stories: int, per_page: int = 8) -> int:
