@@ -311,10 +311,7 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     added = 0
     for ann in page:
         story = ann.story
-        spans = [(m.start, m.end) for m in ann.mentions]
-        if story.dateline:
-            spans.append((story.dateline.start, story.dateline.end))
-        taken = _Covered(spans)
+        taken = _Covered.taken_in(ann)
         starts = [s for s, _ in ann.sentences]
         # A form is also found in capitals (a headline: ISTANBUL for Istanbul).
         hits = sorted(
@@ -351,6 +348,14 @@ class _Covered:
             else:
                 self.starts.append(s)
                 self.ends.append(e)
+
+    @classmethod
+    def taken_in(cls, ann: "AnnotatedStory") -> "_Covered":
+        """What a new mention of ``ann`` may not overlap: its mentions and its dateline."""
+        spans = [(m.start, m.end) for m in ann.mentions]
+        if ann.story.dateline:
+            spans.append((ann.story.dateline.start, ann.story.dateline.end))
+        return cls(spans)
 
     def overlaps(self, s: int, e: int) -> bool:
         i = bisect.bisect_right(self.starts, s) - 1
@@ -458,10 +463,7 @@ def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
 def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
     text = doc.text
     story = ann.story
-    spans = [(m.start, m.end) for m in ann.mentions]
-    if story.dateline:
-        spans.append((story.dateline.start, story.dateline.end))
-    taken = _Covered(spans)
+    taken = _Covered.taken_in(ann)
     starts = [s for s, _ in ann.sentences]
     for match in _CAP_SEQ.finditer(text, story.start, story.end):
         words = match.group().split(" ")
