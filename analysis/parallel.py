@@ -34,8 +34,8 @@ from typing import NamedTuple
 
 from .errors import NewsctlError
 
-BATCH_UNITS = 128  # paragraphs per batch (one nlp.pipe batch in a worker, as a bare nlp.pipe(batch_size=128))
-BATCH_CHARS = 40_000  # a batch is cut earlier when its text would grow past this (32/10,000 ran ~6 % slower)
+BATCH_UNITS = 32  # paragraphs per batch (one nlp.pipe batch in a worker)
+BATCH_CHARS = 10_000  # a batch is cut earlier when its text would grow past this
 
 # --jobs auto: one worker process per AUTO_MIN_WORDS words of model input, up
 # to the CPUs this process may use. A pool costs about EXTRA_START_S more than
