@@ -354,14 +354,9 @@ class DatelineScan:
 
     def present(self) -> dict[str, set[str]]:
         """The dateline values the corpus has, per filter (for the hints of unmatched filters)."""
-        out: dict[str, set[str]] = {"place": set(), "agency": set(), "section": set(), "kind": set()}
-        for t, _ in self.tally_rows():
-            out["place"].update(t.places)
-            out["agency"].update(t.agencies)
-            if t.section:
-                out["section"].add(t.section)
-            out["kind"].add(t.kind)
-        return out
+        from .filters import corpus_values
+
+        return corpus_values(t for t, _ in self.tally_rows())  # a tally has a story's dateline fields
 
     # -- the second pass ---------------------------------------------------------------
 
