@@ -152,6 +152,11 @@ _LOWER_MAX = 1_000_000  # a longer text takes the plain path: no lower-cased cop
 
 def _case_safe(text: str) -> bool:
     """True when IGNORECASE matching in ``text`` is plain matching in ``text.lower()``, position for position."""
+    try:
+        text.encode("latin-1")  # every character below U+0100: safe (the common case, checked in C)
+        return True
+    except UnicodeEncodeError:
+        pass
     if _CASE_ODD.search(text):
         return False
     seen: set[str] = set()
@@ -178,7 +183,30 @@ def forms_patterns(wanted: frozenset[str]) -> tuple[re.Pattern | None, re.Patter
         re.IGNORECASE,
     )
     safe = all(n == n.lower() and _case_safe(n) for n in names)
-    return pattern, re.compile("|".join(re.escape(w) for w in names)) if safe else None
+    return pattern, re.compile(_trie(names)) if safe else None
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A pattern matching any of ``words`` where one of them starts, with shared beginnings taken once.
+
+    ``(?:den\\ haag|den\\ helder)`` becomes ``den\\ h(?:aag|elder)``: the regex
+    engine tries one branch per character instead of one per word.
+    """
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
 
 
 def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str, forms: Counter) -> None:
@@ -198,11 +226,11 @@ def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str
         matches = pattern.finditer(text)
     else:
         matches = _matches_at_names(pattern, fast, text)
-    for m in matches:
-        form = m.group(0)
+    found = Counter(m.group(0) for m in matches)
+    for form, n in found.items():  # each form checked once, however often it occurs
         letters = [c for c in form if c.isalpha()]
         if letters and not all(c.isupper() for c in letters):
-            forms[form] += 1
+            forms[form] += n
 
 
 def _matches_at_names(pattern: re.Pattern, fast: re.Pattern, text: str) -> Iterator[re.Match]:

@@ -24,19 +24,20 @@ byte, whatever the batches and workers.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from hashlib import blake2b
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .datelines import PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
-from .reader import STDIN, DecodeError, Document, NotRegularFileError, ReadWarning, read_document, walk
-from .stories import split_page
+from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, open_regular, walk
+from .stories import page_parts
 
 BATCH_FILES = 32  # files per batch
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
+SPILL_STORIES = 512  # rows written to the temporary file at a time
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
 SPLIT, FORMS, ROWS = "split", "forms", "rows"
@@ -67,63 +68,70 @@ class BatchScan(NamedTuple):
     forms: dict[str, int]  # running-text form -> occurrences
 
 
-def _read(path: str, data: bytes | None) -> tuple[Document | None, tuple[str, bool] | None]:
-    """Read one input as :func:`analysis.reader.read_corpus` does: the document and its warning."""
-    import io
-
+def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] | None]:
+    """Read one input as :func:`analysis.reader.read_corpus` does: its text and its warning."""
     try:
-        doc = read_document(path, stdin=io.BytesIO(data or b"") if path == STDIN else None)
+        if path == STDIN:
+            raw = data or b""
+        else:
+            with open_regular(path) as fh:
+                raw = fh.read()
+        text, encoding = decode(raw)
     except DecodeError as exc:
         return None, (f"skipped: {exc}", True)
     except NotRegularFileError as exc:
         return None, (f"skipped: {exc.strerror}", True)
     except OSError as exc:
         return None, (f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})", True)
-    if doc.encoding != "utf-8":
-        return doc, ("not valid UTF-8; decoded as Windows-1252", False)
-    return doc, None
+    if encoding != "utf-8":
+        return text, ("not valid UTF-8; decoded as Windows-1252", False)
+    return text, None
 
 
 def story_digest(text: str) -> int:
     """8 bytes of the story text's hash, case and spacing ignored (the duplicate key)."""
-    key = " ".join(text.casefold().split()).encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        # One space between words already (printable text has no other
+        # white space), as ``" ".join(text.split())`` would leave it; the
+        # case fold adds no white space.
+        key = text.casefold()
+    else:
+        key = " ".join(text.casefold().split())
+    return int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def scan_batch(spec, item: ScanItem) -> BatchScan:
     """Read, split and parse one batch of files (runs in a worker or in the client)."""
-    docs = []
+    texts = []
     out: list[FileScan] = []
     found: set[str] = set()
     rows = item.mode == ROWS
     for path, data in item.files:
-        doc, warning = _read(path, data)
-        if doc is None:
+        text, warning = _read(path, data)
+        if text is None:
             out.append(FileScan(path, warning, None))
             continue
+        texts.append(text)
         if item.mode == FORMS:
-            docs.append(doc.text)
             out.append(FileScan(path, warning, []))
             continue
         stories = []
-        pending = split_page(doc)
-        pending.reverse()
-        while pending:  # each Story goes as its tuple comes: one file may hold a million stories
-            s = pending.pop()
-            dl = s.dateline
-            places = dl.places_raw if dl else ()
-            found.update(p.casefold() for p in places if p)
-            body = doc.text[s.body_start: s.end]
-            stories.append((s.index, s.kind, s.section, places, dl.agencies if dl else (), s.age_minutes,
-                            dl.raw if dl and rows else None, s.headline if rows else None,
-                            story_digest(body) if body.strip() else None))
+        # Each story goes as its tuple comes: one file may hold a million stories.
+        for index, (kind, section, _, end, body_start, headline, dl, age) in enumerate(page_parts(text)):
+            if dl is None:
+                places = agencies = ()
+            else:
+                places, agencies = dl.places_raw, dl.agencies
+                found.update(places)
+            body = text[body_start: end]
+            stories.append((index, kind, section, places, agencies, age[0] if age else None,
+                            dl.raw if dl and rows else None, headline if rows else None,
+                            story_digest(body) if body and not body.isspace() else None))
         out.append(FileScan(path, warning, stories))
-        docs.append(doc.text)
-        del doc
     forms: Counter[str] = Counter()
-    used = item.names | found
+    used = item.names | {p.casefold() for p in found if p}
     patterns = forms_patterns(frozenset(used))
-    for text in docs:
+    for text in texts:
         count_forms(patterns, text, forms)
     return BatchScan(out, len(used), dict(forms))
 
@@ -279,7 +287,6 @@ class DatelineScan:
                 else:
                     redo.append(span)
 
-        import marshal
         import tempfile
 
         try:
@@ -288,6 +295,10 @@ class DatelineScan:
             raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
                              "set TMPDIR to a writable folder") from None
         self._spill = spill
+        pending: list[tuple] = []  # rows not yet written: one write per SPILL_STORIES stories
+        waiting = 0
+        seen_places: set[tuple[str, ...]] = set()
+        first_of, first_id, tallies = self._first, self._first_id, self.tallies
         done_to = 0
         for k, f in self._files(results(), spans):
             done_to = k + 1
@@ -301,20 +312,29 @@ class DatelineScan:
             if not f.stories:
                 no_text.append(f.path)
                 continue
-            for index, kind, section, places, agencies, _, _, _, digest in f.stories:
-                own = k << 32 | index
-                dup = False
+            rows = []
+            for index, kind, section, places, agencies, age, dateline, headline, digest in f.stories:
+                dup = None
                 if digest is not None:
-                    first = self._first.setdefault(digest, own)
-                    dup = first != own and self._first_id(first, own) is not None
-                self.names.update(p.casefold() for p in places if p)
-                self.tallies[(kind, section, places, agencies, dup)] += 1
+                    own = k << 32 | index
+                    first = first_of.setdefault(digest, own)
+                    if first != own:
+                        dup = first_id(first, own)
+                if places not in seen_places:
+                    seen_places.add(places)
+                    self.names.update(p.casefold() for p in places if p)
+                tallies[(kind, section, places, agencies, dup is not None)] += 1
+                if spill is not None:
+                    rows.append((index, kind, section, places, agencies, age, dateline, headline, dup))
             if spill is not None:
-                try:
-                    marshal.dump((k, f.path, f.stories), spill)
-                except OSError as exc:
-                    raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
-                                     "set TMPDIR to a folder with room, or use --summary") from None
+                pending.append((k, f.path, rows))
+                waiting += len(rows)
+                if waiting >= SPILL_STORIES:
+                    _spill_write(spill, pending)
+                    pending, waiting = [], 0
+        if spill is not None and pending:
+            _spill_write(spill, pending)
+        del pending, seen_places
         for k in range(done_to, len(self._paths)):  # no readable file after these
             self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
         for path in no_text:
@@ -362,47 +382,64 @@ class DatelineScan:
 
     def records(self, filt=None) -> Iterator[dict]:
         """The rows of :func:`analysis.corpus.dateline_records`, from the first pass' rows on disk."""
-        import marshal
+        from .corpus import DATELINE_FIELDS
 
+        for row in self.rows(filt):
+            rec = dict(zip(DATELINE_FIELDS, row))
+            rec["places"] = list(rec["places"])
+            rec["agencies"] = list(rec["agencies"])
+            yield rec
+
+    def rows(self, filt=None) -> Iterator[tuple]:
+        """:meth:`records` as tuples in the order of ``DATELINE_FIELDS``, places and agencies as tuples.
+
+        The cheap form for a million rows: no dict per story, and the readable
+        places of each combination of places worked out once.
+        """
         spill = self._spill
         if spill is None:
             raise ValueError("records() needs a scan() with summary=False")
-        names: dict[str, str] = {}
+        named: dict[tuple[str, ...], tuple[str, ...]] = {}  # places as printed -> readable
+        name = self.namer.name
         spill.seek(0)
-        while True:
-            try:
-                k, path, stories = marshal.load(spill)
-            except EOFError:
-                break
-            stem = self._stem(k)
-            for index, kind, section, places_raw, agencies, age, dateline, headline, digest in stories:
-                places = []
-                for p in places_raw:
-                    name = names.get(p)
-                    if name is None:
-                        name = names[p] = self.namer.name(p)
-                    places.append(name)
+        for k, path, stories in _spill_read(spill):
+            prefix = self._stem(k) + ":"
+            for index, kind, section, places_raw, agencies, age, dateline, headline, dup in stories:
+                places = named.get(places_raw)
+                if places is None:
+                    if len(named) >= 65536:  # memory: a corpus of ever new combinations
+                        named.clear()
+                    places = named[places_raw] = tuple(name(p) for p in places_raw)
                 if filt is not None and not filt.admits_fields(
                         kind=kind, section=section, agencies=agencies, places=(*places_raw, *places),
                         key=(path, index)):
                     continue
-                dup = None
-                if digest is not None:
-                    own = k << 32 | index
-                    dup = self._first_id(self._first[digest], own)
-                yield {
-                    "id": f"{stem}:{index}",
-                    "file": path,
-                    "story": index,
-                    "kind": kind,
-                    "section": section,
-                    "places": places,
-                    "agencies": list(agencies),
-                    "age_minutes": age,
-                    "dateline": dateline,
-                    "headline": headline,
-                    "duplicate_of": dup,
-                }
+                yield (prefix + str(index), path, index, kind, section, places, agencies, age, dateline, headline,
+                       dup)
+
+
+def _spill_write(spill, pending: list) -> None:
+    """Write rows to the temporary file: a length, then the rows marshalled (one read brings them back)."""
+    import marshal
+
+    blob = marshal.dumps(pending)
+    try:
+        spill.write(len(blob).to_bytes(8, "little"))
+        spill.write(blob)
+    except OSError as exc:
+        raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
+                         "set TMPDIR to a folder with room, or use --summary") from None
+
+
+def _spill_read(spill) -> Iterator[tuple]:
+    """The ``(file number, path, rows)`` that :func:`_spill_write` wrote, in order."""
+    import marshal
+
+    while True:
+        head = spill.read(8)
+        if not head:
+            return
+        yield from marshal.loads(spill.read(int.from_bytes(head, "little")))
 
 
 def input_bytes(entries: Iterable) -> int:

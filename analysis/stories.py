@@ -126,12 +126,26 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 def split_page(doc: Document) -> list[Story]:
     """Split one document into stories (no places or duplicates resolved yet)."""
-    text = doc.text
+    stories = [
+        Story(id=f"{doc.stem}:{i}", file=doc.path, index=i, kind=kind, section=section, start=s, end=e,
+              headline=headline, body_start=body_start, dateline=dateline,
+              age_minutes=age[0] if age else None, age_text=age[1] if age else None)
+        for i, (kind, section, s, e, body_start, headline, dateline, age) in enumerate(page_parts(doc.text))
+    ]
+    return stories
+
+
+def page_parts(text: str) -> Iterator[tuple]:
+    """The stories of a page's text as plain tuples, in order (what :func:`split_page` makes stories of).
+
+    Each is ``(kind, section, start, end, body_start, headline, dateline, age)``,
+    ``age`` being ``(age_minutes, age_text)`` or None: no object per story
+    for a caller that only reads them (``datelines`` over a big corpus).
+    """
     start, end = _strip_span(text, 0, len(text))
     if start == end:
-        return []
-    stories: list[Story] = []
-    digests = list(_DIGEST_RE.finditer(text, start))
+        return
+    digests = digest_markers(text, start)
     lead_end = digests[0].start() if digests else end
 
     # The headline is the first non-empty line, unless that line already
@@ -148,29 +162,44 @@ def split_page(doc: Document) -> list[Story]:
         headline = first_sentence(text[dateline.end if dateline else start: lead_end])
     s, e = _strip_span(text, start, lead_end)
     if s < e:
-        stories.append(
-            Story(id="", file=doc.path, index=0, kind=LEAD, section=None, start=s, end=e,
-                  headline=headline, body_start=min(max(body_start, s), e), dateline=dateline)
-        )
+        yield LEAD, None, s, e, min(max(body_start, s), e), headline, dateline, None
 
     for k, marker in enumerate(digests):
         region_end = digests[k + 1].start() if k + 1 < len(digests) else len(text)
         section = marker.group("section").strip(" :»>›-–—.")
         for item_start, item_end, age in _digest_items(text, marker.end(), region_end):
             dl = parse_dateline(text, item_start)
-            stories.append(
-                Story(
-                    id="", file=doc.path, index=0, kind=ITEM, section=section,
-                    start=item_start, end=item_end,
-                    headline=first_sentence(text[dl.end if dl else item_start: item_end]),
-                    body_start=item_start, dateline=dl,
-                    age_minutes=age[0] if age else None, age_text=age[1] if age else None,
-                )
-            )
-    for i, story in enumerate(stories):
-        story.index = i
-        story.id = f"{doc.stem}:{i}"
-    return stories
+            yield (ITEM, section, item_start, item_end, item_start,
+                   first_sentence(text[dl.end if dl else item_start: item_end]), dl, age)
+
+
+def digest_markers(text: str, start: int = 0) -> list[re.Match]:
+    """``list(_DIGEST_RE.finditer(text, start))``, the pattern tried only on lines that hold ``Meer uit``.
+
+    A match is a whole line (blanks, ``Meer uit``, the section), so it can
+    only start where a line holding the words starts; ``str.find`` skips to
+    those lines, where the regex engine would try every position.
+    """
+    out = []
+    pos = start
+    while True:
+        k = text.find(_MARKER, pos)
+        if k == -1:
+            return out
+        line = text.rfind("\n", 0, k) + 1
+        if line >= pos:
+            m = _DIGEST_RE.match(text, line)
+            if m is not None:
+                out.append(m)
+                pos = m.end()
+                continue
+        nl = text.find("\n", k)  # no marker line starts before the next line
+        if nl == -1:
+            return out
+        pos = nl + 1
+
+
+_MARKER = "Meer uit"
 
 
 def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, tuple[int, str] | None]]:

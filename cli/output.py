@@ -158,11 +158,7 @@ def render(
     stream = out or sys.stdout
     count = 0
     if fmt is Format.tsv:
-        if header:
-            stream.write("\t".join(names) + "\n")
-        for row in rows:
-            stream.write("\t".join(tsv_escape(plain(row.get(n))) for n in names) + "\n")
-            count += 1
+        return write_tsv(([row.get(n) for n in names] for row in rows), names, stream, header=header)
     elif fmt is Format.csv:
         writer = csv.writer(stream, lineterminator="\n")
         if header:
@@ -185,6 +181,69 @@ def render(
         stream.write("\n]\n" if count else "]\n")
     stream.flush()
     return count
+
+
+def render_rows(rows: Iterable[Sequence[Any]], columns: Sequence[Column], fmt: Format | None, *,
+                header: bool = True, out: io.TextIOBase | None = None) -> int:
+    """:func:`render` for rows given as sequences of values in the order of ``columns``.
+
+    tsv (the format of pipes, where a million rows go) is written straight
+    from the sequences; other formats get a dict per row.
+    """
+    fmt = fmt or default_format()
+    names = [c.name for c in columns]
+    if fmt is Format.tsv:
+        return write_tsv(rows, names, out or sys.stdout, header=header)
+    return render((dict(zip(names, row)) for row in rows), columns, fmt, header=header, out=out)
+
+
+def write_tsv(rows: Iterable[Sequence[Any]], names: Sequence[str], stream, *, header: bool = True) -> int:
+    """tsv lines: each value as :func:`plain` makes it, then :func:`tsv_escape` d; returns the row count.
+
+    The common row (text that is valid UTF-8 and holds no tab, newline or
+    backslash, numbers, None, lists of such text) is joined as it is; any
+    other row goes field by field through :func:`plain` and
+    :func:`tsv_escape`, which give the same result for the common row.
+    """
+    if header:
+        stream.write("\t".join(names) + "\n")
+    tabs = len(names) - 1
+    write = stream.write
+    count = 0
+    for row in rows:
+        parts = []
+        for v in row:
+            cls = v.__class__
+            if cls is str:
+                parts.append(v)
+            elif v is None:
+                parts.append("")
+            elif cls is int:
+                parts.append(str(v))
+            elif (cls is tuple or cls is list) and all(x.__class__ is str for x in v):
+                parts.append("/".join(v))
+            else:
+                parts.append(plain(v))
+        line = "\t".join(parts)
+        if line.count("\t") != tabs or not _clean_tsv(line):
+            line = "\t".join(tsv_escape(plain(v)) for v in row)
+        write(line + "\n")
+        count += 1
+    stream.flush()
+    return count
+
+
+def _clean_tsv(line: str) -> bool:
+    """True when ``line`` needs no escape and shows as it is (:func:`display_name`)."""
+    if "\\" in line or "\n" in line or "\r" in line:
+        return False
+    if line.isascii():
+        return True
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _excel_csv(rows, names, stream, *, header: bool) -> int:

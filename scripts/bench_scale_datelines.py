@@ -11,7 +11,8 @@ it (the yardstick of issue 11: datelines within 3x of it).
     BENCH_SIZES=100000,300000 python scripts/bench_scale_datelines.py --keep
 
 Sizes come from the arguments, else BENCH_SIZES, else 10,000 and 100,000.
-Corpora are deleted afterwards unless --keep. Not part of the test suite.
+Corpora are deleted afterwards unless --keep; a corpus kept in --dir is used
+again by the next run. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -98,9 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             directory = base / f"stories-{n}"
-            if directory.exists():
-                shutil.rmtree(directory)
-            nbytes = build_corpus(directory, n)
+            marker = directory / ".complete"  # a corpus kept (--keep) from an earlier run is used again
+            if marker.exists():
+                nbytes = int(marker.read_text())
+            else:
+                if directory.exists():
+                    shutil.rmtree(directory)
+                nbytes = build_corpus(directory, n)
+                marker.write_text(f"{nbytes}\n")
             d = str(directory)
             runs = [("bare read + one regex", [sys.executable, "-c", BARE, d])]
             for j in jobs:

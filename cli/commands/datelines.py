@@ -103,8 +103,12 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
             scan.scan()
             if filt:
                 filteropts.warn_unmatched(filt, scan.present() if filt.has_dateline_filters else {})
-            n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates,
-                       None if summary else scan.records(filt))
+            if summary:
+                n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, None)
+            elif fmt is output.Format.table:
+                n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, scan.records(filt))
+            else:  # rows as tuples: a million of them cost no dict each in tsv
+                n = output.render_rows(scan.rows(filt), COLUMNS, fmt, header=not no_header)
     return n, scan.partial
 
 

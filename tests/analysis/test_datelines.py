@@ -104,3 +104,31 @@ def test_a_dateline_seen_before_gets_its_own_offsets():
     assert [text[a:b] for a, b in second.place_spans] == ["DEN HAAG", "PARIJS"]
     assert (second.start, second.end) == (31, 31 + len(first.raw))
     assert parse_dateline("De VN (OCHA) - het", 0) is None and parse_dateline("Zo De VN (OCHA) - het", 3) is None
+
+
+def test_case_safe_takes_every_latin1_character():
+    from analysis.datelines import _CASE_ODD, _WIDE, _case_safe
+
+    def plain(text):  # the check without its latin-1 short cut
+        return not _CASE_ODD.search(text) and all(c.lower() == c == c.upper() for c in
+                                                    {m.group() for m in _WIDE.finditer(text)})
+
+    latin1 = "".join(map(chr, range(256)))
+    assert _case_safe(latin1) and plain(latin1)
+    for text in ("Genève \u2019s", "\u0130stanbul", "Kyïv \u0416", "\u20ac 5"):
+        assert _case_safe(text) == plain(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.sets(st.text(alphabet="abdn h'-é", min_size=1, max_size=6), min_size=1, max_size=8),
+       text=st.text(alphabet="abdn h'-éx", max_size=40))
+def test_the_trie_finds_a_name_where_the_plain_alternation_does(names, text):
+    import re
+
+    from analysis.datelines import _trie
+
+    trie = re.compile(_trie(names))
+    plain = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    for pos in range(len(text) + 1):
+        a, b = trie.search(text, pos), plain.search(text, pos)
+        assert (a and a.start()) == (b and b.start())

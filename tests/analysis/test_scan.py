@@ -4,6 +4,7 @@ import random
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from analysis.corpus import crosstab, dateline_records, dateline_summary, load_corpus
 from analysis.filters import StoryFilter
@@ -184,3 +185,33 @@ def test_a_full_temporary_disk_is_one_error(monkeypatch):
     with pytest.raises(SpillError, match="No space left on device"):
         DatelineScan([str(SEEDS)]).scan()
     DatelineScan([str(SEEDS)], summary=True).scan()  # --summary keeps no rows
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(["a", "B", " ", "  ", "\t", "\n", "\r", "\xa0", "\u2009", "\u2028",
+                                      "\x1c", "ß", "SS", "E\u0301", "É", "İ", "ﬁ", "."]), max_size=30).map("".join))
+def test_story_digest_ignores_case_and_spacing_as_the_plain_key_does(text):
+    import hashlib
+
+    from analysis.scan import story_digest
+
+    key = " ".join(text.casefold().split()).encode("utf-8")
+    assert story_digest(text) == int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
+
+
+def test_printable_text_has_no_white_space_but_the_space():
+    # story_digest's short cut: printable text needs no split() to collapse its white space
+    import sys
+
+    assert all(c == " " or not c.isspace() for c in map(chr, range(sys.maxunicode + 1)) if c.isprintable())
+
+
+def test_rows_are_the_records_in_the_order_of_the_columns(tmp_path):
+    from analysis.corpus import DATELINE_FIELDS
+
+    make_corpus(tmp_path, 60)
+    with DatelineScan([str(tmp_path)]) as scan:
+        scan.scan()
+        records = list(scan.records())
+        assert [dict(zip(DATELINE_FIELDS, r)) for r in scan.rows()] == [
+            {**r, "places": tuple(r["places"]), "agencies": tuple(r["agencies"])} for r in records]

@@ -166,3 +166,19 @@ def test_item_starts_are_the_patterns_positions(text, a):
     a = min(a, len(text))
     want = [m.start() for m in _ITEM_START.finditer(text, a + 1, len(text))]
     assert [m.start() for m in _ITEM_START_FAST.finditer(text, a + 1, len(text))] == want
+
+
+_MARKER_TEXT = st.lists(st.sampled_from(
+    ["Meer uit", "Meer uit ", " Sport", "\n", " ", "\t", "x", "Meer uit Sport", "»", "Meer", " uit"]),
+    max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_MARKER_TEXT, a=st.integers(0, 100))
+def test_digest_markers_are_the_patterns_matches(text, a):
+    from analysis.stories import _DIGEST_RE, digest_markers
+
+    a = min(a, len(text))
+    want = [(m.span(), m.group("section")) for m in _DIGEST_RE.finditer(text, a)]
+    assert [(m.span(), m.group("section")) for m in digest_markers(text, a)] == want
+

@@ -21,3 +21,24 @@ def test_excel_csv_keeps_dutch_text(runner, in_root):
     result = invoke(runner, ["datelines", "seeds", "-f", "excel-csv"])
     rows = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"), newline=""), delimiter=";"))
     assert rows[0][0] == "id" and any("Oekraïne" in c for r in rows for c in r)
+
+
+def test_tsv_rows_are_written_as_field_by_field_escaping_writes_them():
+    from cli.output import plain, tsv_escape, write_tsv
+
+    rows = [
+        ["a", 1, None, ["X", "Y"], (), "Genève"],
+        ["tab\there", -2, True, 0.5, ("a\tb",), "nieuwe\nregel"],
+        ["back\\slash", 0, False, ["\udcff"], [1, "x"], "cr\r"],
+        ["\udcffbytes.txt", 3, "", [], ("ok",), "\ud800 lone"],
+    ]
+    out = io.StringIO()
+    assert write_tsv(rows, ["a", "b", "c", "d", "e", "f"], out, header=False) == 4
+    assert out.getvalue() == "".join("\t".join(tsv_escape(plain(v)) for v in row) + "\n" for row in rows)
+
+
+def test_datelines_columns_are_the_record_fields():
+    from analysis.corpus import DATELINE_FIELDS
+    from cli.commands.datelines import COLUMNS
+
+    assert tuple(c.name for c in COLUMNS) == DATELINE_FIELDS  # rows go out as tuples in this order
