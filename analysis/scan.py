@@ -37,7 +37,8 @@ from .stories import page_parts
 
 BATCH_FILES = 32  # files per batch
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
-SPILL_STORIES = 512  # rows written to the temporary file at a time
+SPILL_STORIES = 512  # rows written to the temporary file at a time (or more: a file's rows go together)
+FORMAT_STORIES = 4096  # rows formatted in one piece by DatelineScan.formatted (about)
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
 SPLIT, FORMS, ROWS = "split", "forms", "rows"
@@ -184,6 +185,7 @@ class DatelineScan:
     _paths: list[str] = field(default_factory=list)
     _sizes: object = None  # array('q'): bytes per file, -1 unknown
     _problems: dict[int, str] = field(default_factory=dict)  # file number -> why it is skipped unread
+    _raw_places: set[str] = field(default_factory=set)  # every place as printed in a dateline
     _spill: object = None  # a temporary file: the rows of the first pass, for records() (not kept in memory)
 
     @property
@@ -322,6 +324,7 @@ class DatelineScan:
                         dup = first_id(first, own)
                 if places not in seen_places:
                     seen_places.add(places)
+                    self._raw_places.update(places)
                     self.names.update(p.casefold() for p in places if p)
                 tallies[(kind, section, places, agencies, dup is not None)] += 1
                 if spill is not None:
@@ -396,26 +399,64 @@ class DatelineScan:
         The cheap form for a million rows: no dict per story, and the readable
         places of each combination of places worked out once.
         """
-        spill = self._spill
-        if spill is None:
-            raise ValueError("records() needs a scan() with summary=False")
-        named: dict[tuple[str, ...], tuple[str, ...]] = {}  # places as printed -> readable
-        name = self.namer.name
+        spill = self._spilled()
         spill.seek(0)
-        for k, path, stories in _spill_read(spill):
-            prefix = self._stem(k) + ":"
-            for index, kind, section, places_raw, agencies, age, dateline, headline, dup in stories:
-                places = named.get(places_raw)
-                if places is None:
-                    if len(named) >= 65536:  # memory: a corpus of ever new combinations
-                        named.clear()
-                    places = named[places_raw] = tuple(name(p) for p in places_raw)
-                if filt is not None and not filt.admits_fields(
-                        kind=kind, section=section, agencies=agencies, places=(*places_raw, *places),
-                        key=(path, index)):
-                    continue
-                yield (prefix + str(index), path, index, kind, section, places, agencies, age, dateline, headline,
-                       dup)
+        return _rows(_spill_read(spill), self.namer.name, filt)
+
+    def formatted(self, fn: Callable[[Iterator[tuple]], tuple[str, int]]) -> Iterator[tuple[str, int]]:
+        """``fn(rows)`` over stretches of :meth:`rows` (all of them, in order), in the executor's workers.
+
+        ``fn`` (a function of a module, so that it can be sent to a worker)
+        turns rows into text and counts them; the second pass then costs the
+        client little more than writing the text, and uses the cores. Without
+        an executor the stretches are formatted here.
+        """
+        spill = self._spilled()
+        spill.seek(0)
+        readable = {p: self.namer.name(p) for p in self._raw_places}
+        items = (FormatItem(blob, readable, fn) for blob in _spill_blobs(spill, FORMAT_STORIES))
+        if self.executor is None:
+            return (format_rows(None, it) for it in items)
+        return self.executor.map_ordered(format_rows, None, items)
+
+    def _spilled(self):
+        if self._spill is None:
+            raise ValueError("records() needs a scan() with summary=False")
+        return self._spill
+
+
+class FormatItem(NamedTuple):
+    """One stretch of the spilled rows for :func:`format_rows`."""
+
+    blob: bytes  # what _spill_write wrote (one or more lengths and marshalled rows)
+    readable: dict[str, str]  # place as printed -> its readable form, for every place of the corpus
+    fn: Callable[[Iterator[tuple]], tuple[str, int]]
+
+
+def format_rows(spec, item: FormatItem) -> tuple[str, int]:
+    """The rows of a stretch of the spill, formatted by ``item.fn`` (runs in a worker or in the client)."""
+    import io
+
+    return item.fn(_rows(_spill_read(io.BytesIO(item.blob)), item.readable.__getitem__, None))
+
+
+def _rows(records: Iterable[tuple], name: Callable[[str], str], filt) -> Iterator[tuple]:
+    """The rows of :meth:`DatelineScan.rows` from the spilled ``(file number, path, stories)``."""
+    named: dict[tuple[str, ...], tuple[str, ...]] = {}  # places as printed -> readable
+    for _, path, stories in records:
+        prefix = ("stdin" if path == STDIN else Path(path).stem) + ":"
+        for index, kind, section, places_raw, agencies, age, dateline, headline, dup in stories:
+            places = named.get(places_raw)
+            if places is None:
+                if len(named) >= 65536:  # memory: a corpus of ever new combinations
+                    named.clear()
+                places = named[places_raw] = tuple(name(p) for p in places_raw)
+            if filt is not None and not filt.admits_fields(
+                    kind=kind, section=section, agencies=agencies, places=(*places_raw, *places),
+                    key=(path, index)):
+                continue
+            yield (prefix + str(index), path, index, kind, section, places, agencies, age, dateline, headline,
+                   dup)
 
 
 def _spill_write(spill, pending: list) -> None:
@@ -429,6 +470,24 @@ def _spill_write(spill, pending: list) -> None:
     except OSError as exc:
         raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
                          "set TMPDIR to a folder with room, or use --summary") from None
+
+
+def _spill_blobs(spill, stories: int) -> Iterator[bytes]:
+    """What :func:`_spill_write` wrote, cut after each write that brings the rows to ``stories`` or more."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        head = spill.read(8)
+        if not head:
+            break
+        parts.append(head)
+        parts.append(spill.read(int.from_bytes(head, "little")))
+        size += SPILL_STORIES
+        if size >= stories:
+            yield b"".join(parts)
+            parts, size = [], 0
+    if parts:
+        yield b"".join(parts)
 
 
 def _spill_read(spill) -> Iterator[tuple]:

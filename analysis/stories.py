@@ -48,7 +48,9 @@ _ITEM_START = re.compile(r"(?:(?<=\n)|(?<=[a-zß-ÿ.!?\"\u201d)\]]))(?=[A-ZÀ-Þ
 # The same positions (m.start()), found about 7 times faster: the upper-case
 # letter first (the regex engine skips to it), then the letter before it.
 _ITEM_START_FAST = re.compile(r"[A-ZÀ-Þ'\u2019](?<=[\na-zß-ÿ.!?\"\u201d)\]].)")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?=\s|$)")
+# "[.!?]+..." written with one plain [.!?] first: the regex engine then skips
+# to the next punctuation mark instead of trying the pattern at every character.
+_SENTENCE_END = re.compile(r"[.!?][.!?]*[\"'\u201d\u2019)]*(?=\s|$)")
 
 
 @dataclass(slots=True)  # slots: a 500 MB file holds a million stories

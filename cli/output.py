@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from analysis.reader import display_name
 
@@ -198,18 +198,32 @@ def render_rows(rows: Iterable[Sequence[Any]], columns: Sequence[Column], fmt: F
 
 
 def write_tsv(rows: Iterable[Sequence[Any]], names: Sequence[str], stream, *, header: bool = True) -> int:
-    """tsv lines: each value as :func:`plain` makes it, then :func:`tsv_escape` d; returns the row count.
+    """tsv lines: each value as :func:`plain` makes it, then :func:`tsv_escape` d; returns the row count."""
+    if header:
+        stream.write("\t".join(names) + "\n")
+    write = stream.write
+    count = 0
+    for line in tsv_lines(rows):
+        write(line)
+        count += 1
+    stream.flush()
+    return count
+
+
+def tsv_text(rows: Iterable[Sequence[Any]]) -> tuple[str, int]:
+    """The lines of :func:`write_tsv` (no header) as one text, and their count: a stretch of rows at once."""
+    lines = list(tsv_lines(rows))
+    return "".join(lines), len(lines)
+
+
+def tsv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """One tsv line per row (with its newline).
 
     The common row (text that is valid UTF-8 and holds no tab, newline or
     backslash, numbers, None, lists of such text) is joined as it is; any
     other row goes field by field through :func:`plain` and
     :func:`tsv_escape`, which give the same result for the common row.
     """
-    if header:
-        stream.write("\t".join(names) + "\n")
-    tabs = len(names) - 1
-    write = stream.write
-    count = 0
     for row in rows:
         parts = []
         for v in row:
@@ -225,12 +239,9 @@ def write_tsv(rows: Iterable[Sequence[Any]], names: Sequence[str], stream, *, he
             else:
                 parts.append(plain(v))
         line = "\t".join(parts)
-        if line.count("\t") != tabs or not _clean_tsv(line):
+        if line.count("\t") != len(parts) - 1 or not _clean_tsv(line):
             line = "\t".join(tsv_escape(plain(v)) for v in row)
-        write(line + "\n")
-        count += 1
-    stream.flush()
-    return count
+        yield line + "\n"
 
 
 def _clean_tsv(line: str) -> bool:

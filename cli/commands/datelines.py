@@ -107,9 +107,26 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
                 n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, None)
             elif fmt is output.Format.table:
                 n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, scan.records(filt))
-            else:  # rows as tuples: a million of them cost no dict each in tsv
+            elif fmt is output.Format.tsv and not filt:  # the pipe's format: formatted in the workers
+                n = _tsv_from_workers(scan, no_header)
+            else:  # rows as tuples: a million of them cost no dict each
                 n = output.render_rows(scan.rows(filt), COLUMNS, fmt, header=not no_header)
     return n, scan.partial
+
+
+def _tsv_from_workers(scan, no_header: bool) -> int:
+    """Every row as tsv, the text made by the scan's workers (output.tsv_text) and written here in order."""
+    import sys
+
+    out = sys.stdout
+    if not no_header:
+        out.write("\t".join(c.name for c in COLUMNS) + "\n")
+    n = 0
+    for text, count in scan.formatted(output.tsv_text):
+        out.write(text)
+        n += count
+    out.flush()
+    return n
 
 
 def _write(corpus, filt, fields, summary: bool, wide: bool, fmt, no_header: bool, keep_duplicates: bool,

@@ -182,3 +182,14 @@ def test_digest_markers_are_the_patterns_matches(text, a):
     want = [(m.span(), m.group("section")) for m in _DIGEST_RE.finditer(text, a)]
     assert [(m.span(), m.group("section")) for m in digest_markers(text, a)] == want
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="a .!?\"'\u201d\u2019)\n\t", max_size=40))
+def test_sentence_ends_are_the_plain_patterns_matches(text):
+    import re
+
+    from analysis.stories import _SENTENCE_END
+
+    plain = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?=\s|$)")
+    assert [m.span() for m in _SENTENCE_END.finditer(text)] == [m.span() for m in plain.finditer(text)]

@@ -160,7 +160,7 @@ def test_datelines_stays_light(in_root):
     assert out.stderr.strip() == "[]"
 
 
-@pytest.mark.parametrize("extra", [["-f", "jsonl"], ["--summary", "-f", "tsv"],
+@pytest.mark.parametrize("extra", [["-f", "jsonl"], ["-f", "tsv"], ["--summary", "-f", "tsv"],
                                    ["--summary", "--by", "place,agency", "--wide", "-f", "csv"],
                                    ["--place", "den haag", "-f", "tsv"]])
 def test_output_is_the_same_whatever_the_jobs(runner, tmp_path, extra):
@@ -190,4 +190,26 @@ def test_streamed_output_is_the_in_memory_output(runner, tmp_path):
     want = io.StringIO()
     with contextlib.redirect_stderr(io.StringIO()):
         output.render(dateline_records(load_corpus([str(tmp_path)])), COLUMNS, output.Format.jsonl, out=want)
+    assert result.stdout == want.getvalue()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_tsv_made_in_pieces_is_the_in_memory_tsv(runner, tmp_path, monkeypatch, jobs):
+    import contextlib
+    import io
+
+    from analysis import scan
+    from analysis.corpus import dateline_records, load_corpus
+    from cli import output
+    from cli.commands.datelines import COLUMNS
+
+    from tests.analysis.test_scan import make_corpus
+
+    monkeypatch.setattr(scan, "SPILL_STORIES", 7)  # many writes to the temporary file, many pieces
+    monkeypatch.setattr(scan, "FORMAT_STORIES", 20)
+    make_corpus(tmp_path, 80)
+    result = invoke(runner, ["datelines", tmp_path, "-f", "tsv", "-j", jobs])
+    want = io.StringIO()
+    with contextlib.redirect_stderr(io.StringIO()):
+        output.render(dateline_records(load_corpus([str(tmp_path)])), COLUMNS, output.Format.tsv, out=want)
     assert result.stdout == want.getvalue()
