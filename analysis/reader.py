@@ -166,6 +166,28 @@ def open_regular(path: str) -> BinaryIO:
     raise NotRegularFileError(0, why, path)
 
 
+def read_regular(path: str) -> bytes:
+    """All the bytes of a regular file: :func:`open_regular`'s checks, with no file object.
+
+    For the many small files of a corpus: plain ``os.read`` calls cost a few
+    microseconds less per file than a buffered file object's ``read()``.
+    """
+    why = _not_regular(os.stat(path).st_mode)
+    if not why:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            why = _not_regular(st.st_mode)
+            if not why:
+                parts = [os.read(fd, st.st_size + 1)]  # one read for the whole file, one to see its end
+                while parts[-1]:
+                    parts.append(os.read(fd, max(st.st_size, 1 << 16)))
+                return parts[0] if len(parts) == 2 else b"".join(parts)
+        finally:
+            os.close(fd)
+    raise NotRegularFileError(0, why, path)
+
+
 _DIR_FD = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
 
 

@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .datelines import PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
-from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, open_regular, walk
+from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, read_regular, walk
 from .stories import page_parts
 
 BATCH_FILES = 32  # files per batch
@@ -75,8 +75,7 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
         if path == STDIN:
             raw = data or b""
         else:
-            with open_regular(path) as fh:
-                raw = fh.read()
+            raw = read_regular(path)
         text, encoding = decode(raw)
     except DecodeError as exc:
         return None, (f"skipped: {exc}", True)
@@ -91,6 +90,8 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
 
 def story_digest(text: str) -> int:
     """8 bytes of the story text's hash, case and spacing ignored (the duplicate key)."""
+    if "\n" in text:
+        text = text.replace("\n", " ")  # a lead's paragraphs: split() treats the two alike
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         # One space between words already (printable text has no other
         # white space), as ``" ".join(text.split())`` would leave it; the

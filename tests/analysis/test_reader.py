@@ -167,6 +167,31 @@ def test_open_regular_never_opens_a_fifo(odd_files):
         assert fh.read().startswith(b"ALMATY")
 
 
+def test_read_regular_reads_what_open_regular_reads_and_never_a_fifo(odd_files, tmp_path):
+    from analysis.reader import read_regular
+
+    _no_hang()
+    try:
+        for name in ("fifo.txt", "link.txt", "sock.txt"):
+            with pytest.raises(NotRegularFileError):
+                read_regular(str(odd_files / name))
+        with pytest.raises(NotRegularFileError, match="directory"):
+            read_regular(str(odd_files))
+        with pytest.raises(NotRegularFileError, match="character device"):
+            read_regular(os.devnull)
+    finally:
+        import signal
+
+        signal.alarm(0)
+    with pytest.raises(FileNotFoundError):
+        read_regular(str(tmp_path / "missing.txt"))
+    for size in (0, 1, 4096, 200_000):  # empty, small, and bigger than one extra read
+        path = tmp_path / f"f{size}.txt"
+        path.write_bytes(bytes(range(1, 256)) * (size // 255) + b"x" * (size % 255))
+        with open_regular(str(path)) as fh:
+            assert read_regular(str(path)) == fh.read()
+
+
 def test_walk_entries_carry_stat_info_and_problems(odd_files, tmp_path, monkeypatch):
     (odd_files / "gone.txt").symlink_to(tmp_path / "missing")
     (odd_files / "sub.txt").mkdir()  # a directory named *.txt is walked, not read
