@@ -37,7 +37,7 @@ from .stories import page_parts
 
 BATCH_FILES = 32  # files per batch
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
-SPILL_STORIES = 512  # rows written to the temporary file at a time (or more: a file's rows go together)
+SPILL_STORIES = 512  # rows written to the temporary file at a time
 FORMAT_STORIES = 4096  # rows formatted in one piece by DatelineScan.formatted (about)
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
@@ -331,11 +331,12 @@ class DatelineScan:
                 if spill is not None:
                     rows.append((index, kind, section, places, agencies, age, dateline, headline, dup))
             if spill is not None:
-                pending.append((k, f.path, rows))
-                waiting += len(rows)
-                if waiting >= SPILL_STORIES:
-                    _spill_write(spill, pending)
-                    pending, waiting = [], 0
+                for a in range(0, len(rows), SPILL_STORIES):  # a file of a million stories goes in pieces too
+                    pending.append((k, f.path, rows[a: a + SPILL_STORIES]))
+                    waiting += min(SPILL_STORIES, len(rows) - a)
+                    if waiting >= SPILL_STORIES:
+                        _spill_write(spill, pending)
+                        pending, waiting = [], 0
         if spill is not None and pending:
             _spill_write(spill, pending)
         del pending, seen_places

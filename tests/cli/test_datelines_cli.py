@@ -208,6 +208,9 @@ def test_tsv_made_in_pieces_is_the_in_memory_tsv(runner, tmp_path, monkeypatch, 
     monkeypatch.setattr(scan, "SPILL_STORIES", 7)  # many writes to the temporary file, many pieces
     monkeypatch.setattr(scan, "FORMAT_STORIES", 20)
     make_corpus(tmp_path, 80)
+    items = "".join(f"PARIJS (AFP) - Bericht {k} uit Parijs.\n3 minuten geleden\n" for k in range(60))
+    (tmp_path / "00" / "lang.txt").write_text(f"Kop\nDEN HAAG (ANP) - Tekst.\nMeer uit Sport\n{items}",
+                                              encoding="utf-8")  # one file's rows in many pieces
     result = invoke(runner, ["datelines", tmp_path, "-f", "tsv", "-j", jobs])
     want = io.StringIO()
     with contextlib.redirect_stderr(io.StringIO()):
