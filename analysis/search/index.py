@@ -742,7 +742,8 @@ class SearchIndex:
 
     @guarded
     def search_paths(self, paths: Iterable[str], matcher: Matcher, filters: Filters = Filters(), *,
-                     progress: Callable[[int, int], None] | None = None) -> tuple[Refresh, Iterator[Match]]:
+                     progress: Callable[[int, int], None] | None = None,
+                     caught_up: tuple[int, int] | None = None) -> tuple[Refresh, Iterator[Match]]:
         """:meth:`refresh` for ``paths``, then :meth:`search` them: ``(refresh result, matches)``.
 
         When a scope is saved for ``paths``, the search runs on it at once while
@@ -750,10 +751,28 @@ class SearchIndex:
         same files, unchanged, those matches are the answer, otherwise the index
         is refreshed and the search runs again. Either way the answer is that of
         refreshing first.
+
+        ``caught_up``: the ``(id, event count)`` of the live watcher that calls
+        this (it answers searches, :mod:`.watch`), has handled every event up
+        to this call and covers ``paths``: a scope saved with that tag is the
+        answer; otherwise the paths are walked and refreshed.
         """
         paths = list(paths)
         scope = _scope_key(paths)
         saved = self._saved(scope)
+        if caught_up is not None:
+            if saved is None:
+                refreshed = self.refresh(paths, progress=progress, watch_tag=caught_up)
+            elif saved[2] == caught_up:
+                refreshed = saved[1]
+            else:
+                entries = walk(paths)
+                if _unpack_scope(saved[0]) == entries:
+                    self._retag(scope, caught_up)
+                    refreshed = saved[1]
+                else:
+                    refreshed = self.refresh(paths, progress=progress, entries=entries, watch_tag=caught_up)
+            return refreshed, self.search(refreshed.files, matcher, filters)
         watch = covering(self.conn, paths) if STDIN not in paths else None
         if watch is not None and saved is not None and saved[2] is not None and saved[2] == watch.tag():
             # A live watcher, nothing counted since the scope's walk began: once the
@@ -777,13 +796,44 @@ class SearchIndex:
         entries = walker.result()  # raises what walk() raises (a missing path)
         if entries is None:  # the same files, unchanged
             if tag is not None and tag != saved[2]:
-                with self.conn:
-                    self.conn.execute("UPDATE search_scopes SET watch_id = ?, watch_events = ? WHERE scope = ?",
-                                      (*tag, scope))
+                self._retag(scope, tag)
             return saved[1], chain(ahead, matches)
         refreshed = self.refresh(paths, progress=progress, entries=entries, watch_tag=tag)
         return refreshed, self.search(refreshed.files, matcher, filters)
 
+
+    def _retag(self, scope: bytes, tag: tuple[int, int]) -> None:
+        """Tag a saved scope with a watcher's count, read before the walk that found it unchanged."""
+        with self.conn:
+            self.conn.execute("UPDATE search_scopes SET watch_id = ?, watch_events = ? WHERE scope = ?",
+                              (*tag, scope))
+
+    @guarded
+    def matching_paths(self, files: Sequence[tuple[str, int]], matcher: Matcher) -> list[str] | None:
+        """The paths of ``files`` (from :meth:`refresh`) that have a matching story, in input order.
+
+        What ``matching_files(search(files, matcher))`` gives, straight from
+        the index: one statement finds the files of the matching stories, and
+        no record is built and no text read. Only for a query whose matches the
+        index finds exactly (:attr:`Matcher.index_is_exact`) and without
+        filters; None for any other, which :meth:`search` must answer.
+        """
+        if matcher.fts is None or not matcher.index_is_exact:
+            return None
+        try:
+            hit = {row[0] for row in self.conn.execute(
+                "SELECT DISTINCT s.file FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                " WHERE search_fts MATCH ?", (matcher.fts,))}
+        except sqlite3.OperationalError as exc:
+            if str(exc).startswith("fts5: syntax error"):
+                raise QueryError(f"the index cannot run this query: {exc}") from exc
+            raise  # a damaged index: a StoreError (see guarded)
+        out = []
+        for path, fid in files:
+            if fid in hit:
+                hit.discard(fid)  # a file named twice is listed once, where it came first
+                out.append(path)
+        return out
 
     @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,

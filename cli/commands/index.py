@@ -77,7 +77,9 @@ def _watch(paths, store) -> None:
     """``index --watch``: index, say so on stderr, then keep the index current until Ctrl-C."""
     from analysis.search.watch import Watcher
 
-    watcher = Watcher(store, paths)
+    from ..serve import answer
+
+    watcher = Watcher(store, paths, answer=answer)
 
     def ready(r) -> None:
         for w in r.warnings:
