@@ -61,12 +61,13 @@ def answer(request, caught_up: tuple[int, int], roots: list[str], index) -> int 
         if refreshed.warnings or refreshed.unreadable:
             return None
         listed = index.matching_paths(refreshed.files, matcher) if files_only else None
+        rows = None if files_only else index.hit_rows(refreshed.files, matcher)
     except (NewsctlError, OSError):
         return None  # the usual way says what is wrong
-    return _write(request, encoding, errors, listed, matches, files_only)
+    return _write(request, encoding, errors, listed, rows, matches, files_only)
 
 
-def _write(request, encoding: str, errors: str, listed, matches, files_only: bool) -> int:
+def _write(request, encoding: str, errors: str, listed, rows, matches, files_only: bool) -> int:
     from analysis.search import matching_files
 
     from . import output
@@ -86,6 +87,8 @@ def _write(request, encoding: str, errors: str, listed, matches, files_only: boo
             if files_only:
                 rows = ({"file": f} for f in (listed if listed is not None else matching_files(matches)))
                 n = output.render(rows, [Column("file")], Format.tsv, header=False)
+            elif rows is not None:
+                n = command.write_hit_rows(rows, out)
             else:
                 n = command._emit(matches, context=40, sentence=False, stories=False, count=False, only=False,
                                   with_file=False, fmt=Format.tsv, header=True)

@@ -835,6 +835,70 @@ class SearchIndex:
                 out.append(path)
         return out
 
+    def hit_rows(self, files: Sequence[tuple[str, int]], matcher: Matcher,
+                 context: int = 40) -> Iterator[tuple[str, str, int, int, str, str, str]] | None:
+        """``(id, file, start, end, left, match, right)`` of every hit in ``files``, or None.
+
+        What :func:`analysis.search.records.hit_records` makes of
+        :meth:`search`'s matches (as tuples, in its column order), read lean:
+        the index gives the matching stories' offsets in one statement, each
+        file's text is fetched (a chunk of files a statement) and unpacked once
+        and only its matching stories are searched; no record is kept, so
+        memory does not grow with the number of hits. All of it is read in one
+        transaction, so a file indexed again meanwhile cannot mix two versions.
+        Only for a query whose matches the index finds exactly
+        (:attr:`Matcher.index_is_exact`) and without filters; None for any
+        other, which :meth:`search` must answer.
+        """
+        if matcher.fts is None or not matcher.index_is_exact:
+            return None
+        return self._hit_rows(files, matcher, context)
+
+    @guarded
+    def _hit_rows(self, files, matcher: Matcher, context: int):
+        order: dict[int, tuple[int, str]] = {}
+        for k, (path, fid) in enumerate(files):
+            order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            try:
+                rows = self.conn.execute(
+                    "SELECT s.file, s.story, s.start, s.end FROM search_fts JOIN search_stories s"
+                    " ON s.id = search_fts.rowid WHERE search_fts MATCH ?", (matcher.fts,)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if str(exc).startswith("fts5: syntax error"):
+                    raise QueryError(f"the index cannot run this query: {exc}") from exc
+                raise
+            picked = sorted((order[f][0], story, f, start, end) for f, story, start, end in rows if f in order)
+            del rows
+            fids = list(dict.fromkeys(p[2] for p in picked))
+            spans_of = matcher.spans
+            i = 0
+            for c in range(0, len(fids), _TEXT_CHUNK):
+                part = fids[c:c + _TEXT_CHUNK]
+                blobs = dict(self.conn.execute(
+                    f"SELECT id, data FROM search_texts WHERE id IN ({','.join('?' * len(part))})", part))
+                for fid in part:
+                    data = blobs.get(fid)
+                    if data is None:
+                        raise sqlite3.DatabaseError("database disk image is malformed (a text missing from the index)")
+                    text = _unpack(data)[0]
+                    path = order[fid][1]
+                    stem = _stem(path)
+                    while i < len(picked) and picked[i][2] == fid:
+                        _, story, _, base, end = picked[i]
+                        i += 1
+                        t = text[base:end]
+                        sid = f"{stem}:{story}"
+                        for s, e in spans_of(t) or ():
+                            yield (sid, path, base + s, base + e, t[max(0, s - context):s].replace("\n", " "),
+                                   t[s:e].replace("\n", " "), t[e:e + context].replace("\n", " "))
+        finally:
+            if own and self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
     @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
                filters: Filters = Filters()) -> Iterator[Match]:

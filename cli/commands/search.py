@@ -115,8 +115,9 @@ def search(
             listed = files_without_match(found.files(), list(matches)) if files_without else matching_files(matches)
             n = _paths(listed, null)
         else:
+            lean = None if stories or invert or count or only_matching or sentence else found.hit_rows(context)
             n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
-                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header)
+                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header, lean=lean)
         found.hints()
     nlpopts.check_stored()
     raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
@@ -155,11 +156,16 @@ def _query(query, regex, paths, *, word: bool):
 class _Found:
     """What _matches found: the matches, the files searched, whether one failed, and hints."""
 
-    def __init__(self, matches, failed: bool, files, hints) -> None:
+    def __init__(self, matches, failed: bool, files, hints, hit_rows=None) -> None:
         self.matches, self.failed, self._files, self.hints = matches, failed, files, hints
+        self._hit_rows = hit_rows
 
     def files(self) -> list[str]:
         return self._files()
+
+    def hit_rows(self, context: int):
+        """The hits as ``SearchIndex.hit_rows`` reads them (flat memory), or None where it cannot."""
+        return self._hit_rows(context) if self._hit_rows is not None else None
 
 
 def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None, aliases=None) -> _Found:
@@ -196,7 +202,8 @@ def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto
             filteropts.warn_unmatched(filt, index.filter_values(refreshed.files))
 
     matches = [first] + [index.search(refreshed.files, m, filt) for m in matchers[1:]]
-    return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints)
+    lean = None if filt or len(matchers) > 1 else lambda context: index.hit_rows(refreshed.files, matchers[0], context)
+    return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints, lean)
 
 
 def _inverted(every, matched):
@@ -223,15 +230,42 @@ def _paths(paths, null: bool) -> int:
     return n
 
 
-def _emit(matches, *, context, sentence, stories, count, only, with_file, fmt, header) -> int:
-    """Render the matches in the chosen form; return how many rows were written."""
+def write_hit_rows(rows, out) -> int:
+    """Write :meth:`analysis.search.SearchIndex.hit_rows` as tsv with a header, as :func:`_emit` does; the count.
+
+    The same lines ``output.render`` writes for hit records, without making a
+    record of each hit.
+    """
+    from analysis.reader import display_name
+
+    esc = output.tsv_escape
+    write = out.write
+    write("\t".join(c.name for c in HIT_COLUMNS) + "\n")
+    n = 0
+    for sid, path, start, end, left, match, right in rows:
+        write(f"{esc(display_name(sid))}\t{esc(display_name(path))}\t{start}\t{end}\t{esc(display_name(left))}"
+              f"\t{esc(display_name(match))}\t{esc(display_name(right))}\n")
+        n += 1
+    out.flush()
+    return n
+
+
+def _emit(matches, *, context, sentence, stories, count, only, with_file, fmt, header, lean=None) -> int:
+    """Render the matches in the chosen form; return how many rows were written.
+
+    ``lean``: the same hits as tuples from the index (``SearchIndex.hit_rows``), read instead of ``matches``.
+    """
     from analysis import search as lib
 
     if count:
         return output.render(lib.count_records(matches), COUNT_COLUMNS, fmt, header=header)
     if stories:
         return output.render(lib.story_records(matches), STORY_COLUMNS, fmt, header=header)
-    rows = lib.hit_records(matches, context=0 if only else context, sentence=sentence and not only)
+    if lean is not None:
+        names = [c.name for c in HIT_COLUMNS]
+        rows = (dict(zip(names, row)) for row in lean)
+    else:
+        rows = lib.hit_records(matches, context=0 if only else context, sentence=sentence and not only)
     fmt = fmt or output.default_format()
     shown = ONLY_COLUMNS if only else [c.name for c in HIT_COLUMNS]
     if fmt is not Format.table:

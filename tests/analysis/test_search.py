@@ -613,3 +613,26 @@ def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpu
     index.refresh([str(corpus_copy)])
     with pytest.raises(StoreError, match="changed while this search read it"):
         first.rec.text
+
+
+# -- the lean readings: matching_paths and hit_rows ------------------------------------
+
+@pytest.mark.parametrize("query", ["Oekraïne", "poetin* OR navo", '"de regering"', "Poetin NOT China",
+                                   "zwartewatersklooster", "oekraine"])
+@pytest.mark.parametrize("context", [40, 0, 7])
+def test_lean_readings_give_what_search_gives(index, seeds, tmp_path, query, context):
+    nfd = tmp_path / "nfd.txt"  # decomposed diacritics: offsets must stay those of the text
+    nfd.write_text("Kop\nKYIV (ANP) - Oekrai\u0308ne en\nPoetin, de regering.\n", encoding="utf-8")
+    paths = [str(seeds), str(nfd), str(seeds / "000_6886c8d2ffe8f8a4.txt")]  # a file named twice
+    files = index.refresh(paths).files
+    matcher = Matcher(query)
+    matches = list(index.search(files, matcher))
+    assert index.matching_paths(files, matcher) == list(lib.matching_files(iter(matches)))
+    records = [tuple(r.values()) for r in lib.hit_records(iter(list(index.search(files, matcher))), context=context)]
+    assert list(index.hit_rows(files, matcher, context)) == records
+
+
+def test_lean_readings_leave_other_queries_to_search(index, seeds):
+    files = index.refresh([str(seeds)]).files
+    for matcher in (Matcher(""), Matcher("x", regex="Poetin"), Matcher("Poetin", case_sensitive=True)):
+        assert index.matching_paths(files, matcher) is None and index.hit_rows(files, matcher) is None
