@@ -97,5 +97,8 @@ def _search_files(query: str, paths: list[str], store: str | None) -> int:
             refreshed, matches = index.search_paths(paths, matcher, StoryFilter(), progress=advance)
         for w in refreshed.warnings:
             output.warn(f"{w.path}: {w.message}")
-        n = output.render(({"file": f} for f in matching_files(matches)), [Column("file")], Format.tsv, header=False)
+        listed = index.matching_paths(refreshed.files, matcher)  # one statement, no records
+        if listed is None:
+            listed = matching_files(matches)
+        n = output.render(({"file": f} for f in listed), [Column("file")], Format.tsv, header=False)
     return EXIT_ERROR if refreshed.unreadable > 0 else EXIT_OK if n else EXIT_NO_MATCH

@@ -84,6 +84,15 @@ def _row(name: str, times: list[float], rss: list[int], note: str = "") -> None:
     print(f"| {name} | {statistics.median(times):.3f} s | {max(rss) / 1024:.0f} MB | {note} |", flush=True)
 
 
+def _ctrl_c_stops() -> None:
+    """In the watcher's child process: Ctrl-C (SIGINT) stops it, even when this script runs in the background.
+
+    (A shell starts a background job with SIGINT ignored, and Python then never
+    turns it into KeyboardInterrupt.)
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _peak_rss(pid: int) -> int | None:
     """A running process's peak RSS in KB (Linux), or None."""
     try:
@@ -145,7 +154,8 @@ def bench_size(stories: int, base: Path, repeat: int, word: str, keep: bool = Fa
             rss[name].append(r)
 
     watcher = subprocess.Popen([*NEWSCTL, "index", "--watch", "corpus", "--store", str(store)], cwd=directory,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
+                               preexec_fn=_ctrl_c_stops)
     line = watcher.stderr.readline()
     watched = {}
     if line.startswith("watching"):

@@ -112,7 +112,12 @@ def search(
         if files_without or files_only:
             from analysis.search import files_without_match, matching_files
 
-            listed = files_without_match(found.files(), list(matches)) if files_without else matching_files(matches)
+            if files_without:
+                listed = files_without_match(found.files(), list(matches))
+            else:
+                listed = found.matching_paths()
+                if listed is None:
+                    listed = matching_files(matches)
             n = _paths(listed, null)
         else:
             lean = None if stories or invert or count or only_matching or sentence else found.hit_rows(context)
@@ -156,16 +161,20 @@ def _query(query, regex, paths, *, word: bool):
 class _Found:
     """What _matches found: the matches, the files searched, whether one failed, and hints."""
 
-    def __init__(self, matches, failed: bool, files, hints, hit_rows=None) -> None:
+    def __init__(self, matches, failed: bool, files, hints, lean=None) -> None:
         self.matches, self.failed, self._files, self.hints = matches, failed, files, hints
-        self._hit_rows = hit_rows
+        self._lean = lean  # (index, files, matcher) when the index may answer lean
 
     def files(self) -> list[str]:
         return self._files()
 
+    def matching_paths(self):
+        """The matching files as ``SearchIndex.matching_paths`` reads them, or None where it cannot."""
+        return self._lean[0].matching_paths(*self._lean[1:]) if self._lean is not None else None
+
     def hit_rows(self, context: int):
         """The hits as ``SearchIndex.hit_rows`` reads them (flat memory), or None where it cannot."""
-        return self._hit_rows(context) if self._hit_rows is not None else None
+        return self._lean[0].hit_rows(*self._lean[1:], context) if self._lean is not None else None
 
 
 def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None, aliases=None) -> _Found:
@@ -202,7 +211,7 @@ def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto
             filteropts.warn_unmatched(filt, index.filter_values(refreshed.files))
 
     matches = [first] + [index.search(refreshed.files, m, filt) for m in matchers[1:]]
-    lean = None if filt or len(matchers) > 1 else lambda context: index.hit_rows(refreshed.files, matchers[0], context)
+    lean = None if filt or len(matchers) > 1 else (index, refreshed.files, matchers[0])
     return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints, lean)
 
 
