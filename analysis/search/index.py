@@ -294,6 +294,44 @@ def _unpack(data: bytes) -> tuple[str, tuple[str, ...]]:
     return text, headlines
 
 
+_STR_KINDS = {0x75: "utf-8", 0x61: "ascii", 0x41: "ascii"}  # marshal's 'u', 'a', 'A' (less FLAG_REF)
+
+
+def _unpack_prefix(data: bytes, chars: int) -> str:
+    """At least the first ``chars`` characters of the file text :func:`_pack` packed (or all of it).
+
+    Inflates only as far as it needs: the hits of a file's matching stories
+    need its text up to the last of them. It reads marshal's layout of a
+    2-tuple opening with a str (a type byte, a 4-byte length, the UTF-8 or
+    ASCII bytes; the schema tag names marshal's version); anything else is
+    unpacked whole by :func:`_unpack`.
+    """
+    d = zlib.decompressobj()
+    try:
+        body = d.decompress(data, 7 + chars + chars // 16 + 64)  # a little more: a few characters take 2 bytes
+        if len(body) < 7 or body[0] not in (0x29, 0xA9) or body[1] != 2 or (body[2] & 0x7F) not in _STR_KINDS:
+            return _unpack(data)[0]
+        encoding = _STR_KINDS[body[2] & 0x7F]
+        size = int.from_bytes(body[3:7], "little")
+        body = body[7:]
+        while len(body) < size:
+            cut = len(body)
+            while cut and body[cut - 1] & 0xC0 == 0x80:  # not in the middle of a character
+                cut -= 1
+            if cut and body[cut - 1] >= 0xC0:
+                cut -= 1
+            text = body[:cut].decode(encoding, "surrogatepass")
+            if len(text) >= chars:
+                return text
+            more = d.decompress(d.unconsumed_tail, (chars - len(text)) * 4 + 256)
+            if not more:
+                return _unpack(data)[0]
+            body += more
+        return body[:size].decode(encoding, "surrogatepass")
+    except (zlib.error, UnicodeDecodeError):
+        return _unpack(data)[0]  # raises the damaged store's error
+
+
 def _store_path(conn: sqlite3.Connection) -> str:
     """The file of the connection's main database (reads no page, so works on a damaged one)."""
     try:
@@ -873,7 +911,11 @@ class SearchIndex:
                 raise
             picked = sorted((order[f][0], story, f, start, end) for f, story, start, end in rows if f in order)
             del rows
-            fids = list(dict.fromkeys(p[2] for p in picked))
+            reach: dict[int, int] = {}  # file id -> the end of its last matching story
+            for p in picked:
+                if reach.get(p[2], -1) < p[4]:
+                    reach[p[2]] = p[4]
+            fids = list(reach)
             spans_of = matcher.spans
             i = 0
             for c in range(0, len(fids), _TEXT_CHUNK):
@@ -884,7 +926,7 @@ class SearchIndex:
                     data = blobs.get(fid)
                     if data is None:
                         raise sqlite3.DatabaseError("database disk image is malformed (a text missing from the index)")
-                    text = _unpack(data)[0]
+                    text = _unpack_prefix(data, reach[fid])
                     path = order[fid][1]
                     stem = _stem(path)
                     while i < len(picked) and picked[i][2] == fid:

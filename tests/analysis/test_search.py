@@ -636,3 +636,21 @@ def test_lean_readings_leave_other_queries_to_search(index, seeds):
     files = index.refresh([str(seeds)]).files
     for matcher in (Matcher(""), Matcher("x", regex="Poetin"), Matcher("Poetin", case_sensitive=True)):
         assert index.matching_paths(files, matcher) is None and index.hit_rows(files, matcher) is None
+
+
+@pytest.mark.parametrize("text", ["", "kort", "é" * 1000, "a" * 300 + "\U0001F600" * 500, "\udcff" * 10 + "x" * 900,
+                                  "alleen ascii " * 200, "Oekraïne en België. " * 90])
+def test_a_text_prefix_is_the_start_of_the_text(text):
+    data = index_mod._pack(text, ["kop", "tweede"])
+    for k in [*range(0, len(text) + 3, 37), len(text)]:
+        prefix = index_mod._unpack_prefix(data, k)
+        assert text.startswith(prefix) and len(prefix) >= min(k, len(text))
+
+
+def test_a_damaged_text_is_a_damaged_store():
+    import sqlite3
+
+    data = bytearray(index_mod._pack("Oekraïne " * 300, ["kop"]))
+    data[len(data) // 2] ^= 0xFF
+    with pytest.raises(sqlite3.DatabaseError):
+        index_mod._unpack_prefix(bytes(data), 2000)
