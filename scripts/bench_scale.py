@@ -80,6 +80,13 @@ def _files(out: bytes, base: Path) -> set[str]:
             for line in out.splitlines() if line}
 
 
+def _hit_files(out: bytes, base: Path, tsv: bool) -> set[str]:
+    """The files of hit lines: newsctl's tsv `file` column, or grep's and rg's `path:` prefix."""
+    lines = out.splitlines()[1:] if tsv else out.splitlines()
+    cut = (lambda line: line.split(b"\t")[1]) if tsv else (lambda line: line.split(b":", 1)[0])
+    return _files(b"\n".join(cut(line) for line in lines if line), base)
+
+
 def _row(name: str, times: list[float], rss: list[int], note: str = "") -> None:
     print(f"| {name} | {statistics.median(times):.3f} s | {max(rss) / 1024:.0f} MB | {note} |", flush=True)
 
@@ -192,6 +199,11 @@ def bench_size(stories: int, base: Path, repeat: int, word: str, keep: bool = Fa
             print(f"  {name}: {len(s)} files; differs from the first in {len(s ^ sets[0])}")
     same_hits = {name: outs[name].count(b"\n") for name in outs if name.startswith("`newsctl search W`")}
     print(f"hit lines (header included) of newsctl, walked and watched: {sorted(set(same_hits.values()))}")
+    hit_files = {name: _hit_files(out, directory, name.startswith("`newsctl"))
+                 for name, out in outs.items() if " -l" not in name}
+    first = next(iter(hit_files.values()))
+    print(f"same files in the hits of {', '.join(hit_files)}: "
+          f"{'yes' if all(f == first for f in hit_files.values()) else 'NO'} ({len(first)} files)")
     print("\nspeed-up of newsctl over grep and rg (their time / newsctl's; > 1: newsctl is faster):\n")
     print("| form | vs grep, walked | vs grep, watched | vs rg, walked | vs rg, watched |\n|---|---|---|---|---|")
     for form, suffix in (("`search W -l`", " -l"), ("`search W`", "")):
