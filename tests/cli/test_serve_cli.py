@@ -138,3 +138,27 @@ def test_a_dead_watcher_is_passed_by(watched):
     full = _run(TYPER, args, root, cache)
     assert (short.returncode, short.stdout) == (full.returncode, full.stdout) == (0, full.stdout)
     assert full.stdout
+
+
+def test_garbage_on_the_socket_leaves_the_watcher_answering(watched):
+    import socket
+
+    root, cache, proc = watched
+    path = str(cache / "newsctl" / "store.sqlite.search.sock")
+    for junk in (b"", b"\xff\xff\xff\x7f", b"\x05\x00\x00\x00hello", b"\x02\x00\x00\x00\x00\x00"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(path)
+            s.sendall(junk)
+            s.shutdown(socket.SHUT_WR)
+            assert s.recv(1) in (b"", b"D")  # dropped or declined, nothing written
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, open(os.devnull, "wb") as sink:
+        payload = b"\x00not marshal"  # with descriptors, but no request in it
+        s.settimeout(10)
+        s.connect(path)
+        fds = [sink.fileno(), sink.fileno()]
+        s.sendmsg([len(payload).to_bytes(4, "little") + payload],
+                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds))])
+        assert s.recv(1) == b"D"
+    assert proc.poll() is None
+    assert _asked(["search", "Oekraïne", "corpus", "-l"], root, cache) == "0"
