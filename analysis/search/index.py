@@ -489,9 +489,16 @@ class _IndexMatch(Match):
 class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, keep_story_files: bool = False) -> None:
+        """``keep_story_files``: keep a table of story -> file in memory for :meth:`matching_paths`
+        (4 bytes a story; for a process that answers search after search, the watcher)."""
+        from array import array
+
         self.conn = conn
+        self.keep_story_files = keep_story_files
+        self._story_file = array("i")  # story id -> file id (0: none known)
         self._bumps = 0  # generation bumps by this refresh
+        self._last_files: tuple[bytes, list] | None = None  # the last saved scope's files, as stored and unpacked
         self.path = _store_path(conn)  # named by every StoreError
         self._ensure_schema()
 
@@ -629,9 +636,13 @@ class SearchIndex:
             " FROM search_scopes s WHERE s.scope = ?", (_GENERATION_KEY, scope)).fetchone()
         if row is None or not row[3]:
             return None
-        files = _unpack_scope(row[1])
-        if not isinstance(files, list):
-            return None
+        if self._last_files is not None and self._last_files[0] == row[1]:
+            files = self._last_files[1]  # the same bytes as last time: a watcher answering search after search
+        else:
+            files = _unpack_scope(row[1])
+            if not isinstance(files, list):
+                return None
+            self._last_files = (row[1], files)
         tag = (row[4], row[5]) if row[4] is not None else None
         return row[0], Refresh(files=files, unchanged=len(files), stories=row[2]), tag
 
@@ -847,6 +858,44 @@ class SearchIndex:
                               (*tag, scope))
 
     @guarded
+    def load_story_files(self) -> None:
+        """Add the stories made since the last call to the in-memory table of story -> file."""
+        from array import array
+
+        table = self._story_file
+        known = len(table)
+        top = self.conn.execute("SELECT max(id) FROM search_stories").fetchone()[0] or 0
+        if top >= known:
+            table.extend(array("i", bytes(table.itemsize * (top + 1 - known))))
+            for sid, fid in self.conn.execute("SELECT id, file FROM search_stories WHERE id >= ?", (known,)):
+                table[sid] = fid
+
+    def _story_files_hit(self, fts: str) -> set[int] | None:
+        """The files of the stories ``fts`` matches, through :attr:`_story_file` (kept up to date here).
+
+        A story id is never reused and always names one file, so the table of
+        story -> file only grows: each call adds the stories made since, in the
+        same read transaction as the query. None when the query gives a story
+        the table does not hold (which that transaction rules out).
+        """
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            self.load_story_files()
+            table = self._story_file
+            hit = set()
+            n = len(table)
+            for (sid,) in self.conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (fts,)):
+                if sid >= n or not table[sid]:
+                    return None
+                hit.add(table[sid])
+            return hit
+        finally:
+            if own and self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
+    @guarded
     def matching_paths(self, files: Sequence[tuple[str, int]], matcher: Matcher) -> list[str] | None:
         """The paths of ``files`` (from :meth:`refresh`) that have a matching story, in input order.
 
@@ -859,9 +908,11 @@ class SearchIndex:
         if matcher.fts is None or not matcher.index_is_exact:
             return None
         try:
-            hit = {row[0] for row in self.conn.execute(
-                "SELECT DISTINCT s.file FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
-                " WHERE search_fts MATCH ?", (matcher.fts,))}
+            hit = self._story_files_hit(matcher.fts) if self.keep_story_files else None
+            if hit is None:
+                hit = {row[0] for row in self.conn.execute(
+                    "SELECT DISTINCT s.file FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                    " WHERE search_fts MATCH ?", (matcher.fts,))}
         except sqlite3.OperationalError as exc:
             if str(exc).startswith("fts5: syntax error"):
                 raise QueryError(f"the index cannot run this query: {exc}") from exc

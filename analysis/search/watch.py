@@ -378,7 +378,7 @@ class Watcher:
 
         inotify_c = _inotify_class()
         with open_store(self.store_path) as st:
-            index = SearchIndex(st.conn)
+            index = SearchIndex(st.conn, keep_story_files=True)  # it answers search after search
             own = {str(st.path) + suffix for suffix in ("", "-wal", "-shm", "-journal")}
             lock_path = f"{st.path}.watch-{hashlib.sha1(marshal.dumps(sorted(self.roots))).hexdigest()[:12]}.lock"
             lock = open(lock_path, "a+")
@@ -455,6 +455,7 @@ class Watcher:
         first = index.refresh(self.roots, save_scope=False)
         sock = _bind(sock_path) if self.answer is not None and sock_path else None
         if sock is not None:
+            index.load_story_files()  # now rather than in the first search
             own.add(sock_path)
             threading.Thread(target=self._listen, args=(sock, events), daemon=True).start()
         try:

@@ -654,3 +654,17 @@ def test_a_damaged_text_is_a_damaged_store():
     data[len(data) // 2] ^= 0xFF
     with pytest.raises(sqlite3.DatabaseError):
         index_mod._unpack_prefix(bytes(data), 2000)
+
+
+def test_the_kept_table_of_story_files_follows_changes(store, seeds, tmp_path):
+    corpus = tmp_path / "c"
+    shutil.copytree(seeds, corpus)
+    kept, plain = SearchIndex(store.conn, keep_story_files=True), SearchIndex(store.conn)
+    for step in range(3):
+        files = kept.refresh([str(corpus)]).files
+        for query in ("Oekraïne", "blauwvingerkrab", "poetin* OR navo"):
+            assert kept.matching_paths(files, Matcher(query)) == plain.matching_paths(files, Matcher(query))
+        page = corpus / "003_a388d32138e33352.txt"
+        page.write_text("Kop\nKYIV (ANP) - Een blauwvingerkrab.\n" * (step + 1) + page.read_text(encoding="utf-8"),
+                        encoding="utf-8")
+        (corpus / f"new{step}.txt").write_text("Kop\nGENT (BELGA) - Blauwvingerkrab.\n", encoding="utf-8")
