@@ -271,8 +271,11 @@ def _bind(path: str):
             os.unlink(path)  # a dead watcher's
         except OSError:
             pass
-        sock.bind(path)
-        os.chmod(path, 0o600)
+        mask = os.umask(0o177)  # only this user may connect: no moment with a wider mode
+        try:
+            sock.bind(path)
+        finally:
+            os.umask(mask)
         sock.listen(16)
         sock.settimeout(0.2)
         return sock

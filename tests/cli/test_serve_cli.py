@@ -162,3 +162,8 @@ def test_garbage_on_the_socket_leaves_the_watcher_answering(watched):
         assert s.recv(1) == b"D"
     assert proc.poll() is None
     assert _asked(["search", "Oekraïne", "corpus", "-l"], root, cache) == "0"
+
+
+def test_only_this_user_may_use_the_socket(watched):
+    _, cache, _ = watched
+    assert (cache / "newsctl" / "store.sqlite.search.sock").stat().st_mode & 0o777 == 0o600
