@@ -61,13 +61,13 @@ def answer(request, caught_up: tuple[int, int], roots: list[str], index) -> int 
         if refreshed.warnings or refreshed.unreadable:
             return None
         listed = index.matching_paths(refreshed.files, matcher) if files_only else None
-        rows = None if files_only else index.hit_rows(refreshed.files, matcher)
+        lean = None if files_only else (index, refreshed.files, matcher)
     except (NewsctlError, OSError):
         return None  # the usual way says what is wrong
-    return _write(request, encoding, errors, listed, rows, matches, files_only)
+    return _write(request, encoding, errors, listed, lean, matches, files_only)
 
 
-def _write(request, encoding: str, errors: str, listed, rows, matches, files_only: bool) -> int:
+def _write(request, encoding: str, errors: str, listed, lean, matches, files_only: bool) -> int:
     from analysis.search import matching_files
 
     from . import output
@@ -87,9 +87,9 @@ def _write(request, encoding: str, errors: str, listed, rows, matches, files_onl
             if files_only:
                 rows = ({"file": f} for f in (listed if listed is not None else matching_files(matches)))
                 n = output.render(rows, [Column("file")], Format.tsv, header=False)
-            elif rows is not None:
-                n = command.write_hit_rows(rows, out)
             else:
+                n = command.write_hit_lines(*lean, out) if lean is not None else None
+            if n is None:
                 n = command._emit(matches, context=40, sentence=False, stories=False, count=False, only=False,
                                   with_file=False, fmt=Format.tsv, header=True)
             out.flush()

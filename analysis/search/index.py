@@ -44,7 +44,7 @@ from ..reader import walk as _reader_walk
 from ..store import guarded
 from ..textnorm import nfc
 from .fold import _NON_ASCII, FOLD_VERSION, fold
-from .match import Matcher
+from .match import JOIN, Matcher
 from .records import Filters, Match, StoryRec
 from .watch import covering
 
@@ -210,12 +210,15 @@ def _stem(path: str) -> str:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "5"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers
+SEARCH_SCHEMA = "6"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers;
+# 6: texts compressed per story with a preset dictionary
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
-_TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes", "search_watches")
+_TABLES = ("search_fts", "search_stories", "search_texts", "search_dicts", "search_files", "search_scopes",
+           "search_watches")  # search_texts: schema 5 and older
 _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
+_HIT_CHUNK = 1024  # matching stories whose hits the lean readings find in one go
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -239,11 +242,13 @@ CREATE TABLE IF NOT EXISTS search_stories (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     places TEXT NOT NULL,
-    agencies TEXT NOT NULL
+    agencies TEXT NOT NULL,
+    data BLOB NOT NULL  -- the story's text and headline, deflated alone (see _Packer)
 );
-CREATE TABLE IF NOT EXISTS search_texts (
-    id INTEGER PRIMARY KEY,  -- the file's id in search_files
-    data BLOB NOT NULL  -- zlib(marshal((file text, story headlines))), see _pack
+CREATE TABLE IF NOT EXISTS search_dicts (
+    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 255),  -- named by a story's data's first byte
+    data BLOB NOT NULL,  -- a zlib preset dictionary (make_zdict)
+    made REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
 CREATE TABLE IF NOT EXISTS search_scopes (
@@ -270,66 +275,97 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
 );
 """
 _SEP = "\x1f"  # joins places and agencies in one column
-_ZLIB_LEVEL = 6
 
 
-def _pack(text: str, headlines: Sequence[str]) -> bytes:
-    """A file's text and its stories' headlines as stored: about half the text's size.
+_ZDICT_MAX = 32 * 1024  # bytes of a preset dictionary (zlib's window)
+_ZDICT_SAMPLE = 1 << 20  # characters of text a dictionary is made from
+_ZDICT_MIN_TEXT = 256 * 1024  # a refresh with less new text makes no dictionary yet (its stories go without)
+_ZDICT_FILES = 64  # files read (spread over the refresh's new files) for the sample
+_WORDS = re.compile(r"\w+\W*")
 
-    The headlines are parts of the text, so they cost next to nothing
-    compressed beside it.
+
+def make_zdict(texts: Iterable[str], size: int = _ZDICT_MAX) -> bytes:
+    """A zlib preset dictionary from sample texts: their commonest words and word pairs.
+
+    Each fragment (a word with the spaces and punctuation after it, or two
+    such in a row) is scored by the bytes it would save, ``(count - 1) x
+    length``; the best are kept up to ``size`` bytes, the best last (deflate
+    reaches the end of the dictionary with the shortest distances).
     """
-    return zlib.compress(marshal.dumps((text, tuple(headlines))), _ZLIB_LEVEL)
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for text in texts:
+        words = _WORDS.findall(text)
+        counts.update(words)
+        counts.update(map(str.__add__, words, words[1:]))
+    scored = sorted(((n - 1) * len(w.encode("utf-8", "surrogatepass")), w) for w, n in counts.items() if n > 2)
+    picked: list[bytes] = []
+    room = size
+    for _, w in reversed(scored):
+        data = w.encode("utf-8", "surrogatepass")
+        if len(data) <= room:
+            picked.append(data)
+            room -= len(data)
+            if room < 8:
+                break
+    return b"".join(reversed(picked))
 
 
-def _unpack(data: bytes) -> tuple[str, tuple[str, ...]]:
-    """``(file text, headlines)`` from :func:`_pack`'s bytes; damaged bytes raise ``sqlite3.DatabaseError``.
+class _Packer:
+    """Packs a story (text and headline) on its own: raw deflate with the index's preset dictionary.
+
+    Stored as one byte naming the dictionary (its id in ``search_dicts``; 0:
+    none), the CRC-32 of what was deflated (4 bytes, little-endian: raw
+    deflate has no check of its own) and the deflated UTF-8 of the text, a
+    NUL and the headline (file texts hold no NUL:
+    :func:`analysis.reader.decode`). A story is unpacked
+    alone, so a search inflates only its matching stories, a few hundred
+    bytes each.
+    """
+
+    def __init__(self, zdict_id: int = 0, zdict: bytes = b"") -> None:
+        self.id = zdict_id
+        self.head = bytes((zdict_id,))
+        args = (9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
+        # Setting a dictionary costs about as much as deflating a story: a copy of a primed one is cheaper.
+        self._proto = zlib.compressobj(*args, zdict) if zdict else zlib.compressobj(*args)
+
+    def pack(self, text: str, headline: str) -> bytes:
+        c = self._proto.copy()
+        raw = f"{text}\x00{headline}".encode("utf-8", "surrogatepass")
+        return self.head + zlib.crc32(raw).to_bytes(4, "little") + c.compress(raw) + c.flush()
+
+
+def _unpack(data: bytes, zdicts: dict[int, bytes]) -> tuple[str, str]:
+    """``(story text, headline)`` from :meth:`_Packer.pack`'s bytes; damaged bytes raise ``sqlite3.DatabaseError``.
 
     (So that :func:`analysis.store.guarded` reports them as a damaged store.)
+    ``zdicts``: the index's preset dictionaries by id.
     """
     try:
-        text, headlines = marshal.loads(zlib.decompress(data))
-    except (zlib.error, ValueError, EOFError, TypeError) as exc:
+        zdict = zdicts[data[0]] if data[0] else None
+        d = zlib.decompressobj(-15, zdict) if zdict else zlib.decompressobj(-15)
+        raw = d.decompress(data[5:])
+        if not d.eof or zlib.crc32(raw) != int.from_bytes(data[1:5], "little"):
+            raise ValueError("the data ends early or does not check out")
+        text, headline = raw.decode("utf-8", "surrogatepass").rsplit("\x00", 1)
+    except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
         raise sqlite3.DatabaseError(f"database disk image is malformed (a stored text: {exc})") from exc
-    return text, headlines
+    return text, headline
 
 
-_STR_KINDS = {0x75: "utf-8", 0x61: "ascii", 0x41: "ascii"}  # marshal's 'u', 'a', 'A' (less FLAG_REF)
-
-
-def _unpack_prefix(data: bytes, chars: int) -> str:
-    """At least the first ``chars`` characters of the file text :func:`_pack` packed (or all of it).
-
-    Inflates only as far as it needs: the hits of a file's matching stories
-    need its text up to the last of them. It reads marshal's layout of a
-    2-tuple opening with a str (a type byte, a 4-byte length, the UTF-8 or
-    ASCII bytes; the schema tag names marshal's version); anything else is
-    unpacked whole by :func:`_unpack`.
-    """
-    d = zlib.decompressobj()
+def _plain(text: str, specials: str) -> bool:
+    """Whether ``text`` holds none of ``specials`` and encodes as UTF-8 (no surrogate escapes)."""
+    if any(c in text for c in specials):
+        return False
+    if text.isascii():
+        return True
     try:
-        body = d.decompress(data, 7 + chars + chars // 16 + 64)  # a little more: a few characters take 2 bytes
-        if len(body) < 7 or body[0] not in (0x29, 0xA9) or body[1] != 2 or (body[2] & 0x7F) not in _STR_KINDS:
-            return _unpack(data)[0]
-        encoding = _STR_KINDS[body[2] & 0x7F]
-        size = int.from_bytes(body[3:7], "little")
-        body = body[7:]
-        while len(body) < size:
-            cut = len(body)
-            while cut and body[cut - 1] & 0xC0 == 0x80:  # not in the middle of a character
-                cut -= 1
-            if cut and body[cut - 1] >= 0xC0:
-                cut -= 1
-            text = body[:cut].decode(encoding, "surrogatepass")
-            if len(text) >= chars:
-                return text
-            more = d.decompress(d.unconsumed_tail, (chars - len(text)) * 4 + 256)
-            if not more:
-                return _unpack(data)[0]
-            body += more
-        return body[:size].decode(encoding, "surrogatepass")
-    except (zlib.error, UnicodeDecodeError):
-        return _unpack(data)[0]  # raises the damaged store's error
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _store_path(conn: sqlite3.Connection) -> str:
@@ -378,77 +414,65 @@ def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
 
 
 class _Texts:
-    """The texts of the files of ``picked`` stories, read from the index a chunk of files at a time.
+    """The texts of ``picked`` stories, read from the index a chunk of stories at a time.
 
-    Each chunk is one statement, which also checks that a picked story of each
-    file is still there: story ids are never reused, so a file that another
-    newsctl indexed again meanwhile is left out (:meth:`has` is false), rather
-    than given a text that no longer goes with its stories' offsets. With
-    ``lazy``, :meth:`has` checks only that, and the texts are read when one is
-    first asked for (:meth:`get`); a file indexed again in between is then an
-    error. A text is unpacked only when a record's text is first asked for.
+    Each chunk is one statement by story id. Story ids are never reused, so a
+    story whose file another newsctl indexed again meanwhile is no longer
+    there: it is left out (:meth:`has` is false), rather than given a text
+    that no longer goes with its offsets. With ``lazy``, :meth:`has` checks
+    only that, and the texts are read when one is first asked for
+    (:meth:`get`); a story gone in between is then an error. A text is
+    unpacked only when a record's text is first asked for.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: str, picked: list, *, lazy: bool = False,
-                 chunk: int | None = None) -> None:
-        self.conn = conn
-        self.path = path  # named by a StoreError
+    def __init__(self, index: "SearchIndex", picked: list, *, lazy: bool = False, chunk: int | None = None) -> None:
+        self.conn = index.conn
+        self.path = index.path  # named by a StoreError
+        self.zdicts = index._zdicts
         self.lazy = lazy
         self.chunk = chunk or _TEXT_CHUNK
-        self.files: list[tuple[int, int]] = []  # (file id, a picked story id), in order
-        self.pos: dict[int, int] = {}
-        for _, _, sid, fid, _ in picked:
-            if fid not in self.pos:
-                self.pos[fid] = len(self.files)
-                self.files.append((fid, sid))
+        self.sids = [p[2] for p in picked]
+        self.pos = {sid: k for k, sid in enumerate(self.sids)}
         self.present: set[int] = set()
         self.checked: set[int] = set()
         self.data: dict[int, bytes] = {}
-        self.current: tuple[int, tuple[str, tuple[str, ...]]] | None = None
 
-    def _chunk(self, fid: int, with_data: bool) -> tuple[dict[int, bytes | None], list[int]]:
-        part = self.files[self.pos[fid]:self.pos[fid] + self.chunk]
+    def _chunk(self, sid: int, with_data: bool) -> tuple[dict[int, bytes | None], list[int]]:
+        part = self.sids[self.pos[sid]:self.pos[sid] + self.chunk]
         return dict(self.conn.execute(
-            f"SELECT t.id, {'t.data' if with_data else 'NULL'} FROM json_each(?) j"
-            " JOIN search_texts t ON t.id = json_extract(j.value, '$[0]')"
-            " WHERE EXISTS (SELECT 1 FROM search_stories s"
-            "  WHERE s.id = json_extract(j.value, '$[1]') AND s.file = t.id)",
-            (json.dumps(part),))), [f for f, _ in part]
+            f"SELECT id, {'data' if with_data else 'NULL'} FROM search_stories"
+            f" WHERE id IN ({','.join('?' * len(part))})", part)), part
 
     @guarded
-    def has(self, fid: int) -> bool:
-        """Whether the file's stories are still those picked: its chunk is checked when first asked for."""
-        if fid not in self.checked:
-            found, part = self._chunk(fid, not self.lazy)
+    def has(self, sid: int) -> bool:
+        """Whether the story is still there: its chunk is checked when first asked for."""
+        if sid not in self.checked:
+            found, part = self._chunk(sid, not self.lazy)
             self.checked.update(part)
             self.present.update(found)
             if not self.lazy:
                 self.data = found
-        return fid in self.present
+        return sid in self.present
 
     @guarded  # called when a record's text is first asked for, outside SearchIndex.search
-    def get(self, fid: int) -> tuple[str, tuple[str, ...]]:
-        """``(file text, story headlines)`` of a file :meth:`has` found."""
-        if self.current is None or self.current[0] != fid:
-            if fid not in self.data:
-                self.data, _ = self._chunk(fid, True)
-                if fid not in self.data:
-                    raise StoreError(f"the index in {self.path} changed while this search read it "
-                                     "(another newsctl indexed a file again); run the search again")
-            self.current = (fid, _unpack(self.data[fid]))
-        return self.current[1]
+    def get(self, sid: int) -> tuple[str, str]:
+        """``(story text, headline)`` of a story :meth:`has` found."""
+        if sid not in self.data:
+            self.data, _ = self._chunk(sid, True)
+            if sid not in self.data:
+                raise StoreError(f"the index in {self.path} changed while this search read it "
+                                 "(another newsctl indexed a file again); run the search again")
+        return _unpack(self.data[sid], self.zdicts)
 
 
 class _IndexRec(StoryRec):
     """A :class:`StoryRec` from the index: its text and headline are unpacked when first asked for."""
 
-    _texts: _Texts | None = None  # set with _fid once the story is picked
+    _texts: _Texts | None = None  # set with _sid once the story is picked
     _loaded = False
 
     def _load(self) -> None:
-        text, headlines = self._texts.get(self._fid) if self._texts is not None else ("", ())
-        self._text = text[self.start:self.end]
-        self._headline = headlines[self.story] if self.story < len(headlines) else ""
+        self._text, self._headline = self._texts.get(self._sid) if self._texts is not None else ("", "")
         self._loaded = True
 
     @property
@@ -501,6 +525,59 @@ class SearchIndex:
         self._last_files: tuple[bytes, list] | None = None  # the last saved scope's files, as stored and unpacked
         self.path = _store_path(conn)  # named by every StoreError
         self._ensure_schema()
+        self._zdicts: dict[int, bytes] = {}  # the preset dictionaries, by id (see _Packer)
+        self._zdict_made: dict[int, float] = {}
+        self._packer: _Packer | None = None
+        self._load_zdicts()
+
+    @guarded
+    def _load_zdicts(self) -> None:
+        """Read the preset dictionaries (there is one, made by the first large refresh; a rebuild makes another)."""
+        made = dict(self.conn.execute("SELECT id, made FROM search_dicts"))
+        if made != self._zdict_made:
+            self._zdicts = dict(self.conn.execute("SELECT id, data FROM search_dicts"))
+            self._zdict_made = made
+            self._packer = None
+        if self._packer is None and self._zdicts:
+            zid = max(self._zdicts)
+            self._packer = _Packer(zid, self._zdicts[zid])
+
+    def _ensure_zdict(self, todo: Sequence[tuple[int, FileEntry]]) -> None:
+        """Make the preset dictionary from a sample of the files about to be indexed, if none is made yet.
+
+        Under the write lock (another newsctl may have made one meanwhile). A
+        refresh with less than :data:`_ZDICT_MIN_TEXT` of text in its sample
+        makes none (a refresh whose files hold fewer bytes reads nothing for
+        it): its stories are packed without one, and a later, larger refresh
+        makes it.
+        """
+        self._load_zdicts()
+        if self._zdicts or sum(e.size for _, e in todo) < _ZDICT_MIN_TEXT:  # too little to learn from: read nothing
+            return
+        step = max(1, len(todo) // _ZDICT_FILES)
+        sample: list[str] = []
+        chars = 0
+        for _, e in todo[::step]:
+            if chars >= _ZDICT_SAMPLE:
+                break
+            try:
+                with open_regular(e.path) as fh:
+                    text = decode(fh.read(_ZDICT_SAMPLE))[0]
+            except (OSError, NotRegularFileError, DecodeError):
+                continue
+            sample.append(text)
+            chars += len(text)
+        if chars < _ZDICT_MIN_TEXT:
+            return
+        zdict = make_zdict(sample)
+        if zdict:
+            self.conn.execute("INSERT OR IGNORE INTO search_dicts VALUES (1, ?, ?)", (zdict, time.time()))
+            self._load_zdicts()
+
+    def _pack(self, text: str, headline: str) -> bytes:
+        if self._packer is None:
+            self._packer = _Packer()
+        return self._packer.pack(text, headline)
 
     @guarded
     def _ensure_schema(self) -> None:
@@ -585,6 +662,8 @@ class SearchIndex:
                 # The write lock first, then a fresh look at each file's row:
                 # another newsctl may have indexed it since `known` was read.
                 self.conn.execute("BEGIN IMMEDIATE")
+                if k == 0:
+                    self._ensure_zdict(todo)
                 for slot, e in todo[k:k + batch]:
                     if e.key not in done:  # a file named twice is indexed once
                         done[e.key] = self._update(e, result)
@@ -727,13 +806,13 @@ class SearchIndex:
                 "UPDATE search_files SET size = ?, mtime_ns = ?, sha256 = ?, encoding = ?, stories = ?,"
                 " chars = ?, indexed = ? WHERE id = ?", values + (fid,))
             result.changed += 1
+        pack = self._pack
         self.conn.executemany(
-            "INSERT INTO search_stories (file, story, kind, section, start, end, places, agencies)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO search_stories (file, story, kind, section, start, end, places, agencies, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(fid, s.index, s.kind, s.section, s.start, s.end,
-              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies)) for s in stories])
-        self.conn.execute("INSERT OR REPLACE INTO search_texts (id, data) VALUES (?, ?)",
-                          (fid, _pack(text, [s.headline for s in stories])))
+              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
+              pack(text[s.start:s.end], s.headline)) for s in stories])
         self.conn.executemany(
             "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
             [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
@@ -743,15 +822,12 @@ class SearchIndex:
     def _delete_stories(self, fid: int) -> None:
         """Drop a file's stories and text; the FTS rows go with the exact bodies they were indexed with."""
         self._bump()
-        row = self.conn.execute("SELECT data FROM search_texts WHERE id = ?", (fid,)).fetchone()
-        if row is not None:
-            text = _unpack(row[0])[0]
-            self.conn.executemany(
-                "INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', ?, ?)",
-                [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
-                    "SELECT id, start, end FROM search_stories WHERE file = ?", (fid,))])
+        self._load_zdicts()
+        self.conn.executemany(
+            "INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(sid, fts_body(_unpack(data, self._zdicts)[0])) for sid, data in self.conn.execute(
+                "SELECT id, data FROM search_stories WHERE file = ?", (fid,))])
         self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
-        self.conn.execute("DELETE FROM search_texts WHERE id = ?", (fid,))
 
     def _delete_file(self, fid: int) -> None:
         self._delete_stories(fid)
@@ -943,8 +1019,85 @@ class SearchIndex:
             return None
         return self._hit_rows(files, matcher, context)
 
-    @guarded
+    def hit_lines(self, files: Sequence[tuple[str, int]], matcher: Matcher, context: int = 40, *,
+                  escape: Callable[[str], str] = lambda t: t, specials: str = "") -> Iterator[tuple[str, int]] | None:
+        """The lines of :meth:`hit_rows` as tab-separated text, a block at a time: ``(lines, how many)``.
+
+        Each line is ``id, file, start, end, left, match, right`` joined by tabs,
+        with a newline; every text field passes through ``escape``. ``escape``
+        must leave alone any text that holds none of ``specials`` and can be
+        encoded as UTF-8: a block of hits whose texts are such is written
+        without calling it per hit (the caller's tsv escaping). None where
+        :meth:`hit_rows` gives None.
+        """
+        if matcher.fts is None or not matcher.index_is_exact:
+            return None
+        return self._hit_lines(files, matcher, context, escape, specials)
+
+    def _hit_lines(self, files, matcher: Matcher, context: int, escape, specials: str):
+        names: dict[str, tuple[str, str]] = {}  # path -> (its story ids' stem, path), escaped where needed
+        for joined, starts, ends, metas, spans in self._hit_chunks(files, matcher):
+            if not spans:
+                continue
+            flat = joined.replace("\n", " ")
+            clean = _plain(flat, specials)
+            pres = []
+            for stem, story, path, _ in metas:
+                name = names.get(path)
+                if name is None:
+                    name = names[path] = (stem, path) if _plain(path, specials) else None
+                    if name is None:
+                        del names[path]
+                pres.append(f"{name[0]}:{story}\t{name[1]}\t" if name is not None
+                            else f"{escape(f'{stem}:{story}')}\t{escape(path)}\t")
+            offs = [m[3] - b for m, b in zip(metas, starts)]
+            lines = []
+            add = lines.append
+            j = 0
+            end = ends[0]
+            for s, e in spans:
+                if s >= end:
+                    j += 1
+                    while s >= ends[j]:
+                        j += 1
+                    end = ends[j]
+                lo = s - context
+                if lo < starts[j]:
+                    lo = starts[j]
+                hi = e + context
+                if hi > end:
+                    hi = end
+                off = offs[j]
+                if clean:
+                    add(f"{pres[j]}{s + off}\t{e + off}\t{flat[lo:s]}\t{flat[s:e]}\t{flat[e:hi]}\n")
+                else:
+                    add(f"{pres[j]}{s + off}\t{e + off}\t{escape(flat[lo:s])}\t{escape(flat[s:e])}"
+                        f"\t{escape(flat[e:hi])}\n")
+            yield "".join(lines), len(lines)
+
     def _hit_rows(self, files, matcher: Matcher, context: int):
+        for joined, starts, ends, metas, spans in self._hit_chunks(files, matcher):
+            j = 0
+            for s, e in spans:
+                while s >= ends[j]:
+                    j += 1
+                stem, story, path, base = metas[j]
+                t0, t1 = starts[j], ends[j]
+                yield (f"{stem}:{story}", path, base + s - t0, base + e - t0,
+                       joined[max(t0, s - context):s].replace("\n", " "), joined[s:e].replace("\n", " "),
+                       joined[e:min(t1, e + context)].replace("\n", " "))
+
+    @guarded
+    def _hit_chunks(self, files, matcher: Matcher):
+        """The matching stories of ``files`` and their hits, a chunk of files at a time.
+
+        Yields ``(joined, starts, ends, metas, spans)``: the chunk's matching
+        stories' texts joined by :data:`analysis.search.match.JOIN`, where each
+        starts and ends in ``joined``, each one's ``(stem, story, path, offset
+        in the file)``, and the hits as offsets into ``joined``, in order. The
+        hits of all the chunk's stories are found in one go where the matcher
+        can (:meth:`Matcher.joined_spans`), else story by story.
+        """
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
             order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
@@ -952,42 +1105,55 @@ class SearchIndex:
         if own:
             self.conn.execute("BEGIN")
         try:
+            self._load_zdicts()  # in the transaction: every story read was packed with one of these
+            zdicts = self._zdicts
             try:
                 rows = self.conn.execute(
-                    "SELECT s.file, s.story, s.start, s.end FROM search_fts JOIN search_stories s"
+                    "SELECT s.file, s.story, s.start, s.data FROM search_fts JOIN search_stories s"
                     " ON s.id = search_fts.rowid WHERE search_fts MATCH ?", (matcher.fts,)).fetchall()
             except sqlite3.OperationalError as exc:
                 if str(exc).startswith("fts5: syntax error"):
                     raise QueryError(f"the index cannot run this query: {exc}") from exc
                 raise
-            picked = sorted((order[f][0], story, f, start, end) for f, story, start, end in rows if f in order)
+            # Only the matching stories' data is kept: compressed, less than the lines printed for them.
+            picked = sorted((order[f][0], story, f, start, data) for f, story, start, data in rows if f in order)
             del rows
-            reach: dict[int, int] = {}  # file id -> the end of its last matching story
-            for p in picked:
-                if reach.get(p[2], -1) < p[4]:
-                    reach[p[2]] = p[4]
-            fids = list(reach)
-            spans_of = matcher.spans
-            i = 0
-            for c in range(0, len(fids), _TEXT_CHUNK):
-                part = fids[c:c + _TEXT_CHUNK]
-                blobs = dict(self.conn.execute(
-                    f"SELECT id, data FROM search_texts WHERE id IN ({','.join('?' * len(part))})", part))
-                for fid in part:
-                    data = blobs.get(fid)
-                    if data is None:
-                        raise sqlite3.DatabaseError("database disk image is malformed (a text missing from the index)")
-                    text = _unpack_prefix(data, reach[fid])
+            joined_spans, spans_of = matcher.joined_spans, matcher.spans
+            inflaters = {zid: zlib.decompressobj(-15, z) for zid, z in zdicts.items()}
+            inflaters[0] = zlib.decompressobj(-15)
+            stems: dict[str, str] = {}
+            crc32, from_bytes = zlib.crc32, int.from_bytes
+            for c in range(0, len(picked), _HIT_CHUNK):
+                texts: list[str] = []
+                metas: list[tuple[str, int, str, int]] = []
+                for k, story, fid, base, data in picked[c:c + _HIT_CHUNK]:
+                    try:
+                        d = inflaters[data[0]].copy()
+                        raw = d.decompress(data[5:])
+                        if not d.eof or crc32(raw) != from_bytes(data[1:5], "little"):
+                            raise ValueError("the data ends early or does not check out")
+                        texts.append(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
+                    except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError):
+                        texts.append(_unpack(data, zdicts)[0])  # raises the damaged store's error
                     path = order[fid][1]
-                    stem = _stem(path)
-                    while i < len(picked) and picked[i][2] == fid:
-                        _, story, _, base, end = picked[i]
-                        i += 1
-                        t = text[base:end]
-                        sid = f"{stem}:{story}"
-                        for s, e in spans_of(t) or ():
-                            yield (sid, path, base + s, base + e, t[max(0, s - context):s].replace("\n", " "),
-                                   t[s:e].replace("\n", " "), t[e:e + context].replace("\n", " "))
+                    stem = stems.get(path)
+                    if stem is None:
+                        stem = stems[path] = _stem(path)
+                    metas.append((stem, story, path, base))
+                joined = JOIN.join(texts)
+                starts, ends = [], []
+                pos = 0
+                for t in texts:
+                    starts.append(pos)
+                    pos += len(t)
+                    ends.append(pos)
+                    pos += 1
+                spans = joined_spans(joined, ends)
+                if spans is None:
+                    spans = []
+                    for t, b in zip(texts, starts):
+                        spans.extend((s + b, e + b) for s, e in spans_of(t) or ())
+                yield joined, starts, ends, metas, spans
         finally:
             if own and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
@@ -1002,6 +1168,7 @@ class SearchIndex:
         texts of the candidates the filters admit are then read, file by file
         as the matches are asked for, and the exact hits found in them.
         """
+        self._load_zdicts()
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
             order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
@@ -1042,11 +1209,11 @@ class SearchIndex:
         texts and hits are read only when asked for: ``search -l`` reads none.
         """
         exact = matcher.index_is_exact
-        texts = _Texts(self.conn, self.path, picked, lazy=exact)
-        for _, _, _, fid, rec in picked:
-            if not texts.has(fid):
+        texts = _Texts(self, picked, lazy=exact)
+        for _, _, sid, _, rec in picked:
+            if not texts.has(sid):
                 continue
-            rec._texts, rec._fid = texts, fid
+            rec._texts, rec._sid = texts, sid
             if exact:
                 yield _IndexMatch(rec, matcher)
                 continue

@@ -8,12 +8,14 @@ index only finds candidate stories; the hits are always found here.
 from __future__ import annotations
 
 import re
+import unicodedata
+from bisect import bisect_right
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import QueryError
 from ..filters import StoryFilter, stories_mentioning
 from ..textnorm import nfc
-from .fold import fold
+from .fold import _NON_ASCII, _fold_match, fold
 from .query import _SEP_CLASS, _TOKEN_CLASS, And, Node, Or, Term, fts_expression, parse_query
 from .records import Filters, Match, Span, StoryRec
 
@@ -42,6 +44,28 @@ def _find(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
             continue
         out.append((s, m.end()))
         pos = m.end()
+
+
+def _find_within(pattern: re.Pattern, text: str, ends: Sequence[int]) -> list[tuple[int, int]]:
+    """:func:`_find` over texts joined by a separator: a match that runs past its text's end is no match.
+
+    ``ends``: where each text ends (ascending; the separator's offset).
+    """
+    out = []
+    pos = 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return out
+        s = m.start()
+        if (s and text[s - 1].isalnum()) or m.end() > ends[bisect_right(ends, s)]:
+            pos = s + 1
+            continue
+        out.append((s, m.end()))
+        pos = m.end()
+
+
+JOIN = "\x00"  # joins the texts given to Matcher.joined_spans
 
 
 class Matcher:
@@ -96,6 +120,38 @@ class Matcher:
         if back is not None:
             found = [(back.start(s), back.end(e)) for s, e in found]
         return sorted(set(found)) if self.regex is None else found
+
+    def joined_spans(self, joined: str, ends: Sequence[int]) -> list[Span] | None:
+        """The hits of many texts at once, or None where only :meth:`spans` (text by text) can say.
+
+        ``joined``: the texts joined by :data:`JOIN`; ``ends``: the offset where
+        each text ends (its separator, or the end of ``joined``). The hits are
+        those :meth:`spans` finds in each text, as offsets into ``joined``, in
+        order. Only a one-term query that ignores case (a word, a phrase or a
+        prefix) over NFC text is answered: folding is one character for one
+        and no character's folding looks at its neighbours (:func:`fold`), and
+        the separator is neither a letter nor a digit, so it ends a token as
+        the end of a text does. None for anything else (and then the caller
+        asks :meth:`spans` story by story).
+        """
+        node = self.node
+        if not isinstance(node, Term) or self.case_sensitive or self.regex is not None:
+            return None
+        if joined.isascii():
+            folded = joined.lower()
+        else:
+            if not unicodedata.is_normalized("NFC", joined):
+                return None  # NFD text: offsets need the map back (spans does it)
+            folded = _NON_ASCII.sub(_fold_match, joined).lower()
+            if len(folded) != len(joined):
+                return None  # a character whose lower case is longer: fold() goes another way
+        pattern = self._pattern(node)
+        if len(node.tokens) > 1:  # a phrase: a match may run over a separator into the next text
+            return _find_within(pattern, folded, ends)
+        # One token: a match lies within one token, so no match starts inside a match
+        # that was refused for starting inside a word, and none can cross a separator.
+        return [(s, e) for s, e in map(re.Match.span, pattern.finditer(folded))
+                if not (s and folded[s - 1].isalnum())]
 
     def _pattern(self, term: Term) -> re.Pattern:
         p = self._patterns.get(term)

@@ -120,9 +120,14 @@ def search(
                     listed = matching_files(matches)
             n = _paths(listed, null)
         else:
-            lean = None if stories or invert or count or only_matching or sentence else found.hit_rows(context)
-            n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
-                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header, lean=lean)
+            plain = not (stories or invert or count or only_matching or sentence)
+            n = None
+            if plain and (fmt or output.default_format()) is Format.tsv:
+                n = found.write_hit_lines(context, header=not no_header)
+            if n is None:
+                lean = found.hit_rows(context) if plain else None
+                n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
+                          only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header, lean=lean)
         found.hints()
     nlpopts.check_stored()
     raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
@@ -175,6 +180,12 @@ class _Found:
     def hit_rows(self, context: int):
         """The hits as ``SearchIndex.hit_rows`` reads them (flat memory), or None where it cannot."""
         return self._lean[0].hit_rows(*self._lean[1:], context) if self._lean is not None else None
+
+    def write_hit_lines(self, context: int, header: bool) -> int | None:
+        """Write the hits as tsv from the index (:func:`write_hit_lines`); None (nothing written) where it cannot."""
+        if self._lean is None:
+            return None
+        return write_hit_lines(*self._lean, sys.stdout, context=context, header=header)
 
 
 def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None, aliases=None) -> _Found:
@@ -239,22 +250,32 @@ def _paths(paths, null: bool) -> int:
     return n
 
 
-def write_hit_rows(rows, out) -> int:
-    """Write :meth:`analysis.search.SearchIndex.hit_rows` as tsv with a header, as :func:`_emit` does; the count.
+TSV_SPECIALS = "\\\t\r\n"  # what output.tsv_escape changes
 
-    The same lines ``output.render`` writes for hit records, without making a
-    record of each hit.
-    """
+
+def tsv_field(text: str) -> str:
+    """A text field of a tsv line, as ``output.render`` writes it."""
     from analysis.reader import display_name
 
-    esc = output.tsv_escape
+    return output.tsv_escape(display_name(text))
+
+
+def write_hit_lines(index, files, matcher, out, *, context: int = 40, header: bool = True) -> int | None:
+    """Write the hits as tsv lines straight from the index (``SearchIndex.hit_lines``); the count.
+
+    The same lines ``output.render`` writes for hit records, without making a
+    record of each hit. None (nothing written) where the index cannot give them so.
+    """
+    blocks = index.hit_lines(files, matcher, context, escape=tsv_field, specials=TSV_SPECIALS)
+    if blocks is None:
+        return None
     write = out.write
-    write("\t".join(c.name for c in HIT_COLUMNS) + "\n")
+    if header:
+        write("\t".join(c.name for c in HIT_COLUMNS) + "\n")
     n = 0
-    for sid, path, start, end, left, match, right in rows:
-        write(f"{esc(display_name(sid))}\t{esc(display_name(path))}\t{start}\t{end}\t{esc(display_name(left))}"
-              f"\t{esc(display_name(match))}\t{esc(display_name(right))}\n")
-        n += 1
+    for lines, k in blocks:
+        write(lines)
+        n += k
     out.flush()
     return n
 
