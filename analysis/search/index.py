@@ -218,7 +218,7 @@ _TABLES = ("search_fts", "search_stories", "search_texts", "search_dicts", "sear
            "search_watches")  # search_texts: schema 5 and older
 _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
-_HIT_CHUNK = 1024  # matching stories whose hits the lean readings find in one go
+_HIT_CHUNK = 512  # matching stories whose hits the lean readings find in one go
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -508,6 +508,158 @@ class _IndexMatch(Match):
             raise AttributeError(name)
         self.spans = self._matcher.spans(self.rec.text) or []  # never []: the index found the story
         return self.spans
+
+
+def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
+    """The texts of a chunk of matching stories (from ``SearchIndex._hit_stories``) and their hits.
+
+    ``(joined, starts, ends, metas, spans)``: the stories' texts joined by
+    :data:`analysis.search.match.JOIN`, where each starts and ends in
+    ``joined``, each one's ``(stem, story, path, offset in the file)``, and
+    the hits as offsets into ``joined``, in order. The hits of all the
+    chunk's stories are found in one go where the matcher can
+    (:meth:`Matcher.joined_spans`), else story by story. Damaged data raises
+    ``sqlite3.DatabaseError``.
+    """
+    inflaters = {zid: zlib.decompressobj(-15, z) for zid, z in zdicts.items()}
+    inflaters[0] = zlib.decompressobj(-15)
+    crc32, from_bytes = zlib.crc32, int.from_bytes
+    texts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for _, _, _, _, data in chunk:
+        try:
+            d = inflaters[data[0]].copy()
+            raw = d.decompress(data[5:])
+            if not d.eof or crc32(raw) != from_bytes(data[1:5], "little"):
+                raise ValueError("the data ends early or does not check out")
+            text = raw[:raw.rindex(0)].decode("utf-8", "surrogatepass")
+        except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError):
+            text = _unpack(data, zdicts)[0]  # raises the damaged store's error
+        texts.append(text)
+        starts.append(pos)
+        pos += len(text)
+        ends.append(pos)
+        pos += 1
+    joined = JOIN.join(texts)
+    spans = matcher.joined_spans(joined, ends)
+    if spans is None:
+        spans = []
+        for t, b in zip(texts, starts):
+            spans.extend((s + b, e + b) for s, e in matcher.spans(t) or ())
+    return joined, starts, ends, [m[:4] for m in chunk], spans
+
+
+def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
+    """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``."""
+    joined, starts, ends, metas, spans = hits
+    if not spans:
+        return "", 0
+    flat = joined.replace("\n", " ")
+    clean = _plain(flat, specials)
+    pres = []
+    names: dict[str, bool] = {}
+    for stem, story, path, _ in metas:
+        plain = names.get(path)
+        if plain is None:
+            plain = names[path] = _plain(path, specials)
+        pres.append(f"{stem}:{story}\t{path}\t" if plain else f"{escape(f'{stem}:{story}')}\t{escape(path)}\t")
+    offs = [m[3] - b for m, b in zip(metas, starts)]
+    lines: list[str] = []
+    add = lines.append
+    j = 0
+    end = ends[0]
+    for s, e in spans:
+        if s >= end:
+            j += 1
+            while s >= ends[j]:
+                j += 1
+            end = ends[j]
+        lo = s - context
+        if lo < starts[j]:
+            lo = starts[j]
+        hi = e + context
+        if hi > end:
+            hi = end
+        off = offs[j]
+        if clean:
+            add(f"{pres[j]}{s + off}\t{e + off}\t{flat[lo:s]}\t{flat[s:e]}\t{flat[e:hi]}\n")
+        else:
+            add(f"{pres[j]}{s + off}\t{e + off}\t{escape(flat[lo:s])}\t{escape(flat[s:e])}\t{escape(flat[e:hi])}\n")
+    return "".join(lines), len(lines)
+
+
+class _Helper:
+    """A forked child that makes the lines of every other chunk (the odd ones) while this process makes the rest.
+
+    The work is all in memory (the stories were read before the fork), so
+    the child touches no database. It sends each chunk's lines down a pipe,
+    in order, as it makes them; :meth:`result` reads chunk ``k``'s, or gives
+    None when the child failed or is gone, and this process makes that chunk
+    (and whatever follows) itself, so the output is the same either way.
+    """
+
+    fork = sys.platform.startswith("linux") and hasattr(os, "fork")
+
+    def __init__(self, chunks: list, lines: Callable) -> None:
+        self._pid = None
+        self._file = None
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:  # the child: make the odd chunks, write, leave without the parent's clean-up
+            code = 1
+            try:
+                gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
+                os.close(r)
+                with os.fdopen(w, "wb", buffering=1 << 16) as out:
+                    for k in range(1, len(chunks), 2):
+                        text, n = lines(chunks[k])
+                        data = text.encode("utf-8", "surrogatepass")
+                        out.write(k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little"))
+                        out.write(data)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the parent makes what is missing, and says what is wrong
+                pass
+            finally:
+                os._exit(code)
+        os.close(w)
+        self._pid = pid
+        self._file = os.fdopen(r, "rb")
+
+    def result(self, k: int) -> tuple[str, int] | None:
+        if self._file is None:
+            return None
+        try:
+            head = self._file.read(16)
+            if len(head) == 16 and int.from_bytes(head[:4], "little") == k:
+                size = int.from_bytes(head[8:], "little")
+                data = self._file.read(size)
+                if len(data) == size:
+                    return data.decode("utf-8", "surrogatepass"), int.from_bytes(head[4:8], "little")
+        except (OSError, ValueError):
+            pass
+        self.close()  # the child failed: this process makes the rest
+        return None
+
+    def close(self) -> None:
+        if self._pid is not None:
+            self._file.close()
+            self._file = None
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = None
 
 
 class SearchIndex:
@@ -1035,48 +1187,31 @@ class SearchIndex:
         return self._hit_lines(files, matcher, context, escape, specials)
 
     def _hit_lines(self, files, matcher: Matcher, context: int, escape, specials: str):
-        names: dict[str, tuple[str, str]] = {}  # path -> (its story ids' stem, path), escaped where needed
-        for joined, starts, ends, metas, spans in self._hit_chunks(files, matcher):
-            if not spans:
-                continue
-            flat = joined.replace("\n", " ")
-            clean = _plain(flat, specials)
-            pres = []
-            for stem, story, path, _ in metas:
-                name = names.get(path)
-                if name is None:
-                    name = names[path] = (stem, path) if _plain(path, specials) else None
-                    if name is None:
-                        del names[path]
-                pres.append(f"{name[0]}:{story}\t{name[1]}\t" if name is not None
-                            else f"{escape(f'{stem}:{story}')}\t{escape(path)}\t")
-            offs = [m[3] - b for m, b in zip(metas, starts)]
-            lines = []
-            add = lines.append
-            j = 0
-            end = ends[0]
-            for s, e in spans:
-                if s >= end:
-                    j += 1
-                    while s >= ends[j]:
-                        j += 1
-                    end = ends[j]
-                lo = s - context
-                if lo < starts[j]:
-                    lo = starts[j]
-                hi = e + context
-                if hi > end:
-                    hi = end
-                off = offs[j]
-                if clean:
-                    add(f"{pres[j]}{s + off}\t{e + off}\t{flat[lo:s]}\t{flat[s:e]}\t{flat[e:hi]}\n")
-                else:
-                    add(f"{pres[j]}{s + off}\t{e + off}\t{escape(flat[lo:s])}\t{escape(flat[s:e])}"
-                        f"\t{escape(flat[e:hi])}\n")
-            yield "".join(lines), len(lines)
+        picked, zdicts = self._hit_stories(files, matcher)
+        chunks = [picked[c:c + _HIT_CHUNK] for c in range(0, len(picked), _HIT_CHUNK)]
+        del picked
+
+        def lines(chunk) -> tuple[str, int]:
+            return _chunk_lines(_chunk_hits(chunk, matcher, zdicts), context, escape, specials)
+
+        if len(chunks) < 4 or not _Helper.fork:
+            yield from (got for got in map(lines, chunks) if got[1])
+            return
+        helper = _Helper(chunks, lines)  # a forked child does every other chunk beside this process
+        try:
+            for k, chunk in enumerate(chunks):
+                got = helper.result(k) if k % 2 else None
+                if got is None:
+                    got = lines(chunk)
+                if got[1]:
+                    yield got
+        finally:
+            helper.close()
 
     def _hit_rows(self, files, matcher: Matcher, context: int):
-        for joined, starts, ends, metas, spans in self._hit_chunks(files, matcher):
+        picked, zdicts = self._hit_stories(files, matcher)
+        for c in range(0, len(picked), _HIT_CHUNK):
+            joined, starts, ends, metas, spans = _chunk_hits(picked[c:c + _HIT_CHUNK], matcher, zdicts)
             j = 0
             for s, e in spans:
                 while s >= ends[j]:
@@ -1088,15 +1223,11 @@ class SearchIndex:
                        joined[e:min(t1, e + context)].replace("\n", " "))
 
     @guarded
-    def _hit_chunks(self, files, matcher: Matcher):
-        """The matching stories of ``files`` and their hits, a chunk of files at a time.
+    def _hit_stories(self, files, matcher: Matcher) -> tuple[list, dict[int, bytes]]:
+        """The matching stories of ``files``, in order, and the preset dictionaries they were packed with.
 
-        Yields ``(joined, starts, ends, metas, spans)``: the chunk's matching
-        stories' texts joined by :data:`analysis.search.match.JOIN`, where each
-        starts and ends in ``joined``, each one's ``(stem, story, path, offset
-        in the file)``, and the hits as offsets into ``joined``, in order. The
-        hits of all the chunk's stories are found in one go where the matcher
-        can (:meth:`Matcher.joined_spans`), else story by story.
+        Each story as ``(stem, story, path, offset in the file, packed text)``,
+        read in one statement (with the dictionaries, in one transaction).
         """
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
@@ -1106,7 +1237,6 @@ class SearchIndex:
             self.conn.execute("BEGIN")
         try:
             self._load_zdicts()  # in the transaction: every story read was packed with one of these
-            zdicts = self._zdicts
             try:
                 rows = self.conn.execute(
                     "SELECT s.file, s.story, s.start, s.data FROM search_fts JOIN search_stories s"
@@ -1115,48 +1245,21 @@ class SearchIndex:
                 if str(exc).startswith("fts5: syntax error"):
                     raise QueryError(f"the index cannot run this query: {exc}") from exc
                 raise
-            # Only the matching stories' data is kept: compressed, less than the lines printed for them.
-            picked = sorted((order[f][0], story, f, start, data) for f, story, start, data in rows if f in order)
-            del rows
-            joined_spans, spans_of = matcher.joined_spans, matcher.spans
-            inflaters = {zid: zlib.decompressobj(-15, z) for zid, z in zdicts.items()}
-            inflaters[0] = zlib.decompressobj(-15)
-            stems: dict[str, str] = {}
-            crc32, from_bytes = zlib.crc32, int.from_bytes
-            for c in range(0, len(picked), _HIT_CHUNK):
-                texts: list[str] = []
-                metas: list[tuple[str, int, str, int]] = []
-                for k, story, fid, base, data in picked[c:c + _HIT_CHUNK]:
-                    try:
-                        d = inflaters[data[0]].copy()
-                        raw = d.decompress(data[5:])
-                        if not d.eof or crc32(raw) != from_bytes(data[1:5], "little"):
-                            raise ValueError("the data ends early or does not check out")
-                        texts.append(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
-                    except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError):
-                        texts.append(_unpack(data, zdicts)[0])  # raises the damaged store's error
-                    path = order[fid][1]
-                    stem = stems.get(path)
-                    if stem is None:
-                        stem = stems[path] = _stem(path)
-                    metas.append((stem, story, path, base))
-                joined = JOIN.join(texts)
-                starts, ends = [], []
-                pos = 0
-                for t in texts:
-                    starts.append(pos)
-                    pos += len(t)
-                    ends.append(pos)
-                    pos += 1
-                spans = joined_spans(joined, ends)
-                if spans is None:
-                    spans = []
-                    for t, b in zip(texts, starts):
-                        spans.extend((s + b, e + b) for s, e in spans_of(t) or ())
-                yield joined, starts, ends, metas, spans
         finally:
             if own and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
+        # Only the matching stories' data is kept: compressed, less than the lines printed for them.
+        picked = sorted((order[f][0], story, f, start, data) for f, story, start, data in rows if f in order)
+        del rows
+        stems: dict[str, str] = {}
+        out = []
+        for _, story, fid, start, data in picked:
+            path = order[fid][1]
+            stem = stems.get(path)
+            if stem is None:
+                stem = stems[path] = _stem(path)
+            out.append((stem, story, path, start, data))
+        return out, self._zdicts
 
     @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,

@@ -7,6 +7,7 @@ index only finds candidate stories; the hits are always found here.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from bisect import bisect_right
@@ -15,7 +16,7 @@ from typing import Iterable, Iterator, Sequence
 from ..errors import QueryError
 from ..filters import StoryFilter, stories_mentioning
 from ..textnorm import nfc
-from .fold import _NON_ASCII, _fold_match, fold
+from .fold import _FOLD, _NON_ASCII, _fold_match, fold
 from .query import _SEP_CLASS, _TOKEN_CLASS, And, Node, Or, Term, fts_expression, parse_query
 from .records import Filters, Match, Span, StoryRec
 
@@ -67,6 +68,85 @@ def _find_within(pattern: re.Pattern, text: str, ends: Sequence[int]) -> list[tu
 
 JOIN = "\x00"  # joins the texts given to Matcher.joined_spans
 
+# -- folding to bytes: one byte a character, for many texts at once -------------------------
+#
+# Matcher.joined_spans folds a chunk of texts by encoding it as ASCII with an error
+# handler that gives each other character one byte: its folding when that is ASCII,
+# else 0x80 when the folding is a letter or digit and 0x81 when it is not. Then
+# bytes.lower() folds the ASCII letters. A term whose folded tokens are ASCII is
+# found in those bytes at the offsets it has in the folded text, with the letters
+# and digits of a token spelled [a-z0-9\x80].
+
+_TOKEN_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789\x80")
+_TOKEN_BYTE_CLASS = "[a-z0-9\\x80]"
+_SEP_BYTE_CLASS = "[^a-z0-9\\x80]"
+_FOLD_BYTE: dict[str, bytes] = {}
+_FOLD_ERRORS = "newsctl-fold-byte"
+
+
+class _NoByte(Exception):
+    """A character folded one way alone and another within a text (see :func:`_fold_byte`)."""
+
+
+def _fold_byte(ch: str) -> bytes:
+    """The byte of a character other than ASCII; raises :class:`_NoByte` for one that may not be NFC.
+
+    A text whose characters all have a byte is NFC: none is a mark, a
+    Hangul jamo or a character that is not NFC on its own, so the quick check
+    says yes for every one.
+    """
+    if (unicodedata.category(ch) in ("Mn", "Mc", "Me") or 0x1100 <= ord(ch) <= 0x11FF
+            or not unicodedata.is_normalized("NFC", ch)):
+        raise _NoByte(ch)  # NFC may compose it with what comes before: spans() maps the offsets back
+    f = fold(ch)
+    if len(f) != 1 or chr(_FOLD[ord(ch)]) != f:
+        # fold() of a text with a character whose lower case is longer goes another way
+        # (_FOLD alone): only a character on which both ways agree has one byte.
+        raise _NoByte(ch)
+    if f.isascii():
+        return f.encode("ascii")
+    return b"\x80" if f.isalnum() else b"\x81"
+
+
+def _fold_bytes_errors(exc: UnicodeEncodeError) -> tuple[bytes, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        b = _FOLD_BYTE.get(ch)
+        if b is None:
+            b = _FOLD_BYTE[ch] = _fold_byte(ch)
+        out.append(b)
+    return b"".join(out), exc.end
+
+
+codecs.register_error(_FOLD_ERRORS, _fold_bytes_errors)
+
+
+def _fold_bytes(text: str) -> bytes | None:
+    """``text`` folded, one byte a character (see above), or None where that cannot be done."""
+    try:
+        return text.encode("ascii", _FOLD_ERRORS).lower()
+    except _NoByte:
+        return None
+
+
+def _find_within_bytes(pattern: re.Pattern, text: bytes, ends: Sequence[int]) -> list[tuple[int, int]]:
+    """:func:`_find_within` over folded bytes."""
+    out = []
+    pos = 0
+    token = _TOKEN_BYTES
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return out
+        s = m.start()
+        if (s and text[s - 1] in token) or m.end() > ends[bisect_right(ends, s)]:
+            pos = s + 1
+            continue
+        out.append((s, m.end()))
+        pos = m.end()
+
 
 class Matcher:
     """Finds the hits of a query (or a regular expression) in one story's text.
@@ -87,7 +167,7 @@ class Matcher:
                 raise QueryError(f"invalid regular expression {regex!r}: {exc}") from None
         else:
             self.node = parse_query(query)
-        self._patterns: dict[Term, re.Pattern] = {}
+        self._patterns: dict = {}  # Term -> its pattern over folded text; ("bytes", Term) -> _bytes_pattern
 
     @property
     def fts(self) -> str | None:
@@ -132,11 +212,22 @@ class Matcher:
         and no character's folding looks at its neighbours (:func:`fold`), and
         the separator is neither a letter nor a digit, so it ends a token as
         the end of a text does. None for anything else (and then the caller
-        asks :meth:`spans` story by story).
+        asks :meth:`spans` story by story). A term whose folded tokens are
+        ASCII is found in the text folded to one byte a character
+        (:func:`_fold_bytes`, fast); others in the folded text.
         """
         node = self.node
         if not isinstance(node, Term) or self.case_sensitive or self.regex is not None:
             return None
+        pattern = self._bytes_pattern(node)
+        if pattern is not None:
+            folded = _fold_bytes(joined)  # None also for text that may not be NFC
+            if folded is not None:
+                if len(node.tokens) > 1:
+                    return _find_within_bytes(pattern, folded, ends)
+                token = _TOKEN_BYTES
+                return [(s, e) for s, e in map(re.Match.span, pattern.finditer(folded))
+                        if not (s and folded[s - 1] in token)]
         if joined.isascii():
             folded = joined.lower()
         else:
@@ -145,13 +236,28 @@ class Matcher:
             folded = _NON_ASCII.sub(_fold_match, joined).lower()
             if len(folded) != len(joined):
                 return None  # a character whose lower case is longer: fold() goes another way
-        pattern = self._pattern(node)
+        return self._find_joined(self._pattern(node), node, folded, ends)
+
+    @staticmethod
+    def _find_joined(pattern: re.Pattern, node: Term, text: str, ends: Sequence[int]) -> list[Span]:
         if len(node.tokens) > 1:  # a phrase: a match may run over a separator into the next text
-            return _find_within(pattern, folded, ends)
+            return _find_within(pattern, text, ends)
         # One token: a match lies within one token, so no match starts inside a match
         # that was refused for starting inside a word, and none can cross a separator.
-        return [(s, e) for s, e in map(re.Match.span, pattern.finditer(folded))
-                if not (s and folded[s - 1].isalnum())]
+        return [(s, e) for s, e in map(re.Match.span, pattern.finditer(text))
+                if not (s and text[s - 1].isalnum())]
+
+    def _bytes_pattern(self, term: Term) -> re.Pattern | None:
+        """The term's pattern over folded bytes (:func:`_fold_bytes`); None when a folded token is not ASCII."""
+        key = ("bytes", term)
+        if key not in self._patterns:
+            pattern = None
+            if all(t.isascii() for t in term.folded):
+                body = (_SEP_BYTE_CLASS + "+").join(re.escape(t) for t in term.folded)
+                tail = _TOKEN_BYTE_CLASS + "*" if term.prefix else ""
+                pattern = re.compile(f"{body}{tail}(?!{_TOKEN_BYTE_CLASS})".encode("ascii"))
+            self._patterns[key] = pattern
+        return self._patterns[key]
 
     def _pattern(self, term: Term) -> re.Pattern:
         p = self._patterns.get(term)

@@ -767,7 +767,7 @@ def test_joined_texts_and_random_tricky_text_agree_with_the_matcher():
 
     rng = random.Random(5)
     pieces = ["regering", "Regéring", "REGERING", "de", "De", " ", " ", "-", "'", "_", "\n", ".", "x", "2", "ë", "É",
-              "İ", "ß", "Σ", "ς", "van", "\u00a0", "ﬁ", "é"]
+              "İ", "ß", "Σ", "ς", "van", "\u00a0", "ﬁ", "é", "\u0301", "\u212a", "\u1161"]
     answered = 0
     for _ in range(300):
         texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12))) for _ in range(rng.randrange(1, 6))]
@@ -784,3 +784,41 @@ def test_joined_hits_leave_what_they_cannot_say_to_the_matcher():
     assert _joined_vs_each(Matcher("x", regex="regering"), ["regering"])[0] is None
     assert _joined_vs_each(Matcher("regering", case_sensitive=True), ["regering"])[0] is None
     assert _joined_vs_each(Matcher("regering"), ["De regering", "Regéring!"]) == ([(3, 11), (12, 20)],) * 2
+
+
+# -- the lean hits split with a forked helper --------------------------------------------
+
+def _lines(index, files, matcher):
+    return "".join(b for b, _ in index.hit_lines(files, matcher, 40)), sum(n for _, n in index.hit_lines(files, matcher))
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+@pytest.mark.parametrize("query", ["Oekraïne", "poetin* OR navo", "de"])
+def test_hits_made_beside_a_forked_helper_come_in_order(index, seeds, monkeypatch, query):
+    files = index.refresh([str(seeds)]).files
+    alone = monkeypatch.setattr(index_mod._Helper, "fork", False) or _lines(index, files, Matcher(query))
+    monkeypatch.setattr(index_mod._Helper, "fork", True)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)  # a chunk a story: many chunks, half of them the helper's
+    forked = []
+    real = index_mod._Helper.__init__
+    monkeypatch.setattr(index_mod._Helper, "__init__", lambda self, *a: forked.append(1) or real(self, *a))
+    assert _lines(index, files, Matcher(query)) == alone and alone[1] > 4 and forked
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, monkeypatch):
+    files = index.refresh([str(seeds)]).files
+    monkeypatch.setattr(index_mod._Helper, "fork", False)
+    alone = _lines(index, files, Matcher("Oekraïne"))
+    monkeypatch.setattr(index_mod._Helper, "fork", True)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    parent = os.getpid()
+    real = index_mod._chunk_lines
+
+    def failing(hits, *args):
+        if os.getpid() != parent and hits[3][0][1] > 2:
+            raise RuntimeError("the helper breaks down")
+        return real(hits, *args)
+
+    monkeypatch.setattr(index_mod, "_chunk_lines", failing)
+    assert _lines(index, files, Matcher("Oekraïne")) == alone
