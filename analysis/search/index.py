@@ -34,7 +34,7 @@ import time
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import accumulate, chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
 from ..errors import InputError, QueryError, StoreError
@@ -521,27 +521,22 @@ def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
     (:meth:`Matcher.joined_spans`), else story by story. Damaged data raises
     ``sqlite3.DatabaseError``.
     """
-    inflaters = {zid: zlib.decompressobj(-15, z) for zid, z in zdicts.items()}
-    inflaters[0] = zlib.decompressobj(-15)
+    fresh = {zid: zlib.decompressobj(-15, z).copy for zid, z in zdicts.items()}  # a primed inflater, copied
+    fresh[0] = zlib.decompressobj(-15).copy
     crc32, from_bytes = zlib.crc32, int.from_bytes
     texts: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    pos = 0
+    add = texts.append
     for _, _, _, _, data in chunk:
         try:
-            d = inflaters[data[0]].copy()
+            d = fresh[data[0]]()
             raw = d.decompress(data[5:])
             if not d.eof or crc32(raw) != from_bytes(data[1:5], "little"):
                 raise ValueError("the data ends early or does not check out")
-            text = raw[:raw.rindex(0)].decode("utf-8", "surrogatepass")
+            add(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
         except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError):
-            text = _unpack(data, zdicts)[0]  # raises the damaged store's error
-        texts.append(text)
-        starts.append(pos)
-        pos += len(text)
-        ends.append(pos)
-        pos += 1
+            add(_unpack(data, zdicts)[0])  # raises the damaged store's error
+    ends = list(accumulate(map(len, texts), lambda pos, n: pos + 1 + n))  # each text's end; a JOIN after it
+    starts = [e - len(t) for e, t in zip(ends, texts)]
     joined = JOIN.join(texts)
     spans = matcher.joined_spans(joined, ends)
     if spans is None:
