@@ -327,7 +327,7 @@ class _Packer:
     def __init__(self, zdict_id: int = 0, zdict: bytes = b"") -> None:
         self.id = zdict_id
         self.head = bytes((zdict_id,))
-        args = (9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY)
+        args = (6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY)  # level 9 or a bigger hash: 1 % smaller, 1.7x slower
         # Setting a dictionary costs about as much as deflating a story: a copy of a primed one is cheaper.
         self._proto = zlib.compressobj(*args, zdict) if zdict else zlib.compressobj(*args)
 
