@@ -526,7 +526,7 @@ def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
     crc32, from_bytes = zlib.crc32, int.from_bytes
     texts: list[str] = []
     add = texts.append
-    for _, _, _, _, data in chunk:
+    for _, _, _, data in chunk:
         try:
             d = fresh[data[0]]()
             raw = d.decompress(data[5:])
@@ -543,7 +543,14 @@ def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
         spans = []
         for t, b in zip(texts, starts):
             spans.extend((s + b, e + b) for s, e in matcher.spans(t) or ())
-    return joined, starts, ends, [m[:4] for m in chunk], spans
+    stems: dict[str, str] = {}
+    metas = []
+    for (_, path), story, base, _ in chunk:
+        stem = stems.get(path)
+        if stem is None:
+            stem = stems[path] = _stem(path)
+        metas.append((stem, story, path, base))
+    return joined, starts, ends, metas, spans
 
 
 def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
@@ -670,6 +677,7 @@ class SearchIndex:
         self._story_file = array("i")  # story id -> file id (0: none known)
         self._bumps = 0  # generation bumps by this refresh
         self._last_files: tuple[bytes, list] | None = None  # the last saved scope's files, as stored and unpacked
+        self._order: tuple[list, dict] | None = None  # files -> {file id: (place, path)}, for the last files searched
         self.path = _store_path(conn)  # named by every StoreError
         self._ensure_schema()
         self._zdicts: dict[int, bytes] = {}  # the preset dictionaries, by id (see _Packer)
@@ -1221,12 +1229,17 @@ class SearchIndex:
     def _hit_stories(self, files, matcher: Matcher) -> tuple[list, dict[int, bytes]]:
         """The matching stories of ``files``, in order, and the preset dictionaries they were packed with.
 
-        Each story as ``(stem, story, path, offset in the file, packed text)``,
-        read in one statement (with the dictionaries, in one transaction).
+        Each story as ``((the file's place in files, its path), story, offset in
+        the file, packed text)``, read in one statement (with the dictionaries,
+        in one transaction).
         """
-        order: dict[int, tuple[int, str]] = {}
-        for k, (path, fid) in enumerate(files):
-            order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
+        if self._order is not None and self._order[0] is files:
+            order = self._order[1]  # the same list as last time: a watcher answering search after search
+        else:
+            order = {}
+            for k, (path, fid) in enumerate(files):
+                order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
+            self._order = (files, order)
         own = not self.conn.in_transaction
         if own:
             self.conn.execute("BEGIN")
@@ -1244,16 +1257,10 @@ class SearchIndex:
             if own and self.conn.in_transaction:
                 self.conn.execute("COMMIT")
         # Only the matching stories' data is kept: compressed, less than the lines printed for them.
-        picked = sorted((order[f][0], story, f, start, data) for f, story, start, data in rows if f in order)
+        get = order.get
+        out = [(where, story, start, data) for f, story, start, data in rows if (where := get(f)) is not None]
         del rows
-        stems: dict[str, str] = {}
-        out = []
-        for _, story, fid, start, data in picked:
-            path = order[fid][1]
-            stem = stems.get(path)
-            if stem is None:
-                stem = stems[path] = _stem(path)
-            out.append((stem, story, path, start, data))
+        out.sort()  # input order: where = (the file's place, its path)
         return out, self._zdicts
 
     @guarded
