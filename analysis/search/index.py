@@ -510,6 +510,9 @@ class _IndexMatch(Match):
         return self.spans
 
 
+_STEMS: dict[str, str] = {}  # path -> _stem(path), kept from search to search (a watcher answers many)
+
+
 def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
     """The texts of a chunk of matching stories (from ``SearchIndex._hit_stories``) and their hits.
 
@@ -543,7 +546,9 @@ def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
         spans = []
         for t, b in zip(texts, starts):
             spans.extend((s + b, e + b) for s, e in matcher.spans(t) or ())
-    stems: dict[str, str] = {}
+    stems = _STEMS
+    if len(stems) > 1_000_000:
+        stems.clear()
     metas = []
     for (_, path), story, base, _ in chunk:
         stem = stems.get(path)

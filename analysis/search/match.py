@@ -108,6 +108,29 @@ def _fold_byte(ch: str) -> bytes:
     return b"\x80" if f.isalnum() else b"\x81"
 
 
+# Latin-1 characters are encoded as themselves and folded by a table afterwards (the
+# error handler then runs only for the rarer characters beyond U+00FF); for those the
+# handler gives a Latin-1 byte that the table maps to the right byte: the folding when
+# it is ASCII, else 0xAA (ª, a letter) or 0x81 (a control character).
+_LATIN1_STANDS_FOR = {b"\x80": b"\xaa", b"\x81": b"\x81"}
+
+
+def _latin1_table() -> bytes | None:
+    """bytes.translate's table: a Latin-1 byte -> its folded byte; None when a Latin-1 character has none."""
+    out = bytearray()
+    try:
+        for b in range(256):
+            out += _fold_byte(chr(b)) if b >= 0x80 else bytes([b]).lower()
+    except _NoByte:
+        return None
+    if any(bytes([out[b[0]]]) != folded for folded, b in _LATIN1_STANDS_FOR.items()):
+        return None
+    return bytes(out)
+
+
+_LATIN1 = _latin1_table()
+
+
 def _fold_bytes_errors(exc: UnicodeEncodeError) -> tuple[bytes, int]:
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
@@ -116,7 +139,7 @@ def _fold_bytes_errors(exc: UnicodeEncodeError) -> tuple[bytes, int]:
         b = _FOLD_BYTE.get(ch)
         if b is None:
             b = _FOLD_BYTE[ch] = _fold_byte(ch)
-        out.append(b)
+        out.append(_LATIN1_STANDS_FOR.get(b, b) if exc.encoding == "latin-1" else b)
     return b"".join(out), exc.end
 
 
@@ -126,6 +149,8 @@ codecs.register_error(_FOLD_ERRORS, _fold_bytes_errors)
 def _fold_bytes(text: str) -> bytes | None:
     """``text`` folded, one byte a character (see above), or None where that cannot be done."""
     try:
+        if _LATIN1 is not None:
+            return text.encode("latin-1", _FOLD_ERRORS).translate(_LATIN1)
         return text.encode("ascii", _FOLD_ERRORS).lower()
     except _NoByte:
         return None
