@@ -822,3 +822,16 @@ def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, mon
 
     monkeypatch.setattr(index_mod, "_chunk_lines", failing)
     assert _lines(index, files, Matcher("Oekraïne")) == alone
+
+
+@pytest.mark.parametrize("latin1", [True, False])
+def test_text_folds_to_one_byte_a_character(monkeypatch, latin1):
+    from analysis.search import match as match_mod
+
+    if not latin1:
+        monkeypatch.setattr(match_mod, "_LATIN1", None)
+    text = "".join(map(chr, range(1, 0x250))) + "“Regéring” – ḱ Σς €\u00a0"
+    folded = match_mod._fold_bytes(text)
+    expected = bytes(ord(f) if f.isascii() else 0x80 if f.isalnum() else 0x81 for f in map(fold, text))
+    assert folded == expected
+    assert match_mod._fold_bytes("Oekrai\u0308ne") is None and match_mod._fold_bytes("\u212a") is None
