@@ -1194,6 +1194,7 @@ class SearchIndex:
             return None
         return self._hit_lines(files, matcher, context, escape, specials)
 
+    @guarded
     def _hit_lines(self, files, matcher: Matcher, context: int, escape, specials: str):
         picked, zdicts = self._hit_stories(files, matcher)
         chunks = [picked[c:c + _HIT_CHUNK] for c in range(0, len(picked), _HIT_CHUNK)]
@@ -1216,6 +1217,7 @@ class SearchIndex:
         finally:
             helper.close()
 
+    @guarded
     def _hit_rows(self, files, matcher: Matcher, context: int):
         picked, zdicts = self._hit_stories(files, matcher)
         for c in range(0, len(picked), _HIT_CHUNK):

@@ -603,6 +603,20 @@ def test_a_damaged_stored_text_is_a_store_error(index, seeds):
         list(lib.hit_records(index.search(refreshed.files, Matcher("Oekraïne"))))
 
 
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_damaged_stored_text_is_a_store_error_in_the_lean_hits_too(index, seeds, monkeypatch, fork):
+    from analysis.errors import StoreError
+
+    monkeypatch.setattr(index_mod._Helper, "fork", fork and index_mod._Helper.fork)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    refreshed = index.refresh([str(seeds)])
+    index.conn.execute("UPDATE search_stories SET data = x'00112233'")
+    index.conn.commit()
+    for read in (index.hit_rows, index.hit_lines):
+        with pytest.raises(StoreError, match="damaged"):
+            list(read(refreshed.files, Matcher("Oekraïne")))
+
+
 def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpus_copy):
     from analysis.errors import StoreError
 
