@@ -1,11 +1,11 @@
 """The full-text index: its tables, keeping it current, and searching it.
 
 The index lives in the annotation store (:mod:`analysis.store`): a table of
-indexed files (path, size, mtime, SHA-256), a table of stories (offsets and
-metadata for the filters), a table of file texts (each file's text and its
-stories' headlines, zlib-compressed, for the exact hits and keyword-in-context
-lines) and a contentless FTS5 table over the folded story texts that finds
-candidate stories. The exact
+indexed files (path, size, mtime, SHA-256), a table of stories (offsets,
+metadata for the filters, and the story's text and headline deflated on their
+own with a preset dictionary, :class:`_Packer`, for the exact hits and
+keyword-in-context lines) and a contentless FTS5 table over the folded story
+texts that finds candidate stories. The exact
 hit positions are then found by :class:`analysis.search.match.Matcher`.
 :meth:`SearchIndex.refresh` keeps the index in step with the files: only files
 whose size or mtime changed are read again, and only those whose content hash
@@ -1166,11 +1166,10 @@ class SearchIndex:
 
         What :func:`analysis.search.records.hit_records` makes of
         :meth:`search`'s matches (as tuples, in its column order), read lean:
-        the index gives the matching stories' offsets in one statement, each
-        file's text is fetched (a chunk of files a statement) and unpacked once
-        and only its matching stories are searched; no record is kept, so
-        memory does not grow with the number of hits. All of it is read in one
-        transaction, so a file indexed again meanwhile cannot mix two versions.
+        one statement gives the matching stories with their packed texts (only
+        those are unpacked), and the hits are found a chunk of stories at a
+        time (:func:`_chunk_hits`); no record is kept, so memory grows only
+        with the matching stories' packed texts, less than the lines printed.
         Only for a query whose matches the index finds exactly
         (:attr:`Matcher.index_is_exact`) and without filters; None for any
         other, which :meth:`search` must answer.
