@@ -20,27 +20,45 @@ _FILES_ONLY = ("-l", "--files-with-matches")
 
 def parse(argv: list[str]) -> tuple[str, list[str], str | None] | None:
     """``(query, paths, store)`` for ``search QUERY PATH... -l [--store PATH]``, or None for any other form."""
-    if len(argv) < 4 or argv[0] != "search" or "_NEWSCTL_COMPLETE" in os.environ:  # shell completion: Typer's
+    plain = parse_plain(argv)
+    if plain is None or not plain[3] or plain[4] is not None:
+        return None
+    return plain[:3]
+
+
+def parse_plain(argv: list[str]) -> tuple[str, list[str], str | None, bool, str | None] | None:
+    """``(query, paths, store, files only, format)`` for the plain forms a watcher answers, else None.
+
+    The forms: ``search QUERY PATH... [-l] [--store PATH] [-f/--format tsv]``
+    (``-l`` and ``-f`` not together). Anything else, or anything unusual
+    (another option, ``--``, an argument that starts with ``-``, standard
+    input, an option given twice), gives None.
+    """
+    if len(argv) < 3 or argv[0] != "search" or "_NEWSCTL_COMPLETE" in os.environ:  # shell completion: Typer's
         return None
     positional: list[str] = []
-    store = None
+    values: dict[str, str] = {}
     files_only = 0
     args = iter(argv[1:])
     for arg in args:
         if arg in _FILES_ONLY:
             files_only += 1
-        elif arg == "--store" or arg.startswith("--store="):
-            value = arg[len("--store="):] if arg.startswith("--store=") else next(args, None)
-            if store is not None or not value or value.startswith("-"):
-                return None  # given twice, or a value the normal way should judge
-            store = value
-        elif arg.startswith("-"):
-            return None  # another option, '-' (standard input) or '--'
+            continue
+        for name, long, short in (("store", "--store", None), ("format", "--format", "-f")):
+            if arg in (long, short) or arg.startswith(long + "="):
+                value = arg[len(long) + 1:] if arg.startswith(long + "=") else next(args, None)
+                if name in values or not value or value.startswith("-"):
+                    return None  # given twice, or a value the normal way should judge
+                values[name] = value
+                break
         else:
+            if arg.startswith("-"):
+                return None  # another option, '-' (standard input) or '--'
             positional.append(arg)
-    if files_only != 1 or len(positional) < 2:
+    fmt = values.get("format")
+    if files_only > 1 or len(positional) < 2 or (fmt is not None and (files_only or fmt != "tsv")):
         return None
-    return positional[0], positional[1:], store
+    return positional[0], positional[1:], values.get("store"), files_only == 1, fmt
 
 
 def run(argv: list[str]) -> int | None:
@@ -79,5 +97,8 @@ def _search_files(query: str, paths: list[str], store: str | None) -> int:
             refreshed, matches = index.search_paths(paths, matcher, StoryFilter(), progress=advance)
         for w in refreshed.warnings:
             output.warn(f"{w.path}: {w.message}")
-        n = output.render(({"file": f} for f in matching_files(matches)), [Column("file")], Format.tsv, header=False)
+        listed = index.matching_paths(refreshed.files, matcher)  # one statement, no records
+        if listed is None:
+            listed = matching_files(matches)
+        n = output.render(({"file": f} for f in listed), [Column("file")], Format.tsv, header=False)
     return EXIT_ERROR if refreshed.unreadable > 0 else EXIT_OK if n else EXIT_NO_MATCH

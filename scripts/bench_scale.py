@@ -1,15 +1,18 @@
 """How `newsctl index` and `newsctl search` grow with the corpus, beside grep and ripgrep (`make bench-scale`).
 
-Usage: python scripts/bench_scale.py [--sizes 10000 100000 [1000000]] [--dir DIR] [--repeat K] [--word WORD]
+Usage: python scripts/bench_scale.py [--sizes 10000 100000 [1000000]] [--dir DIR] [--repeat K] [--word WORD] [--keep-index]
 
 For each size (stories; 8 a page), builds the corpus once with
 scripts/bench_search.py's builder under DIR (default: $TMPDIR/newsctl-bench),
 then in one run prints wall time and peak RSS of each command, each a fresh
 process:
 
-- `newsctl index` from scratch, and the index size against the corpus size;
-- warm `newsctl search WORD -l` and `newsctl search WORD -f tsv`, the stat walk
-  included, then the same with `newsctl index --watch` running (no walk);
+- `newsctl index` from scratch (unless --keep-index finds one built), and the
+  index size against the corpus size;
+- warm `newsctl search WORD -l` and `newsctl search WORD` (hits with their
+  context, tsv into a pipe), the stat walk included, then the same with
+  `newsctl index --watch` running: the watcher answers them over its socket
+  (cli/client.py); its own peak RSS is shown too;
 - `grep -r -i -w [-l] WORD` and `rg -i -w [-l] WORD` over the same files
   (ripgrep: `pip install --only-binary=:all: ripgrep` in the venv; left out
   when absent).
@@ -77,11 +80,39 @@ def _files(out: bytes, base: Path) -> set[str]:
             for line in out.splitlines() if line}
 
 
+def _hit_files(out: bytes, base: Path, tsv: bool) -> set[str]:
+    """The files of hit lines: newsctl's tsv `file` column, or grep's and rg's `path:` prefix."""
+    lines = out.splitlines()[1:] if tsv else out.splitlines()
+    cut = (lambda line: line.split(b"\t")[1]) if tsv else (lambda line: line.split(b":", 1)[0])
+    return _files(b"\n".join(cut(line) for line in lines if line), base)
+
+
 def _row(name: str, times: list[float], rss: list[int], note: str = "") -> None:
     print(f"| {name} | {statistics.median(times):.3f} s | {max(rss) / 1024:.0f} MB | {note} |", flush=True)
 
 
-def bench_size(stories: int, base: Path, repeat: int, word: str) -> None:
+def _ctrl_c_stops() -> None:
+    """In the watcher's child process: Ctrl-C (SIGINT) stops it, even when this script runs in the background.
+
+    (A shell starts a background job with SIGINT ignored, and Python then never
+    turns it into KeyboardInterrupt.)
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _peak_rss(pid: int) -> int | None:
+    """A running process's peak RSS in KB (Linux), or None."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def bench_size(stories: int, base: Path, repeat: int, word: str, keep: bool = False) -> None:
     directory = base / f"scale-{stories}"
     corpus, store = directory / "corpus", directory / "store.sqlite"
     t0 = time.perf_counter()
@@ -91,21 +122,27 @@ def bench_size(stories: int, base: Path, repeat: int, word: str) -> None:
     print(f"\n### {stories:,} stories: {len(files):,} files, {corpus_bytes / 1e6:.1f} MB "
           f"(corpus ready in {time.perf_counter() - t0:.0f} s)\n")
     print("| command | time | peak RSS | notes |\n|---|---|---|---|")
-    for p in directory.glob("store.sqlite*"):
-        p.unlink()
-    t, rss, out, code = measure([*NEWSCTL, "index", "corpus", "--store", str(store), "-f", "tsv", "--no-header"],
-                                cwd=directory)
-    assert code == 0, out
+    kept = keep and store.exists()
+    if not kept:
+        for p in directory.glob("store.sqlite*"):
+            p.unlink()
+        t, rss, out, code = measure([*NEWSCTL, "index", "corpus", "--store", str(store), "-f", "tsv", "--no-header"],
+                                    cwd=directory)
+        assert code == 0, out
     size = subprocess.run([*NEWSCTL, "index", "--status", "--store", str(store), "-f", "tsv", "--no-header"],
                           capture_output=True, text=True, env=_env()).stdout
     index_bytes = int(dict(line.split("\t", 1) for line in size.splitlines())["index_bytes"])
-    _row("`newsctl index` (from scratch)", [t], [rss],
-         f"index {index_bytes / 1e6:.1f} MB = {index_bytes / corpus_bytes:.2f}x the corpus")
+    if kept:
+        print(f"| `newsctl index` (kept from an earlier run) | | | "
+              f"index {index_bytes / 1e6:.1f} MB = {index_bytes / corpus_bytes:.2f}x the corpus |")
+    else:
+        _row("`newsctl index` (from scratch)", [t], [rss],
+             f"index {index_bytes / 1e6:.1f} MB = {index_bytes / corpus_bytes:.2f}x the corpus")
 
     rg = _ripgrep()
     contenders = {
         "`newsctl search W -l`": [*NEWSCTL, "search", word, "corpus", "-l", "--store", str(store)],
-        "`newsctl search W -f tsv`": [*NEWSCTL, "search", word, "corpus", "-f", "tsv", "--store", str(store)],
+        "`newsctl search W`": [*NEWSCTL, "search", word, "corpus", "--store", str(store)],
         "`grep -r -i -w -l W`": ["grep", "-r", "-i", "-w", "-l", word, "corpus"],
         "`grep -r -i -w W`": ["grep", "-r", "-i", "-w", word, "corpus"],
     }
@@ -124,12 +161,13 @@ def bench_size(stories: int, base: Path, repeat: int, word: str) -> None:
             rss[name].append(r)
 
     watcher = subprocess.Popen([*NEWSCTL, "index", "--watch", "corpus", "--store", str(store)], cwd=directory,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env())
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
+                               preexec_fn=_ctrl_c_stops)
     line = watcher.stderr.readline()
     watched = {}
     if line.startswith("watching"):
         watched = {"`newsctl search W -l`, watched": contenders["`newsctl search W -l`"],
-                   "`newsctl search W -f tsv`, watched": contenders["`newsctl search W -f tsv`"]}
+                   "`newsctl search W`, watched": contenders["`newsctl search W`"]}
         for cmd in watched.values():
             measure(cmd, cwd=directory)  # tags the scope with the watcher's count
             measure(cmd, cwd=directory)
@@ -142,6 +180,7 @@ def bench_size(stories: int, base: Path, repeat: int, word: str) -> None:
                 rss[name].append(r)
     else:
         print(f"(no watcher: {line.strip() or watcher.stderr.read().strip()})")
+    watcher_rss = _peak_rss(watcher.pid)
     watcher.send_signal(signal.SIGINT)
     watcher.wait(timeout=60)
 
@@ -150,18 +189,31 @@ def bench_size(stories: int, base: Path, repeat: int, word: str) -> None:
     for name in [*contenders, *watched]:
         note = f"{len(listed[name])} files" if name in listed else f"{hits[name]} lines"
         _row(name, times[name], rss[name], note)
+    if watcher_rss:
+        print(f"| `newsctl index --watch` (the watcher, answering) | | {watcher_rss / 1024:.0f} MB | peak RSS |")
     sets = list(listed.values())
     same = all(s == sets[0] for s in sets)
     print(f"\nsame files listed by {', '.join(listed)}: {'yes' if same else 'NO'}")
     if not same:
         for name, s in listed.items():
             print(f"  {name}: {len(s)} files; differs from the first in {len(s ^ sets[0])}")
-    nl = statistics.median(times["`newsctl search W -l`"])
-    for other in ("`grep -r -i -w -l W`", "`rg -i -w -l W`"):
-        if other in times:
-            best = min(nl, statistics.median(times.get("`newsctl search W -l`, watched", [nl])))
-            print(f"{other} / newsctl -l: {statistics.median(times[other]) / nl:.2f}x walked, "
-                  f"{statistics.median(times[other]) / best:.2f}x best")
+    same_hits = {name: outs[name].count(b"\n") for name in outs if name.startswith("`newsctl search W`")}
+    print(f"hit lines (header included) of newsctl, walked and watched: {sorted(set(same_hits.values()))}")
+    hit_files = {name: _hit_files(out, directory, name.startswith("`newsctl"))
+                 for name, out in outs.items() if " -l" not in name}
+    first = next(iter(hit_files.values()))
+    print(f"same files in the hits of {', '.join(hit_files)}: "
+          f"{'yes' if all(f == first for f in hit_files.values()) else 'NO'} ({len(first)} files)")
+    print("\nspeed-up of newsctl over grep and rg (their time / newsctl's; > 1: newsctl is faster):\n")
+    print("| form | vs grep, walked | vs grep, watched | vs rg, walked | vs rg, watched |\n|---|---|---|---|---|")
+    for form, suffix in (("`search W -l`", " -l"), ("`search W`", "")):
+        mine = statistics.median(times[f"`newsctl search W{suffix}`"])
+        watched_t = statistics.median(times.get(f"`newsctl search W{suffix}`, watched", [float("nan")]))
+        cells = []
+        for other in (f"`grep -r -i -w{suffix} W`", f"`rg -i -w{suffix} W`"):
+            theirs = statistics.median(times[other]) if other in times else float("nan")
+            cells += [f"{theirs / mine:.2f}x", f"{theirs / watched_t:.2f}x"]
+        print(f"| {form} | " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "newsctl-bench")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--word", default="regering")
+    ap.add_argument("--keep-index", action="store_true",
+                    help="reuse a store an earlier run built for a size (no `newsctl index` from scratch)")
     ap.add_argument("--conll", type=Path, default=bench_search.CONLL,
                     help="CoNLL-2002 Dutch training file for the sentences (else the seed pages)")
     args = ap.parse_args(argv)
@@ -177,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# newsctl bench-scale: W = {args.word!r}, medians of {args.repeat} interleaved rounds; "
           f"{os.cpu_count()} CPUs; {time.strftime('%Y-%m-%d %H:%M')}")
     for n in args.sizes:
-        bench_size(n, args.dir, args.repeat, args.word)
+        bench_size(n, args.dir, args.repeat, args.word, args.keep_index)
     return 0
 
 

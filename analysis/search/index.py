@@ -1,11 +1,11 @@
 """The full-text index: its tables, keeping it current, and searching it.
 
 The index lives in the annotation store (:mod:`analysis.store`): a table of
-indexed files (path, size, mtime, SHA-256), a table of stories (offsets and
-metadata for the filters), a table of file texts (each file's text and its
-stories' headlines, zlib-compressed, for the exact hits and keyword-in-context
-lines) and a contentless FTS5 table over the folded story texts that finds
-candidate stories. The exact
+indexed files (path, size, mtime, SHA-256), a table of stories (offsets,
+metadata for the filters, and the story's text and headline deflated on their
+own with a preset dictionary, :class:`_Packer`, for the exact hits and
+keyword-in-context lines) and a contentless FTS5 table over the folded story
+texts that finds candidate stories. The exact
 hit positions are then found by :class:`analysis.search.match.Matcher`.
 :meth:`SearchIndex.refresh` keeps the index in step with the files: only files
 whose size or mtime changed are read again, and only those whose content hash
@@ -34,7 +34,7 @@ import time
 import unicodedata
 import zlib
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import accumulate, chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
 from ..errors import InputError, QueryError, StoreError
@@ -44,7 +44,7 @@ from ..reader import walk as _reader_walk
 from ..store import guarded
 from ..textnorm import nfc
 from .fold import _NON_ASCII, FOLD_VERSION, fold
-from .match import Matcher
+from .match import JOIN, Matcher
 from .records import Filters, Match, StoryRec
 from .watch import covering
 
@@ -210,12 +210,15 @@ def _stem(path: str) -> str:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "5"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers
+SEARCH_SCHEMA = "6"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers;
+# 6: texts compressed per story with a preset dictionary
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
-_TABLES = ("search_fts", "search_stories", "search_texts", "search_files", "search_scopes", "search_watches")
+_TABLES = ("search_fts", "search_stories", "search_texts", "search_dicts", "search_files", "search_scopes",
+           "search_watches")  # search_texts: schema 5 and older
 _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
+_HIT_CHUNK = 512  # matching stories whose hits the lean readings find in one go
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -239,11 +242,13 @@ CREATE TABLE IF NOT EXISTS search_stories (
     start INTEGER NOT NULL,
     end INTEGER NOT NULL,
     places TEXT NOT NULL,
-    agencies TEXT NOT NULL
+    agencies TEXT NOT NULL,
+    data BLOB NOT NULL  -- the story's text and headline, deflated alone (see _Packer)
 );
-CREATE TABLE IF NOT EXISTS search_texts (
-    id INTEGER PRIMARY KEY,  -- the file's id in search_files
-    data BLOB NOT NULL  -- zlib(marshal((file text, story headlines))), see _pack
+CREATE TABLE IF NOT EXISTS search_dicts (
+    id INTEGER PRIMARY KEY CHECK (id BETWEEN 1 AND 255),  -- named by a story's data's first byte
+    data BLOB NOT NULL,  -- a zlib preset dictionary (make_zdict)
+    made REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS search_stories_by_file ON search_stories (file, story);
 CREATE TABLE IF NOT EXISTS search_scopes (
@@ -270,28 +275,97 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
 );
 """
 _SEP = "\x1f"  # joins places and agencies in one column
-_ZLIB_LEVEL = 6
 
 
-def _pack(text: str, headlines: Sequence[str]) -> bytes:
-    """A file's text and its stories' headlines as stored: about half the text's size.
+_ZDICT_MAX = 32 * 1024  # bytes of a preset dictionary (zlib's window)
+_ZDICT_SAMPLE = 1 << 20  # characters of text a dictionary is made from
+_ZDICT_MIN_TEXT = 256 * 1024  # a refresh with less new text makes no dictionary yet (its stories go without)
+_ZDICT_FILES = 64  # files read (spread over the refresh's new files) for the sample
+_WORDS = re.compile(r"\w+\W*")
 
-    The headlines are parts of the text, so they cost next to nothing
-    compressed beside it.
+
+def make_zdict(texts: Iterable[str], size: int = _ZDICT_MAX) -> bytes:
+    """A zlib preset dictionary from sample texts: their commonest words and word pairs.
+
+    Each fragment (a word with the spaces and punctuation after it, or two
+    such in a row) is scored by the bytes it would save, ``(count - 1) x
+    length``; the best are kept up to ``size`` bytes, the best last (deflate
+    reaches the end of the dictionary with the shortest distances).
     """
-    return zlib.compress(marshal.dumps((text, tuple(headlines))), _ZLIB_LEVEL)
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for text in texts:
+        words = _WORDS.findall(text)
+        counts.update(words)
+        counts.update(map(str.__add__, words, words[1:]))
+    scored = sorted(((n - 1) * len(w.encode("utf-8", "surrogatepass")), w) for w, n in counts.items() if n > 2)
+    picked: list[bytes] = []
+    room = size
+    for _, w in reversed(scored):
+        data = w.encode("utf-8", "surrogatepass")
+        if len(data) <= room:
+            picked.append(data)
+            room -= len(data)
+            if room < 8:
+                break
+    return b"".join(reversed(picked))
 
 
-def _unpack(data: bytes) -> tuple[str, tuple[str, ...]]:
-    """``(file text, headlines)`` from :func:`_pack`'s bytes; damaged bytes raise ``sqlite3.DatabaseError``.
+class _Packer:
+    """Packs a story (text and headline) on its own: raw deflate with the index's preset dictionary.
+
+    Stored as one byte naming the dictionary (its id in ``search_dicts``; 0:
+    none), the CRC-32 of what was deflated (4 bytes, little-endian: raw
+    deflate has no check of its own) and the deflated UTF-8 of the text, a
+    NUL and the headline (file texts hold no NUL:
+    :func:`analysis.reader.decode`). A story is unpacked
+    alone, so a search inflates only its matching stories, a few hundred
+    bytes each.
+    """
+
+    def __init__(self, zdict_id: int = 0, zdict: bytes = b"") -> None:
+        self.id = zdict_id
+        self.head = bytes((zdict_id,))
+        args = (6, zlib.DEFLATED, -15, 8, zlib.Z_DEFAULT_STRATEGY)  # level 9 or a bigger hash: 1 % smaller, 1.7x slower
+        # Setting a dictionary costs about as much as deflating a story: a copy of a primed one is cheaper.
+        self._proto = zlib.compressobj(*args, zdict) if zdict else zlib.compressobj(*args)
+
+    def pack(self, text: str, headline: str) -> bytes:
+        c = self._proto.copy()
+        raw = f"{text}\x00{headline}".encode("utf-8", "surrogatepass")
+        return self.head + zlib.crc32(raw).to_bytes(4, "little") + c.compress(raw) + c.flush()
+
+
+def _unpack(data: bytes, zdicts: dict[int, bytes]) -> tuple[str, str]:
+    """``(story text, headline)`` from :meth:`_Packer.pack`'s bytes; damaged bytes raise ``sqlite3.DatabaseError``.
 
     (So that :func:`analysis.store.guarded` reports them as a damaged store.)
+    ``zdicts``: the index's preset dictionaries by id.
     """
     try:
-        text, headlines = marshal.loads(zlib.decompress(data))
-    except (zlib.error, ValueError, EOFError, TypeError) as exc:
+        zdict = zdicts[data[0]] if data[0] else None
+        d = zlib.decompressobj(-15, zdict) if zdict else zlib.decompressobj(-15)
+        raw = d.decompress(data[5:])
+        if not d.eof or zlib.crc32(raw) != int.from_bytes(data[1:5], "little"):
+            raise ValueError("the data ends early or does not check out")
+        text, headline = raw.decode("utf-8", "surrogatepass").rsplit("\x00", 1)
+    except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
         raise sqlite3.DatabaseError(f"database disk image is malformed (a stored text: {exc})") from exc
-    return text, headlines
+    return text, headline
+
+
+def _plain(text: str, specials: str) -> bool:
+    """Whether ``text`` holds none of ``specials`` and encodes as UTF-8 (no surrogate escapes)."""
+    if any(c in text for c in specials):
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _store_path(conn: sqlite3.Connection) -> str:
@@ -340,77 +414,65 @@ def indexed_paths(conn: sqlite3.Connection, fragment: str) -> list[str]:
 
 
 class _Texts:
-    """The texts of the files of ``picked`` stories, read from the index a chunk of files at a time.
+    """The texts of ``picked`` stories, read from the index a chunk of stories at a time.
 
-    Each chunk is one statement, which also checks that a picked story of each
-    file is still there: story ids are never reused, so a file that another
-    newsctl indexed again meanwhile is left out (:meth:`has` is false), rather
-    than given a text that no longer goes with its stories' offsets. With
-    ``lazy``, :meth:`has` checks only that, and the texts are read when one is
-    first asked for (:meth:`get`); a file indexed again in between is then an
-    error. A text is unpacked only when a record's text is first asked for.
+    Each chunk is one statement by story id. Story ids are never reused, so a
+    story whose file another newsctl indexed again meanwhile is no longer
+    there: it is left out (:meth:`has` is false), rather than given a text
+    that no longer goes with its offsets. With ``lazy``, :meth:`has` checks
+    only that, and the texts are read when one is first asked for
+    (:meth:`get`); a story gone in between is then an error. A text is
+    unpacked only when a record's text is first asked for.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: str, picked: list, *, lazy: bool = False,
-                 chunk: int | None = None) -> None:
-        self.conn = conn
-        self.path = path  # named by a StoreError
+    def __init__(self, index: "SearchIndex", picked: list, *, lazy: bool = False, chunk: int | None = None) -> None:
+        self.conn = index.conn
+        self.path = index.path  # named by a StoreError
+        self.zdicts = index._zdicts
         self.lazy = lazy
         self.chunk = chunk or _TEXT_CHUNK
-        self.files: list[tuple[int, int]] = []  # (file id, a picked story id), in order
-        self.pos: dict[int, int] = {}
-        for _, _, sid, fid, _ in picked:
-            if fid not in self.pos:
-                self.pos[fid] = len(self.files)
-                self.files.append((fid, sid))
+        self.sids = [p[2] for p in picked]
+        self.pos = {sid: k for k, sid in enumerate(self.sids)}
         self.present: set[int] = set()
         self.checked: set[int] = set()
         self.data: dict[int, bytes] = {}
-        self.current: tuple[int, tuple[str, tuple[str, ...]]] | None = None
 
-    def _chunk(self, fid: int, with_data: bool) -> tuple[dict[int, bytes | None], list[int]]:
-        part = self.files[self.pos[fid]:self.pos[fid] + self.chunk]
+    def _chunk(self, sid: int, with_data: bool) -> tuple[dict[int, bytes | None], list[int]]:
+        part = self.sids[self.pos[sid]:self.pos[sid] + self.chunk]
         return dict(self.conn.execute(
-            f"SELECT t.id, {'t.data' if with_data else 'NULL'} FROM json_each(?) j"
-            " JOIN search_texts t ON t.id = json_extract(j.value, '$[0]')"
-            " WHERE EXISTS (SELECT 1 FROM search_stories s"
-            "  WHERE s.id = json_extract(j.value, '$[1]') AND s.file = t.id)",
-            (json.dumps(part),))), [f for f, _ in part]
+            f"SELECT id, {'data' if with_data else 'NULL'} FROM search_stories"
+            f" WHERE id IN ({','.join('?' * len(part))})", part)), part
 
     @guarded
-    def has(self, fid: int) -> bool:
-        """Whether the file's stories are still those picked: its chunk is checked when first asked for."""
-        if fid not in self.checked:
-            found, part = self._chunk(fid, not self.lazy)
+    def has(self, sid: int) -> bool:
+        """Whether the story is still there: its chunk is checked when first asked for."""
+        if sid not in self.checked:
+            found, part = self._chunk(sid, not self.lazy)
             self.checked.update(part)
             self.present.update(found)
             if not self.lazy:
                 self.data = found
-        return fid in self.present
+        return sid in self.present
 
     @guarded  # called when a record's text is first asked for, outside SearchIndex.search
-    def get(self, fid: int) -> tuple[str, tuple[str, ...]]:
-        """``(file text, story headlines)`` of a file :meth:`has` found."""
-        if self.current is None or self.current[0] != fid:
-            if fid not in self.data:
-                self.data, _ = self._chunk(fid, True)
-                if fid not in self.data:
-                    raise StoreError(f"the index in {self.path} changed while this search read it "
-                                     "(another newsctl indexed a file again); run the search again")
-            self.current = (fid, _unpack(self.data[fid]))
-        return self.current[1]
+    def get(self, sid: int) -> tuple[str, str]:
+        """``(story text, headline)`` of a story :meth:`has` found."""
+        if sid not in self.data:
+            self.data, _ = self._chunk(sid, True)
+            if sid not in self.data:
+                raise StoreError(f"the index in {self.path} changed while this search read it "
+                                 "(another newsctl indexed a file again); run the search again")
+        return _unpack(self.data[sid], self.zdicts)
 
 
 class _IndexRec(StoryRec):
     """A :class:`StoryRec` from the index: its text and headline are unpacked when first asked for."""
 
-    _texts: _Texts | None = None  # set with _fid once the story is picked
+    _texts: _Texts | None = None  # set with _sid once the story is picked
     _loaded = False
 
     def _load(self) -> None:
-        text, headlines = self._texts.get(self._fid) if self._texts is not None else ("", ())
-        self._text = text[self.start:self.end]
-        self._headline = headlines[self.story] if self.story < len(headlines) else ""
+        self._text, self._headline = self._texts.get(self._sid) if self._texts is not None else ("", "")
         self._loaded = True
 
     @property
@@ -448,14 +510,234 @@ class _IndexMatch(Match):
         return self.spans
 
 
+_STEMS: dict[str, str] = {}  # path -> _stem(path), kept from search to search (a watcher answers many)
+
+
+def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes]):
+    """The texts of a chunk of matching stories (from ``SearchIndex._hit_stories``) and their hits.
+
+    ``(joined, starts, ends, metas, spans)``: the stories' texts joined by
+    :data:`analysis.search.match.JOIN`, where each starts and ends in
+    ``joined``, each one's ``(stem, story, path, offset in the file)``, and
+    the hits as offsets into ``joined``, in order. The hits of all the
+    chunk's stories are found in one go where the matcher can
+    (:meth:`Matcher.joined_spans`), else story by story. Damaged data raises
+    ``sqlite3.DatabaseError``.
+    """
+    fresh = {zid: zlib.decompressobj(-15, z).copy for zid, z in zdicts.items()}  # a primed inflater, copied
+    fresh[0] = zlib.decompressobj(-15).copy
+    crc32, from_bytes = zlib.crc32, int.from_bytes
+    texts: list[str] = []
+    add = texts.append
+    for _, _, _, data in chunk:
+        try:
+            d = fresh[data[0]]()
+            raw = d.decompress(data[5:])
+            if not d.eof or crc32(raw) != from_bytes(data[1:5], "little"):
+                raise ValueError("the data ends early or does not check out")
+            add(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
+        except (zlib.error, ValueError, IndexError, KeyError, UnicodeDecodeError):
+            add(_unpack(data, zdicts)[0])  # raises the damaged store's error
+    ends = list(accumulate(map(len, texts), lambda pos, n: pos + 1 + n))  # each text's end; a JOIN after it
+    starts = [e - len(t) for e, t in zip(ends, texts)]
+    joined = JOIN.join(texts)
+    spans = matcher.joined_spans(joined, ends)
+    if spans is None:
+        spans = []
+        for t, b in zip(texts, starts):
+            spans.extend((s + b, e + b) for s, e in matcher.spans(t) or ())
+    stems = _STEMS
+    if len(stems) > 1_000_000:
+        stems.clear()
+    metas = []
+    for (_, path), story, base, _ in chunk:
+        stem = stems.get(path)
+        if stem is None:
+            stem = stems[path] = _stem(path)
+        metas.append((stem, story, path, base))
+    return joined, starts, ends, metas, spans
+
+
+def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
+    """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``."""
+    joined, starts, ends, metas, spans = hits
+    if not spans:
+        return "", 0
+    flat = joined.replace("\n", " ")
+    clean = _plain(flat, specials)
+    pres = []
+    names: dict[str, bool] = {}
+    for stem, story, path, _ in metas:
+        plain = names.get(path)
+        if plain is None:
+            plain = names[path] = _plain(path, specials)
+        pres.append(f"{stem}:{story}\t{path}\t" if plain else f"{escape(f'{stem}:{story}')}\t{escape(path)}\t")
+    offs = [m[3] - b for m, b in zip(metas, starts)]
+    lines: list[str] = []
+    add = lines.append
+    j = 0
+    end = ends[0]
+    for s, e in spans:
+        if s >= end:
+            j += 1
+            while s >= ends[j]:
+                j += 1
+            end = ends[j]
+        lo = s - context
+        if lo < starts[j]:
+            lo = starts[j]
+        hi = e + context
+        if hi > end:
+            hi = end
+        off = offs[j]
+        if clean:
+            add(f"{pres[j]}{s + off}\t{e + off}\t{flat[lo:s]}\t{flat[s:e]}\t{flat[e:hi]}\n")
+        else:
+            add(f"{pres[j]}{s + off}\t{e + off}\t{escape(flat[lo:s])}\t{escape(flat[s:e])}\t{escape(flat[e:hi])}\n")
+    return "".join(lines), len(lines)
+
+
+class _Helper:
+    """A forked child that makes the lines of every other chunk (the odd ones) while this process makes the rest.
+
+    The work is all in memory (the stories were read before the fork), so
+    the child touches no database. It sends each chunk's lines down a pipe,
+    in order, as it makes them; :meth:`result` reads chunk ``k``'s, or gives
+    None when the child failed or is gone, and this process makes that chunk
+    (and whatever follows) itself, so the output is the same either way.
+    """
+
+    fork = sys.platform.startswith("linux") and hasattr(os, "fork")
+
+    def __init__(self, chunks: list, lines: Callable) -> None:
+        self._pid = None
+        self._file = None
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:  # the child: make the odd chunks, write, leave without the parent's clean-up
+            code = 1
+            try:
+                gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
+                os.close(r)
+                with os.fdopen(w, "wb", buffering=1 << 16) as out:
+                    for k in range(1, len(chunks), 2):
+                        text, n = lines(chunks[k])
+                        data = text.encode("utf-8", "surrogatepass")
+                        out.write(k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little"))
+                        out.write(data)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the parent makes what is missing, and says what is wrong
+                pass
+            finally:
+                os._exit(code)
+        os.close(w)
+        self._pid = pid
+        self._file = os.fdopen(r, "rb")
+
+    def result(self, k: int) -> tuple[str, int] | None:
+        if self._file is None:
+            return None
+        try:
+            head = self._file.read(16)
+            if len(head) == 16 and int.from_bytes(head[:4], "little") == k:
+                size = int.from_bytes(head[8:], "little")
+                data = self._file.read(size)
+                if len(data) == size:
+                    return data.decode("utf-8", "surrogatepass"), int.from_bytes(head[4:8], "little")
+        except (OSError, ValueError):
+            pass
+        self.close()  # the child failed: this process makes the rest
+        return None
+
+    def close(self) -> None:
+        if self._pid is not None:
+            self._file.close()
+            self._file = None
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except OSError:
+                pass
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
+
 class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, keep_story_files: bool = False) -> None:
+        """``keep_story_files``: keep a table of story -> file in memory for :meth:`matching_paths`
+        (4 bytes a story; for a process that answers search after search, the watcher)."""
+        from array import array
+
         self.conn = conn
+        self.keep_story_files = keep_story_files
+        self._story_file = array("i")  # story id -> file id (0: none known)
         self._bumps = 0  # generation bumps by this refresh
+        self._last_files: tuple[bytes, list] | None = None  # the last saved scope's files, as stored and unpacked
+        self._order: tuple[list, dict] | None = None  # files -> {file id: (place, path)}, for the last files searched
         self.path = _store_path(conn)  # named by every StoreError
         self._ensure_schema()
+        self._zdicts: dict[int, bytes] = {}  # the preset dictionaries, by id (see _Packer)
+        self._zdict_made: dict[int, float] = {}
+        self._packer: _Packer | None = None
+        self._load_zdicts()
+
+    @guarded
+    def _load_zdicts(self) -> None:
+        """Read the preset dictionaries (there is one, made by the first large refresh; a rebuild makes another)."""
+        made = dict(self.conn.execute("SELECT id, made FROM search_dicts"))
+        if made != self._zdict_made:
+            self._zdicts = dict(self.conn.execute("SELECT id, data FROM search_dicts"))
+            self._zdict_made = made
+            self._packer = None
+        if self._packer is None and self._zdicts:
+            zid = max(self._zdicts)
+            self._packer = _Packer(zid, self._zdicts[zid])
+
+    def _ensure_zdict(self, todo: Sequence[tuple[int, FileEntry]]) -> None:
+        """Make the preset dictionary from a sample of the files about to be indexed, if none is made yet.
+
+        Under the write lock (another newsctl may have made one meanwhile). A
+        refresh with less than :data:`_ZDICT_MIN_TEXT` of text in its sample
+        makes none (a refresh whose files hold fewer bytes reads nothing for
+        it): its stories are packed without one, and a later, larger refresh
+        makes it.
+        """
+        self._load_zdicts()
+        if self._zdicts or sum(e.size for _, e in todo) < _ZDICT_MIN_TEXT:  # too little to learn from: read nothing
+            return
+        step = max(1, len(todo) // _ZDICT_FILES)
+        sample: list[str] = []
+        chars = 0
+        for _, e in todo[::step]:
+            if chars >= _ZDICT_SAMPLE:
+                break
+            try:
+                with open_regular(e.path) as fh:
+                    text = decode(fh.read(_ZDICT_SAMPLE))[0]
+            except (OSError, NotRegularFileError, DecodeError):
+                continue
+            sample.append(text)
+            chars += len(text)
+        if chars < _ZDICT_MIN_TEXT:
+            return
+        zdict = make_zdict(sample)
+        if zdict:
+            self.conn.execute("INSERT OR IGNORE INTO search_dicts VALUES (1, ?, ?)", (zdict, time.time()))
+            self._load_zdicts()
+
+    def _pack(self, text: str, headline: str) -> bytes:
+        if self._packer is None:
+            self._packer = _Packer()
+        return self._packer.pack(text, headline)
 
     @guarded
     def _ensure_schema(self) -> None:
@@ -540,6 +822,8 @@ class SearchIndex:
                 # The write lock first, then a fresh look at each file's row:
                 # another newsctl may have indexed it since `known` was read.
                 self.conn.execute("BEGIN IMMEDIATE")
+                if k == 0:
+                    self._ensure_zdict(todo)
                 for slot, e in todo[k:k + batch]:
                     if e.key not in done:  # a file named twice is indexed once
                         done[e.key] = self._update(e, result)
@@ -591,9 +875,13 @@ class SearchIndex:
             " FROM search_scopes s WHERE s.scope = ?", (_GENERATION_KEY, scope)).fetchone()
         if row is None or not row[3]:
             return None
-        files = _unpack_scope(row[1])
-        if not isinstance(files, list):
-            return None
+        if self._last_files is not None and self._last_files[0] == row[1]:
+            files = self._last_files[1]  # the same bytes as last time: a watcher answering search after search
+        else:
+            files = _unpack_scope(row[1])
+            if not isinstance(files, list):
+                return None
+            self._last_files = (row[1], files)
         tag = (row[4], row[5]) if row[4] is not None else None
         return row[0], Refresh(files=files, unchanged=len(files), stories=row[2]), tag
 
@@ -678,13 +966,13 @@ class SearchIndex:
                 "UPDATE search_files SET size = ?, mtime_ns = ?, sha256 = ?, encoding = ?, stories = ?,"
                 " chars = ?, indexed = ? WHERE id = ?", values + (fid,))
             result.changed += 1
+        pack = self._pack
         self.conn.executemany(
-            "INSERT INTO search_stories (file, story, kind, section, start, end, places, agencies)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO search_stories (file, story, kind, section, start, end, places, agencies, data)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(fid, s.index, s.kind, s.section, s.start, s.end,
-              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies)) for s in stories])
-        self.conn.execute("INSERT OR REPLACE INTO search_texts (id, data) VALUES (?, ?)",
-                          (fid, _pack(text, [s.headline for s in stories])))
+              _SEP.join(s.dateline.places_raw) if s.dateline else "", _SEP.join(s.agencies),
+              pack(text[s.start:s.end], s.headline)) for s in stories])
         self.conn.executemany(
             "INSERT INTO search_fts (rowid, body) VALUES (?, ?)",
             [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
@@ -694,15 +982,12 @@ class SearchIndex:
     def _delete_stories(self, fid: int) -> None:
         """Drop a file's stories and text; the FTS rows go with the exact bodies they were indexed with."""
         self._bump()
-        row = self.conn.execute("SELECT data FROM search_texts WHERE id = ?", (fid,)).fetchone()
-        if row is not None:
-            text = _unpack(row[0])[0]
-            self.conn.executemany(
-                "INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', ?, ?)",
-                [(sid, fts_body(text[start:end])) for sid, start, end in self.conn.execute(
-                    "SELECT id, start, end FROM search_stories WHERE file = ?", (fid,))])
+        self._load_zdicts()
+        self.conn.executemany(
+            "INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', ?, ?)",
+            [(sid, fts_body(_unpack(data, self._zdicts)[0])) for sid, data in self.conn.execute(
+                "SELECT id, data FROM search_stories WHERE file = ?", (fid,))])
         self.conn.execute("DELETE FROM search_stories WHERE file = ?", (fid,))
-        self.conn.execute("DELETE FROM search_texts WHERE id = ?", (fid,))
 
     def _delete_file(self, fid: int) -> None:
         self._delete_stories(fid)
@@ -742,7 +1027,8 @@ class SearchIndex:
 
     @guarded
     def search_paths(self, paths: Iterable[str], matcher: Matcher, filters: Filters = Filters(), *,
-                     progress: Callable[[int, int], None] | None = None) -> tuple[Refresh, Iterator[Match]]:
+                     progress: Callable[[int, int], None] | None = None,
+                     caught_up: tuple[int, int] | None = None) -> tuple[Refresh, Iterator[Match]]:
         """:meth:`refresh` for ``paths``, then :meth:`search` them: ``(refresh result, matches)``.
 
         When a scope is saved for ``paths``, the search runs on it at once while
@@ -750,10 +1036,28 @@ class SearchIndex:
         same files, unchanged, those matches are the answer, otherwise the index
         is refreshed and the search runs again. Either way the answer is that of
         refreshing first.
+
+        ``caught_up``: the ``(id, event count)`` of the live watcher that calls
+        this (it answers searches, :mod:`.watch`), has handled every event up
+        to this call and covers ``paths``: a scope saved with that tag is the
+        answer; otherwise the paths are walked and refreshed.
         """
         paths = list(paths)
         scope = _scope_key(paths)
         saved = self._saved(scope)
+        if caught_up is not None:
+            if saved is None:
+                refreshed = self.refresh(paths, progress=progress, watch_tag=caught_up)
+            elif saved[2] == caught_up:
+                refreshed = saved[1]
+            else:
+                entries = walk(paths)
+                if _unpack_scope(saved[0]) == entries:
+                    self._retag(scope, caught_up)
+                    refreshed = saved[1]
+                else:
+                    refreshed = self.refresh(paths, progress=progress, entries=entries, watch_tag=caught_up)
+            return refreshed, self.search(refreshed.files, matcher, filters)
         watch = covering(self.conn, paths) if STDIN not in paths else None
         if watch is not None and saved is not None and saved[2] is not None and saved[2] == watch.tag():
             # A live watcher, nothing counted since the scope's walk began: once the
@@ -777,13 +1081,193 @@ class SearchIndex:
         entries = walker.result()  # raises what walk() raises (a missing path)
         if entries is None:  # the same files, unchanged
             if tag is not None and tag != saved[2]:
-                with self.conn:
-                    self.conn.execute("UPDATE search_scopes SET watch_id = ?, watch_events = ? WHERE scope = ?",
-                                      (*tag, scope))
+                self._retag(scope, tag)
             return saved[1], chain(ahead, matches)
         refreshed = self.refresh(paths, progress=progress, entries=entries, watch_tag=tag)
         return refreshed, self.search(refreshed.files, matcher, filters)
 
+
+    def _retag(self, scope: bytes, tag: tuple[int, int]) -> None:
+        """Tag a saved scope with a watcher's count, read before the walk that found it unchanged."""
+        with self.conn:
+            self.conn.execute("UPDATE search_scopes SET watch_id = ?, watch_events = ? WHERE scope = ?",
+                              (*tag, scope))
+
+    @guarded
+    def load_story_files(self) -> None:
+        """Add the stories made since the last call to the in-memory table of story -> file."""
+        from array import array
+
+        table = self._story_file
+        known = len(table)
+        top = self.conn.execute("SELECT max(id) FROM search_stories").fetchone()[0] or 0
+        if top >= known:
+            table.extend(array("i", bytes(table.itemsize * (top + 1 - known))))
+            for sid, fid in self.conn.execute("SELECT id, file FROM search_stories WHERE id >= ?", (known,)):
+                table[sid] = fid
+
+    def _story_files_hit(self, fts: str) -> set[int] | None:
+        """The files of the stories ``fts`` matches, through :attr:`_story_file` (kept up to date here).
+
+        A story id is never reused and always names one file, so the table of
+        story -> file only grows: each call adds the stories made since, in the
+        same read transaction as the query. None when the query gives a story
+        the table does not hold (which that transaction rules out).
+        """
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            self.load_story_files()
+            table = self._story_file
+            hit = set()
+            n = len(table)
+            for (sid,) in self.conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (fts,)):
+                if sid >= n or not table[sid]:
+                    return None
+                hit.add(table[sid])
+            return hit
+        finally:
+            if own and self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
+    @guarded
+    def matching_paths(self, files: Sequence[tuple[str, int]], matcher: Matcher) -> list[str] | None:
+        """The paths of ``files`` (from :meth:`refresh`) that have a matching story, in input order.
+
+        What ``matching_files(search(files, matcher))`` gives, straight from
+        the index: one statement finds the files of the matching stories, and
+        no record is built and no text read. Only for a query whose matches the
+        index finds exactly (:attr:`Matcher.index_is_exact`) and without
+        filters; None for any other, which :meth:`search` must answer.
+        """
+        if matcher.fts is None or not matcher.index_is_exact:
+            return None
+        try:
+            hit = self._story_files_hit(matcher.fts) if self.keep_story_files else None
+            if hit is None:
+                hit = {row[0] for row in self.conn.execute(
+                    "SELECT DISTINCT s.file FROM search_fts JOIN search_stories s ON s.id = search_fts.rowid"
+                    " WHERE search_fts MATCH ?", (matcher.fts,))}
+        except sqlite3.OperationalError as exc:
+            if str(exc).startswith("fts5: syntax error"):
+                raise QueryError(f"the index cannot run this query: {exc}") from exc
+            raise  # a damaged index: a StoreError (see guarded)
+        out = []
+        for path, fid in files:
+            if fid in hit:
+                hit.discard(fid)  # a file named twice is listed once, where it came first
+                out.append(path)
+        return out
+
+    def hit_rows(self, files: Sequence[tuple[str, int]], matcher: Matcher,
+                 context: int = 40) -> Iterator[tuple[str, str, int, int, str, str, str]] | None:
+        """``(id, file, start, end, left, match, right)`` of every hit in ``files``, or None.
+
+        What :func:`analysis.search.records.hit_records` makes of
+        :meth:`search`'s matches (as tuples, in its column order), read lean:
+        one statement gives the matching stories with their packed texts (only
+        those are unpacked), and the hits are found a chunk of stories at a
+        time (:func:`_chunk_hits`); no record is kept, so memory grows only
+        with the matching stories' packed texts, less than the lines printed.
+        Only for a query whose matches the index finds exactly
+        (:attr:`Matcher.index_is_exact`) and without filters; None for any
+        other, which :meth:`search` must answer.
+        """
+        if matcher.fts is None or not matcher.index_is_exact:
+            return None
+        return self._hit_rows(files, matcher, context)
+
+    def hit_lines(self, files: Sequence[tuple[str, int]], matcher: Matcher, context: int = 40, *,
+                  escape: Callable[[str], str] = lambda t: t, specials: str = "") -> Iterator[tuple[str, int]] | None:
+        """The lines of :meth:`hit_rows` as tab-separated text, a block at a time: ``(lines, how many)``.
+
+        Each line is ``id, file, start, end, left, match, right`` joined by tabs,
+        with a newline; every text field passes through ``escape``. ``escape``
+        must leave alone any text that holds none of ``specials`` and can be
+        encoded as UTF-8: a block of hits whose texts are such is written
+        without calling it per hit (the caller's tsv escaping). None where
+        :meth:`hit_rows` gives None.
+        """
+        if matcher.fts is None or not matcher.index_is_exact:
+            return None
+        return self._hit_lines(files, matcher, context, escape, specials)
+
+    @guarded
+    def _hit_lines(self, files, matcher: Matcher, context: int, escape, specials: str):
+        picked, zdicts = self._hit_stories(files, matcher)
+        chunks = [picked[c:c + _HIT_CHUNK] for c in range(0, len(picked), _HIT_CHUNK)]
+        del picked
+
+        def lines(chunk) -> tuple[str, int]:
+            return _chunk_lines(_chunk_hits(chunk, matcher, zdicts), context, escape, specials)
+
+        if len(chunks) < 4 or not _Helper.fork:
+            yield from (got for got in map(lines, chunks) if got[1])
+            return
+        helper = _Helper(chunks, lines)  # a forked child does every other chunk beside this process
+        try:
+            for k, chunk in enumerate(chunks):
+                got = helper.result(k) if k % 2 else None
+                if got is None:
+                    got = lines(chunk)
+                if got[1]:
+                    yield got
+        finally:
+            helper.close()
+
+    @guarded
+    def _hit_rows(self, files, matcher: Matcher, context: int):
+        picked, zdicts = self._hit_stories(files, matcher)
+        for c in range(0, len(picked), _HIT_CHUNK):
+            joined, starts, ends, metas, spans = _chunk_hits(picked[c:c + _HIT_CHUNK], matcher, zdicts)
+            j = 0
+            for s, e in spans:
+                while s >= ends[j]:
+                    j += 1
+                stem, story, path, base = metas[j]
+                t0, t1 = starts[j], ends[j]
+                yield (f"{stem}:{story}", path, base + s - t0, base + e - t0,
+                       joined[max(t0, s - context):s].replace("\n", " "), joined[s:e].replace("\n", " "),
+                       joined[e:min(t1, e + context)].replace("\n", " "))
+
+    @guarded
+    def _hit_stories(self, files, matcher: Matcher) -> tuple[list, dict[int, bytes]]:
+        """The matching stories of ``files``, in order, and the preset dictionaries they were packed with.
+
+        Each story as ``((the file's place in files, its path), story, offset in
+        the file, packed text)``, read in one statement (with the dictionaries,
+        in one transaction).
+        """
+        if self._order is not None and self._order[0] is files:
+            order = self._order[1]  # the same list as last time: a watcher answering search after search
+        else:
+            order = {}
+            for k, (path, fid) in enumerate(files):
+                order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
+            self._order = (files, order)
+        own = not self.conn.in_transaction
+        if own:
+            self.conn.execute("BEGIN")
+        try:
+            self._load_zdicts()  # in the transaction: every story read was packed with one of these
+            try:
+                rows = self.conn.execute(
+                    "SELECT s.file, s.story, s.start, s.data FROM search_fts JOIN search_stories s"
+                    " ON s.id = search_fts.rowid WHERE search_fts MATCH ?", (matcher.fts,)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if str(exc).startswith("fts5: syntax error"):
+                    raise QueryError(f"the index cannot run this query: {exc}") from exc
+                raise
+        finally:
+            if own and self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+        # Only the matching stories' data is kept: compressed, less than the lines printed for them.
+        get = order.get
+        out = [(where, story, start, data) for f, story, start, data in rows if (where := get(f)) is not None]
+        del rows
+        out.sort()  # input order: where = (the file's place, its path)
+        return out, self._zdicts
 
     @guarded
     def search(self, files: Sequence[tuple[str, int]], matcher: Matcher,
@@ -795,6 +1279,7 @@ class SearchIndex:
         texts of the candidates the filters admit are then read, file by file
         as the matches are asked for, and the exact hits found in them.
         """
+        self._load_zdicts()
         order: dict[int, tuple[int, str]] = {}
         for k, (path, fid) in enumerate(files):
             order.setdefault(fid, (k, path))  # a file named twice is searched once, where it came first
@@ -835,11 +1320,11 @@ class SearchIndex:
         texts and hits are read only when asked for: ``search -l`` reads none.
         """
         exact = matcher.index_is_exact
-        texts = _Texts(self.conn, self.path, picked, lazy=exact)
-        for _, _, _, fid, rec in picked:
-            if not texts.has(fid):
+        texts = _Texts(self, picked, lazy=exact)
+        for _, _, sid, _, rec in picked:
+            if not texts.has(sid):
                 continue
-            rec._texts, rec._fid = texts, fid
+            rec._texts, rec._sid = texts, sid
             if exact:
                 yield _IndexMatch(rec, matcher)
                 continue

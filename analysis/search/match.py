@@ -7,13 +7,16 @@ index only finds candidate stories; the hits are always found here.
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
+from bisect import bisect_right
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import QueryError
 from ..filters import StoryFilter, stories_mentioning
 from ..textnorm import nfc
-from .fold import fold
+from .fold import _FOLD, _NON_ASCII, _fold_match, fold
 from .query import _SEP_CLASS, _TOKEN_CLASS, And, Node, Or, Term, fts_expression, parse_query
 from .records import Filters, Match, Span, StoryRec
 
@@ -44,6 +47,132 @@ def _find(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
         pos = m.end()
 
 
+def _find_within(pattern: re.Pattern, text: str, ends: Sequence[int]) -> list[tuple[int, int]]:
+    """:func:`_find` over texts joined by a separator: a match that runs past its text's end is no match.
+
+    ``ends``: where each text ends (ascending; the separator's offset).
+    """
+    out = []
+    pos = 0
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return out
+        s = m.start()
+        if (s and text[s - 1].isalnum()) or m.end() > ends[bisect_right(ends, s)]:
+            pos = s + 1
+            continue
+        out.append((s, m.end()))
+        pos = m.end()
+
+
+JOIN = "\x00"  # joins the texts given to Matcher.joined_spans
+
+# -- folding to bytes: one byte a character, for many texts at once -------------------------
+#
+# Matcher.joined_spans folds a chunk of texts by encoding it as ASCII with an error
+# handler that gives each other character one byte: its folding when that is ASCII,
+# else 0x80 when the folding is a letter or digit and 0x81 when it is not. Then
+# bytes.lower() folds the ASCII letters. A term whose folded tokens are ASCII is
+# found in those bytes at the offsets it has in the folded text, with the letters
+# and digits of a token spelled [a-z0-9\x80].
+
+_TOKEN_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789\x80")
+_TOKEN_BYTE_CLASS = "[a-z0-9\\x80]"
+_SEP_BYTE_CLASS = "[^a-z0-9\\x80]"
+_FOLD_BYTE: dict[str, bytes] = {}
+_FOLD_ERRORS = "newsctl-fold-byte"
+
+
+class _NoByte(Exception):
+    """A character folded one way alone and another within a text (see :func:`_fold_byte`)."""
+
+
+def _fold_byte(ch: str) -> bytes:
+    """The byte of a character other than ASCII; raises :class:`_NoByte` for one that may not be NFC.
+
+    A text whose characters all have a byte is NFC: none is a mark, a
+    Hangul jamo or a character that is not NFC on its own, so the quick check
+    says yes for every one.
+    """
+    if (unicodedata.category(ch) in ("Mn", "Mc", "Me") or 0x1100 <= ord(ch) <= 0x11FF
+            or not unicodedata.is_normalized("NFC", ch)):
+        raise _NoByte(ch)  # NFC may compose it with what comes before: spans() maps the offsets back
+    f = fold(ch)
+    if len(f) != 1 or chr(_FOLD[ord(ch)]) != f:
+        # fold() of a text with a character whose lower case is longer goes another way
+        # (_FOLD alone): only a character on which both ways agree has one byte.
+        raise _NoByte(ch)
+    if f.isascii():
+        return f.encode("ascii")
+    return b"\x80" if f.isalnum() else b"\x81"
+
+
+# Latin-1 characters are encoded as themselves and folded by a table afterwards (the
+# error handler then runs only for the rarer characters beyond U+00FF); for those the
+# handler gives a Latin-1 byte that the table maps to the right byte: the folding when
+# it is ASCII, else 0xAA (ª, a letter) or 0x81 (a control character).
+_LATIN1_STANDS_FOR = {b"\x80": b"\xaa", b"\x81": b"\x81"}
+
+
+def _latin1_table() -> bytes | None:
+    """bytes.translate's table: a Latin-1 byte -> its folded byte; None when a Latin-1 character has none."""
+    out = bytearray()
+    try:
+        for b in range(256):
+            out += _fold_byte(chr(b)) if b >= 0x80 else bytes([b]).lower()
+    except _NoByte:
+        return None
+    if any(bytes([out[b[0]]]) != folded for folded, b in _LATIN1_STANDS_FOR.items()):
+        return None
+    return bytes(out)
+
+
+_LATIN1 = _latin1_table()
+
+
+def _fold_bytes_errors(exc: UnicodeEncodeError) -> tuple[bytes, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start:exc.end]:
+        b = _FOLD_BYTE.get(ch)
+        if b is None:
+            b = _FOLD_BYTE[ch] = _fold_byte(ch)
+        out.append(_LATIN1_STANDS_FOR.get(b, b) if exc.encoding == "latin-1" else b)
+    return b"".join(out), exc.end
+
+
+codecs.register_error(_FOLD_ERRORS, _fold_bytes_errors)
+
+
+def _fold_bytes(text: str) -> bytes | None:
+    """``text`` folded, one byte a character (see above), or None where that cannot be done."""
+    try:
+        if _LATIN1 is not None:
+            return text.encode("latin-1", _FOLD_ERRORS).translate(_LATIN1)
+        return text.encode("ascii", _FOLD_ERRORS).lower()
+    except _NoByte:
+        return None
+
+
+def _find_within_bytes(pattern: re.Pattern, text: bytes, ends: Sequence[int]) -> list[tuple[int, int]]:
+    """:func:`_find_within` over folded bytes."""
+    out = []
+    pos = 0
+    token = _TOKEN_BYTES
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return out
+        s = m.start()
+        if (s and text[s - 1] in token) or m.end() > ends[bisect_right(ends, s)]:
+            pos = s + 1
+            continue
+        out.append((s, m.end()))
+        pos = m.end()
+
+
 class Matcher:
     """Finds the hits of a query (or a regular expression) in one story's text.
 
@@ -63,7 +192,7 @@ class Matcher:
                 raise QueryError(f"invalid regular expression {regex!r}: {exc}") from None
         else:
             self.node = parse_query(query)
-        self._patterns: dict[Term, re.Pattern] = {}
+        self._patterns: dict = {}  # Term -> its pattern over folded text; ("bytes", Term) -> _bytes_pattern
 
     @property
     def fts(self) -> str | None:
@@ -96,6 +225,64 @@ class Matcher:
         if back is not None:
             found = [(back.start(s), back.end(e)) for s, e in found]
         return sorted(set(found)) if self.regex is None else found
+
+    def joined_spans(self, joined: str, ends: Sequence[int]) -> list[Span] | None:
+        """The hits of many texts at once, or None where only :meth:`spans` (text by text) can say.
+
+        ``joined``: the texts joined by :data:`JOIN`; ``ends``: the offset where
+        each text ends (its separator, or the end of ``joined``). The hits are
+        those :meth:`spans` finds in each text, as offsets into ``joined``, in
+        order. Only a one-term query that ignores case (a word, a phrase or a
+        prefix) over NFC text is answered: folding is one character for one
+        and no character's folding looks at its neighbours (:func:`fold`), and
+        the separator is neither a letter nor a digit, so it ends a token as
+        the end of a text does. None for anything else (and then the caller
+        asks :meth:`spans` story by story). A term whose folded tokens are
+        ASCII is found in the text folded to one byte a character
+        (:func:`_fold_bytes`, fast); others in the folded text.
+        """
+        node = self.node
+        if not isinstance(node, Term) or self.case_sensitive or self.regex is not None:
+            return None
+        pattern = self._bytes_pattern(node)
+        if pattern is not None:
+            folded = _fold_bytes(joined)  # None also for text that may not be NFC
+            if folded is not None:
+                if len(node.tokens) > 1:
+                    return _find_within_bytes(pattern, folded, ends)
+                token = _TOKEN_BYTES
+                return [(s, e) for s, e in map(re.Match.span, pattern.finditer(folded))
+                        if not (s and folded[s - 1] in token)]
+        if joined.isascii():
+            folded = joined.lower()
+        else:
+            if not unicodedata.is_normalized("NFC", joined):
+                return None  # NFD text: offsets need the map back (spans does it)
+            folded = _NON_ASCII.sub(_fold_match, joined).lower()
+            if len(folded) != len(joined):
+                return None  # a character whose lower case is longer: fold() goes another way
+        return self._find_joined(self._pattern(node), node, folded, ends)
+
+    @staticmethod
+    def _find_joined(pattern: re.Pattern, node: Term, text: str, ends: Sequence[int]) -> list[Span]:
+        if len(node.tokens) > 1:  # a phrase: a match may run over a separator into the next text
+            return _find_within(pattern, text, ends)
+        # One token: a match lies within one token, so no match starts inside a match
+        # that was refused for starting inside a word, and none can cross a separator.
+        return [(s, e) for s, e in map(re.Match.span, pattern.finditer(text))
+                if not (s and text[s - 1].isalnum())]
+
+    def _bytes_pattern(self, term: Term) -> re.Pattern | None:
+        """The term's pattern over folded bytes (:func:`_fold_bytes`); None when a folded token is not ASCII."""
+        key = ("bytes", term)
+        if key not in self._patterns:
+            pattern = None
+            if all(t.isascii() for t in term.folded):
+                body = (_SEP_BYTE_CLASS + "+").join(re.escape(t) for t in term.folded)
+                tail = _TOKEN_BYTE_CLASS + "*" if term.prefix else ""
+                pattern = re.compile(f"{body}{tail}(?!{_TOKEN_BYTE_CLASS})".encode("ascii"))
+            self._patterns[key] = pattern
+        return self._patterns[key]
 
     def _pattern(self, term: Term) -> re.Pattern:
         p = self._patterns.get(term)

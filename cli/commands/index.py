@@ -29,7 +29,7 @@ def index(
     status: Annotated[bool, typer.Option("--status", help="Show what the index holds (and, with PATHS, what is out of date) instead.")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and build it again from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Also drop every indexed file that no longer exists, wherever it is.")] = False,
-    watch: Annotated[bool, typer.Option("--watch", help="Index PATHS (directories), then keep following their changes until Ctrl-C; searches under them skip the stat walk.")] = False,
+    watch: Annotated[bool, typer.Option("--watch", help="Index PATHS (directories), then keep following their changes until Ctrl-C; searches under them skip the stat walk, and plain ones (-l, or hits as tsv) are answered by the watcher itself.")] = False,
     store: nlpopts.StoreOpt = None,
     fmt: common.FormatOpt = None,
     no_header: common.NoHeaderOpt = False,
@@ -77,7 +77,9 @@ def _watch(paths, store) -> None:
     """``index --watch``: index, say so on stderr, then keep the index current until Ctrl-C."""
     from analysis.search.watch import Watcher
 
-    watcher = Watcher(store, paths)
+    from ..serve import answer
+
+    watcher = Watcher(store, paths, answer=answer)
 
     def ready(r) -> None:
         for w in r.warnings:

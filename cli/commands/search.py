@@ -112,11 +112,22 @@ def search(
         if files_without or files_only:
             from analysis.search import files_without_match, matching_files
 
-            listed = files_without_match(found.files(), list(matches)) if files_without else matching_files(matches)
+            if files_without:
+                listed = files_without_match(found.files(), list(matches))
+            else:
+                listed = found.matching_paths()
+                if listed is None:
+                    listed = matching_files(matches)
             n = _paths(listed, null)
         else:
-            n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
-                      only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header)
+            plain = not (stories or invert or count or only_matching or sentence)
+            n = None
+            if plain and (fmt or output.default_format()) is Format.tsv:
+                n = found.write_hit_lines(context, header=not no_header)
+            if n is None:
+                lean = found.hit_rows(context) if plain else None
+                n = _emit(matches, context=context, sentence=sentence, stories=stories or invert, count=count,
+                          only=only_matching, with_file=with_filename, fmt=fmt, header=not no_header, lean=lean)
         found.hints()
     nlpopts.check_stored()
     raise typer.Exit(EXIT_ERROR if found.failed else EXIT_OK if n else EXIT_NO_MATCH)
@@ -155,11 +166,26 @@ def _query(query, regex, paths, *, word: bool):
 class _Found:
     """What _matches found: the matches, the files searched, whether one failed, and hints."""
 
-    def __init__(self, matches, failed: bool, files, hints) -> None:
+    def __init__(self, matches, failed: bool, files, hints, lean=None) -> None:
         self.matches, self.failed, self._files, self.hints = matches, failed, files, hints
+        self._lean = lean  # (index, files, matcher) when the index may answer lean
 
     def files(self) -> list[str]:
         return self._files()
+
+    def matching_paths(self):
+        """The matching files as ``SearchIndex.matching_paths`` reads them, or None where it cannot."""
+        return self._lean[0].matching_paths(*self._lean[1:]) if self._lean is not None else None
+
+    def hit_rows(self, context: int):
+        """The hits as ``SearchIndex.hit_rows`` reads them (flat memory), or None where it cannot."""
+        return self._lean[0].hit_rows(*self._lean[1:], context) if self._lean is not None else None
+
+    def write_hit_lines(self, context: int, header: bool) -> int | None:
+        """Write the hits as tsv from the index (:func:`write_hit_lines`); None (nothing written) where it cannot."""
+        if self._lean is None:
+            return None
+        return write_hit_lines(*self._lean, sys.stdout, context=context, header=header)
 
 
 def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto", scheduler=None, aliases=None) -> _Found:
@@ -196,7 +222,8 @@ def _matches(stack, paths, matchers, filt, *, model, store, no_cache, jobs="auto
             filteropts.warn_unmatched(filt, index.filter_values(refreshed.files))
 
     matches = [first] + [index.search(refreshed.files, m, filt) for m in matchers[1:]]
-    return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints)
+    lean = None if filt or len(matchers) > 1 else (index, refreshed.files, matchers[0])
+    return _Found(matches, refreshed.unreadable > 0, lambda: [p for p, _ in refreshed.files], hints, lean)
 
 
 def _inverted(every, matched):
@@ -223,15 +250,52 @@ def _paths(paths, null: bool) -> int:
     return n
 
 
-def _emit(matches, *, context, sentence, stories, count, only, with_file, fmt, header) -> int:
-    """Render the matches in the chosen form; return how many rows were written."""
+TSV_SPECIALS = "\\\t\r\n"  # what output.tsv_escape changes
+
+
+def tsv_field(text: str) -> str:
+    """A text field of a tsv line, as ``output.render`` writes it."""
+    from analysis.reader import display_name
+
+    return output.tsv_escape(display_name(text))
+
+
+def write_hit_lines(index, files, matcher, out, *, context: int = 40, header: bool = True) -> int | None:
+    """Write the hits as tsv lines straight from the index (``SearchIndex.hit_lines``); the count.
+
+    The same lines ``output.render`` writes for hit records, without making a
+    record of each hit. None (nothing written) where the index cannot give them so.
+    """
+    blocks = index.hit_lines(files, matcher, context, escape=tsv_field, specials=TSV_SPECIALS)
+    if blocks is None:
+        return None
+    write = out.write
+    if header:
+        write("\t".join(c.name for c in HIT_COLUMNS) + "\n")
+    n = 0
+    for lines, k in blocks:
+        write(lines)
+        n += k
+    out.flush()
+    return n
+
+
+def _emit(matches, *, context, sentence, stories, count, only, with_file, fmt, header, lean=None) -> int:
+    """Render the matches in the chosen form; return how many rows were written.
+
+    ``lean``: the same hits as tuples from the index (``SearchIndex.hit_rows``), read instead of ``matches``.
+    """
     from analysis import search as lib
 
     if count:
         return output.render(lib.count_records(matches), COUNT_COLUMNS, fmt, header=header)
     if stories:
         return output.render(lib.story_records(matches), STORY_COLUMNS, fmt, header=header)
-    rows = lib.hit_records(matches, context=0 if only else context, sentence=sentence and not only)
+    if lean is not None:
+        names = [c.name for c in HIT_COLUMNS]
+        rows = (dict(zip(names, row)) for row in lean)
+    else:
+        rows = lib.hit_records(matches, context=0 if only else context, sentence=sentence and not only)
     fmt = fmt or output.default_format()
     shown = ONLY_COLUMNS if only else [c.name for c in HIT_COLUMNS]
     if fmt is not Format.table:

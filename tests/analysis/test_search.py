@@ -574,7 +574,7 @@ def test_listing_files_reads_no_text(index, seeds, monkeypatch):
     refreshed = index.refresh([str(seeds)])
     unpacked = []
     real = index_mod._unpack
-    monkeypatch.setattr(index_mod, "_unpack", lambda data: unpacked.append(1) or real(data))
+    monkeypatch.setattr(index_mod, "_unpack", lambda data, zdicts: unpacked.append(1) or real(data, zdicts))
     files = list(lib.matching_files(index.search(refreshed.files, Matcher("Oekraïne OR poetin*"))))
     assert len(files) == 5 and unpacked == []  # the texts are read (a chunk at a time), not unpacked
     assert list(lib.hit_records(index.search(refreshed.files, Matcher("Oekraïne")))) and unpacked
@@ -597,10 +597,24 @@ def test_a_damaged_stored_text_is_a_store_error(index, seeds):
     from analysis.errors import StoreError
 
     refreshed = index.refresh([str(seeds)])
-    index.conn.execute("UPDATE search_texts SET data = x'00112233'")
+    index.conn.execute("UPDATE search_stories SET data = x'00112233'")
     index.conn.commit()
     with pytest.raises(StoreError, match="damaged"):
         list(lib.hit_records(index.search(refreshed.files, Matcher("Oekraïne"))))
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_a_damaged_stored_text_is_a_store_error_in_the_lean_hits_too(index, seeds, monkeypatch, fork):
+    from analysis.errors import StoreError
+
+    monkeypatch.setattr(index_mod._Helper, "fork", fork and index_mod._Helper.fork)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    refreshed = index.refresh([str(seeds)])
+    index.conn.execute("UPDATE search_stories SET data = x'00112233'")
+    index.conn.commit()
+    for read in (index.hit_rows, index.hit_lines):
+        with pytest.raises(StoreError, match="damaged"):
+            list(read(refreshed.files, Matcher("Oekraïne")))
 
 
 def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpus_copy):
@@ -613,3 +627,225 @@ def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpu
     index.refresh([str(corpus_copy)])
     with pytest.raises(StoreError, match="changed while this search read it"):
         first.rec.text
+
+
+# -- the lean readings: matching_paths and hit_rows ------------------------------------
+
+@pytest.mark.parametrize("query", ["Oekraïne", "poetin* OR navo", '"de regering"', "Poetin NOT China",
+                                   "zwartewatersklooster", "oekraine"])
+@pytest.mark.parametrize("context", [40, 0, 7])
+def test_lean_readings_give_what_search_gives(index, seeds, tmp_path, query, context):
+    nfd = tmp_path / "nfd.txt"  # decomposed diacritics: offsets must stay those of the text
+    nfd.write_text("Kop\nKYIV (ANP) - Oekrai\u0308ne en\nPoetin, de regering.\n", encoding="utf-8")
+    paths = [str(seeds), str(nfd), str(seeds / "000_6886c8d2ffe8f8a4.txt")]  # a file named twice
+    files = index.refresh(paths).files
+    matcher = Matcher(query)
+    matches = list(index.search(files, matcher))
+    assert index.matching_paths(files, matcher) == list(lib.matching_files(iter(matches)))
+    records = [tuple(r.values()) for r in lib.hit_records(iter(list(index.search(files, matcher))), context=context)]
+    assert list(index.hit_rows(files, matcher, context)) == records
+    esc = lambda t: t.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+    blocks = list(index.hit_lines(files, matcher, context, escape=esc, specials="\\\t\n"))
+    assert sum(n for _, n in blocks) == len(records)
+    assert "".join(b for b, _ in blocks) == "".join(
+        "\t".join(esc(v) if isinstance(v, str) else str(v) for v in r) + "\n" for r in records)
+    esc_all = lambda t: "<" + t + ">"
+    lines = "".join(b for b, _ in index.hit_lines(files, matcher, context, escape=esc_all, specials="abcdefghijklmnop"))
+    assert lines == "".join("\t".join(esc_all(v) if isinstance(v, str) else str(v) for v in r) + "\n" for r in records)
+
+
+def test_lean_readings_leave_other_queries_to_search(index, seeds):
+    files = index.refresh([str(seeds)]).files
+    for matcher in (Matcher(""), Matcher("x", regex="Poetin"), Matcher("Poetin", case_sensitive=True)):
+        assert index.matching_paths(files, matcher) is None and index.hit_rows(files, matcher) is None
+
+
+_ZDICT = index_mod.make_zdict(["De regering van Oekraïne en België zegt dat de regering niets zegt. " * 40])
+
+
+@pytest.mark.parametrize("zdict", [b"", _ZDICT])
+@pytest.mark.parametrize("text", ["", "kort", "é" * 1000, "a" * 300 + "\U0001F600" * 500, "\udcff" * 10 + "x" * 900,
+                                  "alleen ascii " * 200, "Oekraïne en België. " * 90, "De regering\nvan België"])
+def test_a_story_comes_back_from_its_packed_bytes(text, zdict):
+    packer = index_mod._Packer(1 if zdict else 0, zdict)
+    data = packer.pack(text, "kop\twee")
+    assert data[0] == (1 if zdict else 0)
+    assert index_mod._unpack(data, {1: zdict}) == (text, "kop\twee")
+
+
+def test_a_preset_dictionary_makes_stories_smaller():
+    text = "De regering van Oekraïne en België zegt dat de regering niets zegt."
+    assert 0 < len(_ZDICT) <= 32 * 1024 and b"regering" in _ZDICT
+    assert len(index_mod._Packer(1, _ZDICT).pack(text, "")) < len(index_mod._Packer().pack(text, "")) / 2
+
+
+@pytest.mark.parametrize("where", [0, 1, 3, 8, -2, -1])
+def test_a_damaged_text_is_a_damaged_store(where):
+    import sqlite3
+
+    data = bytearray(index_mod._Packer(1, _ZDICT).pack("Oekraïne " * 300, "kop"))
+    data[where] ^= 0x5A
+    with pytest.raises(sqlite3.DatabaseError):
+        index_mod._unpack(bytes(data), {1: _ZDICT})
+
+
+def test_a_large_refresh_makes_one_preset_dictionary_and_packs_with_it(index, seeds, tmp_path, monkeypatch):
+    monkeypatch.setattr(index_mod, "_ZDICT_MIN_TEXT", 1000)
+    root = tmp_path / "many"
+    root.mkdir()
+    _pages(root, 20, seeds)
+    files = index.refresh([str(root)]).files
+    (zid, size), = index.conn.execute("SELECT id, length(data) FROM search_dicts")
+    firsts = {row[0] for row in index.conn.execute("SELECT substr(data, 1, 1) FROM search_stories")}
+    assert zid == 1 and 0 < size <= 32 * 1024 and firsts == {b"\x01"}
+    (tmp_path / "more").mkdir()
+    _pages(tmp_path / "more", 20, seeds)
+    index.refresh([str(tmp_path / "more")])
+    assert index.conn.execute("SELECT count(*) FROM search_dicts").fetchone()[0] == 1
+    corpus = load_corpus([str(root)])
+    direct = {(doc.path, s.index): (doc.text[s.start:s.end], s.headline) for doc, s in corpus.stories()}
+    got = {(m.rec.file, m.rec.story): (m.rec.text, m.rec.headline) for m in index.search(files, Matcher(""))}
+    assert got == direct
+
+
+def test_a_small_refresh_reads_nothing_for_a_dictionary_and_packs_without(index, seeds):
+    index.refresh([str(seeds)])
+    assert index.conn.execute("SELECT count(*) FROM search_dicts").fetchone()[0] == 0
+    assert {row[0] for row in index.conn.execute("SELECT substr(data, 1, 1) FROM search_stories")} == {b"\x00"}
+
+
+def test_an_older_index_is_rebuilt_with_stories_packed_alone(store, seeds):
+    """A schema-5 index (texts packed per file in search_texts) is dropped and built again."""
+    old = SearchIndex(store.conn)
+    old.refresh([str(seeds)])
+    with store.conn:
+        store.conn.execute("UPDATE meta SET value = '5/1/x/m4' WHERE key = 'search_schema'")
+        store.conn.execute("CREATE TABLE search_texts (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+    index = SearchIndex(store.conn)
+    tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "search_texts" not in tables and "search_dicts" in tables
+    assert index.conn.execute("SELECT count(*) FROM search_stories").fetchone()[0] == 0
+    files = index.refresh([str(seeds)]).files
+    assert list(lib.matching_files(index.search(files, Matcher("Oekraïne"))))
+
+
+def test_the_kept_table_of_story_files_follows_changes(store, seeds, tmp_path):
+    corpus = tmp_path / "c"
+    shutil.copytree(seeds, corpus)
+    kept, plain = SearchIndex(store.conn, keep_story_files=True), SearchIndex(store.conn)
+    for step in range(3):
+        files = kept.refresh([str(corpus)]).files
+        for query in ("Oekraïne", "blauwvingerkrab", "poetin* OR navo"):
+            assert kept.matching_paths(files, Matcher(query)) == plain.matching_paths(files, Matcher(query))
+        page = corpus / "003_a388d32138e33352.txt"
+        page.write_text("Kop\nKYIV (ANP) - Een blauwvingerkrab.\n" * (step + 1) + page.read_text(encoding="utf-8"),
+                        encoding="utf-8")
+        (corpus / f"new{step}.txt").write_text("Kop\nGENT (BELGA) - Blauwvingerkrab.\n", encoding="utf-8")
+
+
+# -- hits of many stories at once (Matcher.joined_spans) -------------------------------
+
+_TRICKY = ["De regering, REGERING en Regéring.", "regeringen regering-Rutte anti-regering", "l'regering d'regering",
+           "Oekrai\u0308ne en Oekraïne", "OEKRAÏNE!", "xregering regeringx _regering regering_ 2regering",
+           "straße STRASSE", "İstanbul ıstanbul ISTANBUL", "ΣΟΦΟΣ σοφος σοφός", "ﬁets fiets", "", "regering",
+           "de regering van de regering", "de\nregering", "de - regering", "de_regering", "dé Regering",
+           "rege ring", "régering\u00a0van"]
+_QUERIES = ["regering", "oekraine", "Oekraïne", "regering*", "rege*", '"de regering"', '"regering van"', "istanbul",
+            "σοφος", "fiets", "strasse", "straße", "anti", "rutte", "de", '"de regering"*', "2regering"]
+
+
+def _joined_vs_each(matcher, texts):
+    joined = lib.match.JOIN.join(texts)
+    starts, ends, pos = [], [], 0
+    for t in texts:
+        starts.append(pos)
+        pos += len(t)
+        ends.append(pos)
+        pos += 1
+    expected = [(s + b, e + b) for t, b in zip(texts, starts) for s, e in matcher.spans(t) or ()]
+    return matcher.joined_spans(joined, ends), expected
+
+
+@pytest.mark.parametrize("query", _QUERIES)
+def test_hits_found_in_joined_texts_are_those_found_text_by_text(query):
+    matcher = Matcher(query)
+    nfc_texts = [t for t in _TRICKY if "\u0308" not in t]
+    got, expected = _joined_vs_each(matcher, nfc_texts)
+    assert got == expected
+    got, expected = _joined_vs_each(matcher, list(reversed(nfc_texts)))
+    assert got == expected
+
+
+def test_joined_texts_and_random_tricky_text_agree_with_the_matcher():
+    import random
+
+    rng = random.Random(5)
+    pieces = ["regering", "Regéring", "REGERING", "de", "De", " ", " ", "-", "'", "_", "\n", ".", "x", "2", "ë", "É",
+              "İ", "ß", "Σ", "ς", "van", "\u00a0", "ﬁ", "é", "\u0301", "\u212a", "\u1161"]
+    answered = 0
+    for _ in range(300):
+        texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12))) for _ in range(rng.randrange(1, 6))]
+        for query in ("regering", '"de regering"', "regering*", "de", '"regering van"'):
+            got, expected = _joined_vs_each(Matcher(query), texts)
+            assert got is None or got == expected, (query, texts)
+            answered += got is not None and bool(expected)
+    assert answered > 80
+
+
+def test_joined_hits_leave_what_they_cannot_say_to_the_matcher():
+    assert _joined_vs_each(Matcher("Oekraïne"), ["Oekrai\u0308ne"])[0] is None  # NFD: offsets need a map
+    assert _joined_vs_each(Matcher("regering OR kabinet"), ["regering"])[0] is None  # not one term
+    assert _joined_vs_each(Matcher("x", regex="regering"), ["regering"])[0] is None
+    assert _joined_vs_each(Matcher("regering", case_sensitive=True), ["regering"])[0] is None
+    assert _joined_vs_each(Matcher("regering"), ["De regering", "Regéring!"]) == ([(3, 11), (12, 20)],) * 2
+
+
+# -- the lean hits split with a forked helper --------------------------------------------
+
+def _lines(index, files, matcher):
+    return "".join(b for b, _ in index.hit_lines(files, matcher, 40)), sum(n for _, n in index.hit_lines(files, matcher))
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+@pytest.mark.parametrize("query", ["Oekraïne", "poetin* OR navo", "de"])
+def test_hits_made_beside_a_forked_helper_come_in_order(index, seeds, monkeypatch, query):
+    files = index.refresh([str(seeds)]).files
+    alone = monkeypatch.setattr(index_mod._Helper, "fork", False) or _lines(index, files, Matcher(query))
+    monkeypatch.setattr(index_mod._Helper, "fork", True)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)  # a chunk a story: many chunks, half of them the helper's
+    forked = []
+    real = index_mod._Helper.__init__
+    monkeypatch.setattr(index_mod._Helper, "__init__", lambda self, *a: forked.append(1) or real(self, *a))
+    assert _lines(index, files, Matcher(query)) == alone and alone[1] > 4 and forked
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, monkeypatch):
+    files = index.refresh([str(seeds)]).files
+    monkeypatch.setattr(index_mod._Helper, "fork", False)
+    alone = _lines(index, files, Matcher("Oekraïne"))
+    monkeypatch.setattr(index_mod._Helper, "fork", True)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    parent = os.getpid()
+    real = index_mod._chunk_lines
+
+    def failing(hits, *args):
+        if os.getpid() != parent and hits[3][0][1] > 2:
+            raise RuntimeError("the helper breaks down")
+        return real(hits, *args)
+
+    monkeypatch.setattr(index_mod, "_chunk_lines", failing)
+    assert _lines(index, files, Matcher("Oekraïne")) == alone
+
+
+@pytest.mark.parametrize("latin1", [True, False])
+def test_text_folds_to_one_byte_a_character(monkeypatch, latin1):
+    from analysis.search import match as match_mod
+
+    if not latin1:
+        monkeypatch.setattr(match_mod, "_LATIN1", None)
+    text = "".join(map(chr, range(1, 0x250))) + "“Regéring” – ḱ Σς €\u00a0"
+    folded = match_mod._fold_bytes(text)
+    expected = bytes(ord(f) if f.isascii() else 0x80 if f.isalnum() else 0x81 for f in map(fold, text))
+    assert folded == expected
+    assert match_mod._fold_bytes("Oekrai\u0308ne") is None and match_mod._fold_bytes("\u212a") is None

@@ -317,3 +317,18 @@ def test_every_command_has_an_example():
 
     for fn in (search_cmd.search, index.index):
         assert "Example: newsctl " in fn.__doc__
+
+
+@pytest.mark.parametrize("query", ["regering", '"de regering"', "regering OR kabinet", "Oekraïne"])
+def test_hits_from_the_index_are_written_as_from_the_files(runner, tmp_path, query):
+    """The lean tsv lines (escaping, NFD, newlines, tabs and backslashes in the context) match the usual rows."""
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.txt").write_text("Kop\nDEN HAAG (ANP) - De regering\tzegt \\ dat de\nregering en het kabinet. "
+                                 "Oekrai\u0308ne en de Regéring.\n", encoding="utf-8")
+    (pages / "b\tc.txt").write_text("Kop twee\nKYIV (ANP) - Oekraïne: de regering-Zelensky.\n", encoding="utf-8")
+    store = str(tmp_path / "s.sqlite")
+    lean = search(runner, query, str(pages), "--store", store, "-f", "tsv")
+    usual = search(runner, query, str(pages), "--no-cache", "-f", "tsv")
+    assert lean.exit_code == usual.exit_code == 0, lean.stderr
+    assert lean.stdout == usual.stdout and len(lean.stdout.splitlines()) > 2
