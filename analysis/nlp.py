@@ -24,7 +24,7 @@ ENV_VAR = "NEWSCTL_MODEL"
 
 # Bump when story splitting or what is fed to the model changes: stored
 # annotations made by an older version are then recomputed.
-ANNOTATION_VERSION = "2"  # 2: the model reads NFC text, ALL-CAPS runs truecased (model_input), long lines cut
+ANNOTATION_VERSION = "3"  # 2: NFC text, ALL-CAPS runs truecased, long lines cut; 3: truecasing by word pairs, particles
 
 LABELS = ("PER", "ORG", "LOC", "MISC")
 LABEL_MAP = {
