@@ -39,12 +39,22 @@ FEATURES = {
     "casepairs": "truecasing looks at word pairs and surname particles (Sociale Zaken, Van Diepenbeek)",
 }
 _DISABLED: set[str] = set()
+_CACHED: list = []  # per-name answers cached for speed, cleared by disable()
 
 
 def disable(name: str) -> None:
     if name not in FEATURES:
         raise ValueError(f"unknown feature {name!r} (choose from {', '.join(FEATURES)})")
     _DISABLED.add(name)
+    for cached in _CACHED:
+        cached.cache_clear()  # their answers depend on the features
+
+
+def enable(name: str) -> None:
+    """Undo :func:`disable`."""
+    _DISABLED.discard(name)
+    for cached in _CACHED:
+        cached.cache_clear()
 
 
 def enabled(name: str) -> bool:
@@ -59,6 +69,7 @@ def _lines(name: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Casefolded, without diacritics, spacing normalised."""
     if text.isascii():
@@ -269,6 +280,7 @@ _TRANSLIT = [("tsj", "ch"), ("sj", "sh"), ("zj", "zh"), ("oe", "u"), ("kh", "h")
              ("j", "y"), ("y", "i"), ("ou", "u")]
 
 
+@lru_cache(maxsize=1 << 15)
 def translit_key(name: str) -> str:
     """A key shared by transliterations of one name: ``Zelensky``, ``Zelenski``, ``Zelenskyy``, ``Zelenskyj``."""
     words = []
@@ -298,6 +310,7 @@ _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][a-z]+[A-Za-z]*$")  # TotalEnergies, Exxo
 _ORG_COMPOUND = re.compile(r"^[A-Z][\w]*-(?:[A-Z]{2,}|PvdA|[A-Z][a-z]+[A-Z]\w*)$")  # GroenLinks-PvdA
 
 
+@lru_cache(maxsize=1 << 15)
 def as_written(name: str) -> str:
     """An ALL-CAPS name (a headline's ``SABENA-AANDELEN``) as ordinary text writes it, so rules that
     read case see ``Sabena-aandelen``; acronyms and names in ordinary case are returned as they are."""
@@ -310,6 +323,7 @@ def is_acronym(name: str) -> bool:
     return bool(_ACRONYM.match(name)) and sum(c.isupper() for c in name) >= 2 and len(name) <= 6
 
 
+@lru_cache(maxsize=1 << 15)
 def looks_org(name: str) -> bool:
     """Organisation by its form: ``... NV``, ``Partij ...``, ``...partij``, ``GroenLinks-PvdA``."""
     name = as_written(name)
@@ -334,6 +348,7 @@ def person_by_form(name: str) -> bool:
                                for w in rest) and not is_place(name))
 
 
+@lru_cache(maxsize=1 << 15)
 def label_prior(name: str) -> str | None:
     """The label knowledge gives ``name`` whatever the model says, or None when it does not know.
 
@@ -603,3 +618,6 @@ def _case_in_context(text: str, words: list[list], forms: dict[str, str]) -> Non
             continue  # de toespraak van Milosevic, een plan van De Vries; but Van der Laan
         if after_first or surname:
             w[2] = _title(low)
+
+
+_CACHED.extend([translit_key, looks_org, label_prior, as_written])

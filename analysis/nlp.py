@@ -205,12 +205,17 @@ def _as_float32(nlp) -> None:
     cast_weights(nlp, numpy.float32, only_from=numpy.float16)
 
 
+_INFIX_REGEX: dict[tuple, object] = {}
+
+
 def _split_acronym_compounds(nlp) -> None:
     """Make ``NAVO-chef`` three tokens (``NAVO``, ``-``, ``chef``)."""
     from spacy.util import compile_infix_regex
 
-    infixes = list(nlp.Defaults.infixes or []) + [r"(?<=[A-Z]{2})-(?=[a-z])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = tuple(nlp.Defaults.infixes or []) + (r"(?<=[A-Z]{2})-(?=[a-z])",)
+    if infixes not in _INFIX_REGEX:  # compiled once: the ensemble's members share the rules
+        _INFIX_REGEX[infixes] = compile_infix_regex(infixes)
+    nlp.tokenizer.infix_finditer = _INFIX_REGEX[infixes].finditer
 
 
 def _load_ensemble(ref: ModelRef) -> "VotingPipeline":

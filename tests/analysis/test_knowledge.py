@@ -109,7 +109,7 @@ def test_truecase_pairs_can_be_switched_off():
     try:
         assert kn.truecase("DE OLYMPISCHE SPELEN BEGINNEN") == "De Olympische spelen beginnen"
     finally:
-        kn._DISABLED.discard("casepairs")
+        kn.enable("casepairs")
 
 
 def test_priors_read_all_caps_names_as_written():
@@ -119,6 +119,16 @@ def test_priors_read_all_caps_names_as_written():
     assert kn.label_prior("NEDERLANDSE AARDOLIE MAATSCHAPPIJ") == "ORG"
     assert kn.label_prior("NAVO") == "ORG" and kn.as_written("NAVO") == "NAVO"
     assert kn.as_written("SABENA-AANDELEN") == "Sabena-aandelen"
+
+
+def test_disable_clears_cached_answers():
+    assert kn.label_prior("Kyiv") == "LOC"
+    kn.disable("prior")
+    try:
+        assert kn.label_prior("Kyiv") is None
+    finally:
+        kn.enable("prior")
+    assert kn.label_prior("Kyiv") == "LOC"
 
 
 def test_compounds_by_prefix_and_parts():
