@@ -36,14 +36,25 @@ FEATURES = {
     "conll": "names labelled consistently in the CoNLL-2002 training data keep that label",
     "acronyms": "merge acronyms with their full names",
     "translit": "merge transliteration variants (Kiev/Kyiv, Zelensky/Zelenskyy)",
+    "casepairs": "truecasing looks at word pairs and surname particles (Sociale Zaken, Van Diepenbeek)",
 }
 _DISABLED: set[str] = set()
+_CACHED: list = []  # per-name answers cached for speed, cleared by disable()
 
 
 def disable(name: str) -> None:
     if name not in FEATURES:
         raise ValueError(f"unknown feature {name!r} (choose from {', '.join(FEATURES)})")
     _DISABLED.add(name)
+    for cached in _CACHED:
+        cached.cache_clear()  # their answers depend on the features
+
+
+def enable(name: str) -> None:
+    """Undo :func:`disable`."""
+    _DISABLED.discard(name)
+    for cached in _CACHED:
+        cached.cache_clear()
 
 
 def enabled(name: str) -> bool:
@@ -58,6 +69,7 @@ def _lines(name: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Casefolded, without diacritics, spacing normalised."""
     if text.isascii():
@@ -131,15 +143,23 @@ def is_compound(word: str) -> bool:
             return True  # an inflected form: koppelden, pleitten, gedaalde
     stems = [low] + [low[:-len(p)] for p in ("en", "s") if low.endswith(p)]
     for stem in stems:
-        for i in range(3, len(stem) - 3):
+        for i in range(3, len(stem) - 2):
             head, tail = stem[:i], stem[i:]
-            if z.get(tail, 0) < 3.0 or len(tail) < 4:
-                continue
-            if z.get(head, 0) >= (3.0 if len(head) >= 4 else 4.0):
+            zt = z.get(tail, 0)
+            if zt < 3.0 or (len(tail) < 4 and (zt < 4.0 or len(head) < 4 or z.get(head, 0) < 3.5)):
+                continue  # a short tail (maatpak) only after a long, frequent head
+            if z.get(head, 0) >= (3.0 if len(head) >= 4 else 4.0) or (len(head) >= 5 and len(tail) >= 4 and head in z):
                 return True
-            if head[-1:] in "s" and len(head) >= 5 and z.get(head[:-1], 0) >= 3.0:
+            if head[-1:] in "s" and len(head) >= 5 and z.get(head[:-1], 0) >= (3.0 if len(tail) < 4 else 2.5):
                 return True
+    for prefix in _WORD_PREFIXES:  # afstraffen, behelpen, gebannen: a prefix and a word
+        if low.startswith(prefix) and len(low) - len(prefix) >= 5 and z.get(low[len(prefix):], 0) >= 2.5:
+            return True
     return False
+
+
+_WORD_PREFIXES = ("af", "aan", "op", "uit", "mee", "toe", "door", "over", "onder", "be", "ver", "ont", "her", "ge",
+                  "weg", "terug", "voor", "tegen", "samen", "in")
 
 
 def is_common_word(word: str, threshold: float = 3.0) -> bool:
@@ -260,6 +280,7 @@ _TRANSLIT = [("tsj", "ch"), ("sj", "sh"), ("zj", "zh"), ("oe", "u"), ("kh", "h")
              ("j", "y"), ("y", "i"), ("ou", "u")]
 
 
+@lru_cache(maxsize=1 << 15)
 def translit_key(name: str) -> str:
     """A key shared by transliterations of one name: ``Zelensky``, ``Zelenski``, ``Zelenskyy``, ``Zelenskyj``."""
     words = []
@@ -289,12 +310,23 @@ _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][a-z]+[A-Za-z]*$")  # TotalEnergies, Exxo
 _ORG_COMPOUND = re.compile(r"^[A-Z][\w]*-(?:[A-Z]{2,}|PvdA|[A-Z][a-z]+[A-Z]\w*)$")  # GroenLinks-PvdA
 
 
+@lru_cache(maxsize=1 << 15)
+def as_written(name: str) -> str:
+    """An ALL-CAPS name (a headline's ``SABENA-AANDELEN``) as ordinary text writes it, so rules that
+    read case see ``Sabena-aandelen``; acronyms and names in ordinary case are returned as they are."""
+    if len(name) <= 6 and " " not in name or not _is_caps(name) or fold(name) in acronyms():
+        return name
+    return truecase(name)
+
+
 def is_acronym(name: str) -> bool:
     return bool(_ACRONYM.match(name)) and sum(c.isupper() for c in name) >= 2 and len(name) <= 6
 
 
+@lru_cache(maxsize=1 << 15)
 def looks_org(name: str) -> bool:
     """Organisation by its form: ``... NV``, ``Partij ...``, ``...partij``, ``GroenLinks-PvdA``."""
+    name = as_written(name)
     words = name.split()
     if not words:
         return False
@@ -316,6 +348,7 @@ def person_by_form(name: str) -> bool:
                                for w in rest) and not is_place(name))
 
 
+@lru_cache(maxsize=1 << 15)
 def label_prior(name: str) -> str | None:
     """The label knowledge gives ``name`` whatever the model says, or None when it does not know.
 
@@ -325,6 +358,7 @@ def label_prior(name: str) -> str | None:
     """
     if not enabled("prior"):
         return None
+    name = as_written(name)
     known = acronyms().get(fold(name))
     if known is not None:
         return known[2]
@@ -465,6 +499,8 @@ def _case_word(word: str, first: bool, forms: dict[str, str]) -> str:
         new = _title(low) if first else low
     else:
         new = _title(word)
+    if new.upper() != word.upper():  # a form with other accents (Léo for LEO): keep the letters
+        new = _title(word) if new[:1].isupper() else word.lower()
     return new if len(new) == len(word) else word
 
 
@@ -474,13 +510,37 @@ def _often_capitalised(word: str) -> bool:
     return (hit is not None and hit[1] >= 2 and hit[1] * 4 >= hit[1] + hit[2]) or word.lower() in _ORG_WORDS
 
 
+@lru_cache(maxsize=1)
+def _cased_pairs() -> dict[str, tuple[str, str]]:
+    """Folded word pair -> the two words as Dutch text writes them together (``Sociale Zaken``)."""
+    out = {}
+    for ln in _lines("cased_pairs_nl.tsv"):
+        a, b = ln.split("\t")[0].split(" ")
+        out[f"{fold(a)} {fold(b)}"] = (a, b)
+    return out
+
+
+_SURNAME_PARTICLES = {"de", "van", "den", "der", "ter", "ten", "du", "le", "la", "vande", "vander", "op", "in", "t"}
+_PARTICLE_STARTS = {"de", "van", "ter", "ten", "du", "le", "la", "vande", "vander", "op"}
+
+
+def _name_word(word: str) -> bool:
+    """A title-cased word that reads as a surname: not a place, not a common Dutch word."""
+    return (word[:1].isupper() and not word.isupper() and not is_place(word)
+            and not is_common_word(word, 3.5) and not _nationality_word(word.lower()))
+
+
 def truecase(text: str, page: str | None = None) -> str:
     """``text`` with its ALL-CAPS runs (three or more capitalised words) in ordinary case.
 
     A word takes the form the page uses for it elsewhere, else the usual
     newspaper casing of the word, else lower case for a frequent Dutch word
-    and title case for anything else (a name). Acronyms of three letters or
-    fewer stay. The result has the same length, so offsets are unchanged.
+    and title case for anything else (a name). Then context: a word pair
+    newspaper text capitalises together keeps both capitals (``Sociale
+    Zaken``), and a surname particle before a name is capitalised the Belgian
+    way (``Van Diepenbeek``, ``Herman De Croo``) unless the page writes it
+    otherwise. Acronyms of three letters or fewer stay. The result has the
+    same length, so offsets are unchanged.
     """
     if not enabled("truecase") or not any(c.isupper() for c in text):
         return text
@@ -503,6 +563,7 @@ def truecase(text: str, page: str | None = None) -> str:
             if whole is not None and len(whole) == len(w) and not whole.isupper():
                 chars[m.start():m.end()] = whole
                 done.update(range(m.start(), m.end()))
+        words = []  # (start, end, new form, sentence-first)
         for m in _WORD.finditer(text, s, e):
             w = m.group()
             if m.start() in done:
@@ -513,10 +574,50 @@ def truecase(text: str, page: str | None = None) -> str:
             if prev_name and new.islower() and _often_capitalised(new):
                 new = _title(new)  # EUROPESE COMMISSIE -> Europese Commissie
             prev_name = not first and new[:1].isupper()
-            chars[m.start():m.end()] = new
+            words.append([m.start(), m.end(), new, first])
             first = False
             tail = text[m.end():m.end() + 2]
             if tail[:1] in ".!?:" :
                 first = True
+        if enabled("casepairs"):
+            _case_in_context(text, words, forms)
+        for start, end, new, _ in words:
+            chars[start:end] = new
     out = "".join(chars)
     return out if len(out) == len(text) else text
+
+
+def _case_in_context(text: str, words: list[list], forms: dict[str, str]) -> None:
+    """Word pairs and surname particles: see :func:`truecase`."""
+    pairs = _cased_pairs()
+    n = len(words)
+    for i in range(n - 1):
+        a, b = words[i], words[i + 1]
+        if text[a[1]:b[0]] != " " or not _is_caps(text[a[0]:a[1]]) or not _is_caps(text[b[0]:b[1]]):
+            continue
+        key = f"{fold(text[a[0]:a[1]])} {fold(text[b[0]:b[1]])}"
+        hit = pairs.get(key)
+        if hit is not None and key.split(" ")[0] not in forms and key.split(" ")[1] not in forms:
+            for w, form in ((a, hit[0]), (b, hit[1])):
+                if len(form) == w[1] - w[0] and form.upper() == text[w[0]:w[1]]:
+                    w[2] = form
+    for i in range(n - 1):
+        w = words[i]
+        low = w[2].lower()
+        if low not in _PARTICLE_STARTS or w[2] != low or low in forms or not _is_caps(text[w[0]:w[1]]):
+            continue
+        j = i + 1
+        while j < n and words[j][2].lower() in _SURNAME_PARTICLES and j - i < 3:
+            j += 1  # VAN DEN ABEELE, VAN DER LINDEN
+        if j >= n or j - i > 2 or not _name_word(words[j][2]) or any(
+                text[words[k][1]:words[k + 1][0]] != " " for k in range(i - (i > 0), j)):
+            continue
+        after_first = i > 0 and not words[i - 1][3] and is_first_name(words[i - 1][2]) and words[i - 1][2][:1].isupper()
+        surname = is_last_name(words[j][2]) and not is_first_name(words[j][2])
+        if low == "van" and not after_first and (j - i == 1 or words[i + 1][2].lower() not in ("der", "den")):
+            continue  # de toespraak van Milosevic, een plan van De Vries; but Van der Laan
+        if after_first or surname:
+            w[2] = _title(low)
+
+
+_CACHED.extend([translit_key, looks_org, label_prior, as_written])

@@ -24,7 +24,7 @@ ENV_VAR = "NEWSCTL_MODEL"
 
 # Bump when story splitting or what is fed to the model changes: stored
 # annotations made by an older version are then recomputed.
-ANNOTATION_VERSION = "2"  # 2: the model reads NFC text, ALL-CAPS runs truecased (model_input), long lines cut
+ANNOTATION_VERSION = "3"  # 2: NFC text, ALL-CAPS runs truecased, long lines cut; 3: truecasing by word pairs, particles
 
 LABELS = ("PER", "ORG", "LOC", "MISC")
 LABEL_MAP = {
@@ -205,12 +205,17 @@ def _as_float32(nlp) -> None:
     cast_weights(nlp, numpy.float32, only_from=numpy.float16)
 
 
+_INFIX_REGEX: dict[tuple, object] = {}
+
+
 def _split_acronym_compounds(nlp) -> None:
     """Make ``NAVO-chef`` three tokens (``NAVO``, ``-``, ``chef``)."""
     from spacy.util import compile_infix_regex
 
-    infixes = list(nlp.Defaults.infixes or []) + [r"(?<=[A-Z]{2})-(?=[a-z])"]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    infixes = tuple(nlp.Defaults.infixes or []) + (r"(?<=[A-Z]{2})-(?=[a-z])",)
+    if infixes not in _INFIX_REGEX:  # compiled once: the ensemble's members share the rules
+        _INFIX_REGEX[infixes] = compile_infix_regex(infixes)
+    nlp.tokenizer.infix_finditer = _INFIX_REGEX[infixes].finditer
 
 
 def _load_ensemble(ref: ModelRef) -> "VotingPipeline":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Score newsctl's entity pipeline, as shipped, on CoNLL-2002 Dutch ned.testa.
 
-Usage: python scripts/eval_ner.py [--upper | --both | --gold] [--disable FEATURES] [--json FILE]
+Usage: python scripts/eval_ner.py [--upper | --both | --gold] [--disable FEATURES] [--member NAME] [--json FILE]
 
 Every ned.testa article becomes an in-memory page (one sentence per line,
 tokens joined by spaces) and goes through exactly what ``newsctl entities``
@@ -18,6 +18,10 @@ Predicted mentions are compared with the gold entities as character spans:
 ``--gold`` scores the hand-written pages of current news in
 ``tests/data/gold_news.txt`` instead: the share of marked names found with
 the right span and label.
+
+``--member`` scores one member of the bundled ensemble alone (its directory
+name in ``analysis/ner_model``, e.g. ``m2_w128_d6_lead``) with the same
+post-processing: the single-model route.
 
 ``--disable`` switches knowledge features off by name (see
 ``analysis.knowledge.FEATURES``) to measure what each one buys. Model output
@@ -145,16 +149,25 @@ def score(pred: dict, gold: dict) -> dict:
     }
 
 
+MEMBER: str | None = None
+
+
+def model_ref():
+    """The bundled ensemble, or one of its members with ``--member``."""
+    from analysis.nlp import BUNDLED_DIR, bundled_ref, resolve_model
+
+    return resolve_model(str(BUNDLED_DIR / MEMBER)) if MEMBER else bundled_ref()
+
+
 def run(upper: bool, store_path: Path | None) -> tuple[dict, float, int]:
     from analysis.entities import annotate, resolve_names
-    from analysis.nlp import bundled_ref
     from analysis.store import open_store
 
     corpus, gold = make_corpus(dev_articles(), upper)
     store = open_store(store_path) if store_path else None
     t0 = time.perf_counter()
     try:
-        annotated = annotate(corpus, model_ref=bundled_ref(), store=store)
+        annotated = annotate(corpus, model_ref=model_ref(), store=store)
     finally:
         if store is not None:
             store.close()
@@ -201,7 +214,6 @@ def score_gold(tmp: Path, path: Path = GOLD) -> dict:
     """Run ``newsctl entities``' pipeline on the gold pages; share of gold names found with the right label."""
     from analysis.corpus import load_corpus
     from analysis.entities import annotate, resolve_names
-    from analysis.nlp import bundled_ref
 
     pages = gold_pages(path)
     files = []
@@ -209,7 +221,7 @@ def score_gold(tmp: Path, path: Path = GOLD) -> dict:
         f = tmp / f"{name}.txt"
         f.write_text(text, encoding="utf-8")
         files.append(str(f))
-    annotated = annotate(load_corpus(files), model_ref=bundled_ref(), store=None)
+    annotated = annotate(load_corpus(files), model_ref=model_ref(), store=None)
     resolve_names(annotated)
     found: dict[str, dict[tuple[int, int], str]] = {}
     for m in annotated.mentions():
@@ -243,7 +255,10 @@ def main() -> int:
     ap.add_argument("--no-cache", action="store_true", help="run the model (no store); reports words/s")
     ap.add_argument("--json", type=Path, help="write the scores here")
     ap.add_argument("--gold", action="store_true", help="only the gold news pages in tests/data/gold_news.txt")
+    ap.add_argument("--member", help="score one member of the bundled ensemble alone (e.g. m2_w128_d6_lead)")
     args = ap.parse_args()
+    global MEMBER
+    MEMBER = args.member
     if args.gold:
         for name in filter(None, args.disable.split(",")):
             from analysis import knowledge

@@ -79,3 +79,60 @@ def test_truecase_is_quick_on_odd_input():
     for text in ("É" * 20000, "AB 12 " * 3000, "ÉÉÉ " * 5000):
         assert len(kn.truecase(text, text)) == len(text)
     assert time.perf_counter() - start < 2
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # word pairs newspaper text capitalises together
+        ("DE OLYMPISCHE SPELEN BEGINNEN", "De Olympische Spelen beginnen"),
+        ("KRITIEK VAN DE EUROPESE COMMISSIE OP PLAN", "Kritiek van de Europese Commissie op plan"),
+        # surname particles: after a first name, or before a known surname (Belgian style)
+        ("VOLGENS MARC VAN DIEPENBEEK WORDT HET WARM", "Volgens Marc Van Diepenbeek wordt het warm"),
+        ("ZEGT DE VRIES OVER HET PLAN", "Zegt De Vries over het plan"),
+        ("EEN PLAN VAN DE VRIES EN VAN DER LAAN", "Een plan van De Vries en Van der Laan"),
+        ("DE ARRESTATIE VAN MILOSEVIC IS NABIJ", "De arrestatie van Milosevic is nabij"),  # "van" alone stays
+        ("HET PARK VAN DE SEQUOIA-INDIANEN IS DICHT", "Het park van de Sequoia-Indianen is dicht"),
+        # rare Dutch words by their parts are not names
+        ("BEWONERS AFSTRAFFEN IN MAATPAK", "Bewoners afstraffen in maatpak"),
+        # a place form with other accents does not change the letters
+        ("LEO EN DE ANDEREN", "Leo en de anderen"),
+    ],
+)
+def test_truecase_in_context(text, expected):
+    out = kn.truecase(text)
+    assert out == expected and len(out) == len(text)
+
+
+def test_truecase_pairs_can_be_switched_off():
+    kn.disable("casepairs")
+    try:
+        assert kn.truecase("DE OLYMPISCHE SPELEN BEGINNEN") == "De Olympische spelen beginnen"
+    finally:
+        kn.enable("casepairs")
+
+
+def test_priors_read_all_caps_names_as_written():
+    # a headline's hyphenated compound is not an organisation because it is in capitals
+    assert kn.label_prior("SABENA-AANDELEN") is None and kn.label_prior("Sabena-aandelen") is None
+    assert kn.label_prior("GROENLINKS-PVDA") is None or kn.label_prior("GROENLINKS-PVDA") == "ORG"
+    assert kn.label_prior("NEDERLANDSE AARDOLIE MAATSCHAPPIJ") == "ORG"
+    assert kn.label_prior("NAVO") == "ORG" and kn.as_written("NAVO") == "NAVO"
+    assert kn.as_written("SABENA-AANDELEN") == "Sabena-aandelen"
+
+
+def test_disable_clears_cached_answers():
+    assert kn.label_prior("Kyiv") == "LOC"
+    kn.disable("prior")
+    try:
+        assert kn.label_prior("Kyiv") is None
+    finally:
+        kn.enable("prior")
+    assert kn.label_prior("Kyiv") == "LOC"
+
+
+def test_compounds_by_prefix_and_parts():
+    for word in ("afstraffen", "behelpen", "maatpak", "exploratiemagazine"):
+        assert kn.is_compound(word), word
+    for word in ("Swissair", "Zelensky", "Ramaphosa"):
+        assert not kn.is_compound(word), word
