@@ -1,0 +1,651 @@
+"""``entities`` and ``cooccur`` over a corpus of any size: files streamed, compact tables.
+
+:func:`analysis.entities.annotate` holds every text, story and mention of a
+corpus as Python objects. This module holds none of them:
+
+1. The dateline scan (:class:`analysis.scan.DatelineScan`) learns what needs
+   the whole corpus before a story can be finished: the readable form of
+   each dateline place and the first occurrence of each story text
+   (duplicates), in compact tables.
+2. The files are read again in batches; each batch is annotated as a small
+   corpus of its own (:func:`analysis.entities.annotate`: the store, the
+   model for what the store lacks, the page-level rules) and reduced to
+   integer rows: per story its file, index, duplicate flag and sentences;
+   per mention its story, sentence and the id of its ``(text, label,
+   source, hint)`` key. Texts and objects are dropped batch by batch.
+3. The corpus-wide steps run on those tables: canonical names
+   (:func:`canonical_names`, the rules of :func:`analysis.canonical.canonicalise`
+   on distinct keys with their counts), labels, and then the entity list
+   (:func:`entity_records`) or the co-occurrence counts
+   (:func:`cooccurrence`, pairs counted as integer codes with numpy; the
+   unit ids are gathered only for the pairs that are printed).
+
+The output is the same as the in-memory path's, byte for byte
+(``tests/analysis/test_entitystream.py`` compares both). What it does not
+cover (mentions, HTML, dateline filters, raw names, standard input, inputs
+whose file names share a stem) is left to the in-memory path: see
+:func:`streamable`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .reader import STDIN, ReadWarning
+
+BATCH_FILES = 256  # files annotated and reduced at a time
+
+
+@dataclass
+class StreamedCorpus:
+    """The compact tables of one streamed pass (see the module docstring)."""
+
+    paths: list[str] = field(default_factory=list)  # file number -> path
+    stems: list[str] = field(default_factory=list)
+    story_file = None  # story row -> file number
+    story_index = None  # story row -> index in its file
+    story_dup = None  # story row -> 1 for a duplicate story
+    story_sents = None  # story row -> sentences the model found
+    m_story = None  # mention row -> story row (mentions in corpus order)
+    m_sentence = None
+    m_key = None  # mention row -> key id
+    keys: list[tuple] = field(default_factory=list)  # key id -> (text, label, source, hint)
+    acronym_pairs = None  # (mention a, mention b): consecutive model mentions 2-3 characters apart
+    partial: bool = False
+    processed: int = 0
+    cached: int = 0
+    store_error: object = None
+    unstored: int = 0
+
+    def story_id(self, row: int) -> str:
+        return f"{self.stems[self.story_file[row]]}:{self.story_index[row]}"
+
+
+def streamable(paths: Iterable[str]) -> bool:
+    """True when the inputs suit the streamed path: no standard input, no two files with one stem.
+
+    Story ids are ``<stem>:<index>``; the corpus-wide rules key stories by
+    their id, so two files of one stem would share stories there.
+    """
+    from .reader import walk
+
+    stems = set()
+    for e in walk(paths):
+        if e.path == STDIN:
+            return False
+        stem = Path(e.path).stem
+        if stem in stems:
+            return False
+        stems.add(stem)
+    return True
+
+
+def stream_annotations(
+    paths: Iterable[str],
+    *,
+    model_ref,
+    store,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
+    on_warning: Callable[[ReadWarning], None] | None = None,
+    batch_files: int = BATCH_FILES,
+    progress: Callable[[int, int], None] | None = None,
+) -> StreamedCorpus:
+    """Annotate ``paths`` batch by batch into a :class:`StreamedCorpus`.
+
+    ``progress(done_files, total_files)`` is called after every batch.
+    """
+    from .corpus import Corpus
+    from .entities import MODEL, annotate
+    from .reader import DecodeError, read_document
+    from .scan import DatelineScan, story_digest
+    from .stories import split_page
+
+    scan = DatelineScan(list(paths), on_warning=on_warning, summary=True)
+    scan.scan()
+    sc = StreamedCorpus(paths=list(scan._paths), partial=scan.partial)
+    sc.stems = [scan._stem(k) for k in range(len(sc.paths))]
+    sc.story_file, sc.story_index, sc.story_sents = array("i"), array("i"), array("i")
+    sc.story_dup = bytearray()
+    sc.m_story, sc.m_sentence, sc.m_key = array("i"), array("i"), array("i")
+    sc.acronym_pairs = array("i")
+    key_ids: dict[tuple, int] = {}
+    names: dict[str, str] = {}
+
+    def place(p: str) -> str:
+        name = names.get(p)
+        if name is None:
+            name = names[p] = scan.namer.name(p)
+        return name
+
+    todo = [k for k in range(len(sc.paths)) if k not in scan._problems]
+    for a in range(0, len(todo), batch_files):
+        pages, numbers = [], []
+        for k in todo[a:a + batch_files]:
+            try:
+                doc = read_document(sc.paths[k])
+            except (DecodeError, OSError):
+                continue  # the scan has warned about it
+            stories = split_page(doc)
+            for s in stories:
+                if s.dateline:
+                    s.places = [place(p) for p in s.dateline.places_raw]
+                body = doc.text[s.body_start:s.end]
+                if body.strip():
+                    own = k << 32 | s.index
+                    if scan._first_id(scan._first[story_digest(body)], own) is not None:
+                        s.duplicate_of = "yes"
+            pages.append((doc, stories))
+            numbers.append(k)
+        annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store, jobs=jobs, scheduler=scheduler)
+        sc.processed += annotated.processed
+        sc.cached += annotated.cached
+        sc.unstored += annotated.unstored
+        if annotated.store_error is not None and sc.store_error is None:
+            sc.store_error = annotated.store_error
+        file_of = {id(doc): k for (doc, _), k in zip(pages, numbers)}
+        for ann in annotated.stories:
+            row = len(sc.story_file)
+            sc.story_file.append(file_of[id(ann.doc)])
+            sc.story_index.append(ann.story.index)
+            sc.story_dup.append(1 if ann.story.duplicate_of else 0)
+            sc.story_sents.append(len(ann.sentences))
+            prev = None  # the model mention before, for the acronym rule
+            for m in ann.mentions:
+                key = (m.text, m.label, m.source, m.hint)
+                kid = key_ids.get(key)
+                if kid is None:
+                    kid = key_ids[key] = len(sc.keys)
+                    sc.keys.append(key)
+                i = len(sc.m_key)
+                sc.m_story.append(row)
+                sc.m_sentence.append(m.sentence)
+                sc.m_key.append(kid)
+                if m.source == MODEL:
+                    if prev is not None and 2 <= m.start - prev[1] <= 3:
+                        sc.acronym_pairs.extend((prev[0], i))
+                    prev = (i, m.end)
+        del pages, annotated
+        if progress:
+            progress(min(a + batch_files, len(todo)), len(todo))
+    scan.close()
+    return sc
+
+
+# -- canonical names on the tables ----------------------------------------------------
+
+@dataclass
+class Names:
+    """Canonical names: ``m_name[mention]`` indexes ``names``; ids follow the names' sort order."""
+
+    names: list[str]
+    labels: list[str]  # name id -> label
+    m_name: object  # numpy int32 array
+
+    def labels_of(self) -> dict[str, str]:
+        return dict(zip(self.names, self.labels))
+
+
+def _np(a, dtype="int32"):
+    import numpy as np
+
+    return np.frombuffer(a, dtype=np.int32).astype(dtype, copy=False) if len(a) else np.zeros(0, dtype=dtype)
+
+
+def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
+    """The rules of :func:`analysis.canonical.canonicalise`, on distinct keys and their counts.
+
+    Every mention of one key has the same name up to the short-form step,
+    which alone looks at stories; counts are weighted by mentions per key.
+    """
+    import numpy as np
+
+    from .canonical import _is_all_caps, _words, clean, genitive_base
+    from .knowledge import (acronyms, enabled, fold, initials_match, is_acronym, label_prior, place_group,
+                            translit_key, zipf)
+    from .textnorm import nfc_text
+
+    keys = sc.keys
+    mk = _np(sc.m_key)
+    weight = np.bincount(mk, minlength=len(keys)).tolist()
+    bases = [nfc_text(h if h else clean(t, lab)) for t, lab, _, h in keys]
+    forms: dict[str, Counter] = defaultdict(Counter)
+    for b, w in zip(bases, weight):
+        forms[b.casefold()][b] += w
+    usual = {k: min(f.items(), key=lambda kv: (-kv[1], _is_all_caps(kv[0]), kv[0]))[0] for k, f in forms.items()}
+    names = [usual[b.casefold()] for b in bases]
+
+    if enabled("acronyms"):
+        table = acronyms()
+        names = [table[fold(n)][0] if fold(n) in table else n for n in names]
+        defined: dict[str, str] = {}
+        pairs = sc.acronym_pairs
+        for j in range(0, len(pairs), 2):
+            full, short = names[mk[pairs[j]]], names[mk[pairs[j + 1]]]
+            if is_acronym(short) and fold(short) not in table and " " in full and initials_match(short, full):
+                defined[fold(short)] = full
+        if defined:
+            names = [defined.get(fold(n), n) for n in names]
+
+    if enabled("translit"):
+        counts: Counter = Counter()
+        for n, (_, lab, _, _), w in zip(names, keys, weight):
+            if lab in ("PER", "LOC"):
+                counts[n] += w
+        groups: dict[tuple, set[str]] = defaultdict(set)
+        last_words = {fold(n.split()[-1]) for n in counts if " " in n}
+        for n in counts:
+            g = place_group(n)
+            if g is not None:
+                groups[("place", g)].add(n)
+            elif len(n) >= 5 and not n.isupper():
+                groups[("key", translit_key(n))].add(n)
+        rename = {}
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            best = max(members, key=lambda n: (fold(n) in last_words, counts[n], zipf(n) if " " not in n else 0.0, n))
+            rename.update({n: best for n in members if n != best})
+        if rename:
+            names = [rename.get(n, n) for n in names]
+
+    labelled = {(n.casefold(), lab) for n, (_, lab, _, _) in zip(names, keys)}
+    for k, (n, (_, lab, src, _)) in enumerate(zip(names, keys)):
+        if lab == "MISC" or src != "model":
+            continue
+        base = genitive_base(n)
+        if base and (base.casefold(), lab) in labelled:
+            names[k] = usual[base.casefold()] if base.casefold() in usual else base
+
+    # Short forms: per mention, as it depends on the story.
+    vocab = sorted(set(names))
+    nid = {n: i for i, n in enumerate(vocab)}
+    key_name = np.array([nid[n] for n in names], dtype=np.int64)
+    m_name = key_name[mk] if len(mk) else np.zeros(0, dtype=np.int64)
+    m_story = _np(sc.m_story)
+    key_per = np.array([lab == "PER" for _, lab, _, _ in keys], dtype=bool)
+    key_model = np.array([src == "model" for _, _, src, _ in keys], dtype=bool)
+    words_of: dict[str, tuple] = {}
+    by_suffix: dict[tuple, set[str]] = defaultdict(set)
+    for n in sorted({names[k] for k in range(len(keys)) if key_per[k]}):
+        words_of[n] = _words(n)
+        for j in range(1, len(words_of[n])):
+            by_suffix[words_of[n][j:]].add(n)
+    word_key = {}
+    short = np.zeros(len(vocab), dtype=bool)
+    for n in set(names):
+        w = word_key[n] = _words(n)
+        short[nid[n]] = w in by_suffix
+
+    def longest_expansion(cands) -> str | None:
+        if not cands:
+            return None
+        maximal = {c for c in cands
+                   if not any(c != d and words_of[d][-len(words_of[c]):] == words_of[c] for d in cands)}
+        return next(iter(maximal)) if len(maximal) == 1 else None
+
+    if len(mk):
+        cand = np.flatnonzero(short[m_name] & key_model[mk])
+        if len(cand):
+            stories = np.unique(m_story[cand])
+            per_rows = np.flatnonzero(key_per[mk] & np.isin(m_story, stories))
+            in_story: dict[int, set[str]] = defaultdict(set)
+            for s, n in zip(m_story[per_rows].tolist(), m_name[per_rows].tolist()):
+                in_story[s].add(vocab[n])
+            corpus_cache: dict[str, str | None] = {}
+            story_cache: dict[tuple[int, int], str | None] = {}
+            lab_of_key = [lab for _, lab, _, _ in keys]
+            new = m_name.copy()
+            for i, s, n, k in zip(cand.tolist(), m_story[cand].tolist(), m_name[cand].tolist(), mk[cand].tolist()):
+                name = vocab[n]
+                hit = story_cache.get((s, n), False)
+                if hit is False:
+                    w = word_key[name]
+                    cands = {c for c in in_story.get(s, ()) if len(words_of[c]) > len(w) and words_of[c][-len(w):] == w}
+                    hit = story_cache[(s, n)] = longest_expansion(cands)
+                full = hit
+                if full is None and lab_of_key[k] == "PER":
+                    if name not in corpus_cache:
+                        corpus_cache[name] = longest_expansion(by_suffix.get(word_key[name], set()))
+                    full = corpus_cache[name]
+                if full:
+                    new[i] = nid[full]
+            m_name = new
+
+    if aliases:
+        pair = mk.astype(np.int64) * len(vocab) + m_name
+        uniq, inverse = np.unique(pair, return_inverse=True)
+        renamed = [aliases.canonical(vocab[p % len(vocab)], bases[p // len(vocab)]) or vocab[p % len(vocab)]
+                   for p in uniq.tolist()]
+        vocab2 = sorted(set(vocab) | set(renamed))
+        nid2 = {n: i for i, n in enumerate(vocab2)}
+        m_name = np.array([nid2[n] for n in renamed], dtype=np.int64)[inverse] if len(uniq) else m_name
+        vocab = vocab2
+
+    # Labels: every mention votes; a dateline place outweighs the model.
+    label_names = sorted({lab for _, lab, _, _ in keys})
+    lid = {lab: i for i, lab in enumerate(label_names)}
+    key_lab = np.array([lid[lab] for _, lab, _, _ in keys], dtype=np.int64)
+    key_vote = np.array([1_000_000 if src == "dateline" else 1 for _, _, src, _ in keys], dtype=np.int64)
+    nl = max(len(label_names), 1)
+    votes = np.bincount(m_name * nl + key_lab[mk], weights=key_vote[mk], minlength=len(vocab) * nl) if len(mk) \
+        else np.zeros(len(vocab) * nl)
+    votes = votes.reshape(len(vocab), nl)
+    present = np.bincount(m_name, minlength=len(vocab)) > 0
+    order = {"PER": 0, "ORG": 1, "LOC": 2, "MISC": 3}
+    acronym_order = {"ORG": 0, "LOC": 1, "MISC": 2, "PER": 3}
+    labels: list[str] = []
+    for i, n in enumerate(vocab):
+        if not present[i]:
+            labels.append("")
+            continue
+        c = {label_names[j]: int(v) for j, v in enumerate(votes[i].tolist()) if v}
+        prior = None if any(v >= 1_000_000 for v in c.values()) else label_prior(n)
+        if prior is not None:
+            labels.append(prior)
+        else:
+            rank = acronym_order if _is_all_caps(n) and len(n) <= 6 else order
+            labels.append(min(c.items(), key=lambda kv: (-kv[1], rank.get(kv[0], 9)))[0])
+    if aliases:
+        labels = [aliases.labels.get(n, lab) if lab else lab for n, lab in zip(vocab, labels)]
+    # Only the names some mention has (an alias may leave one unused).
+    keep = np.flatnonzero(present)
+    if len(keep) < len(vocab):
+        remap = np.full(len(vocab), -1, dtype=np.int64)
+        remap[keep] = np.arange(len(keep))
+        m_name = remap[m_name]
+        vocab = [vocab[i] for i in keep.tolist()]
+        labels = [labels[i] for i in keep.tolist()]
+    return Names(vocab, labels, m_name.astype(np.int32))
+
+
+# -- selections and records ------------------------------------------------------------
+
+def adjective_mask(sc: StreamedCorpus, nm: Names, keep_adjectives: bool):
+    """Per mention: False for a mention of a nationality adjective (unless ``keep_adjectives``)."""
+    import numpy as np
+
+    from .knowledge import is_nationality_adjective
+
+    if keep_adjectives:
+        return np.ones(len(nm.m_name), dtype=bool)
+    gone = np.array([is_nationality_adjective(n, lab) for n, lab in zip(nm.names, nm.labels)], dtype=bool)
+    return ~gone[nm.m_name] if len(nm.m_name) else np.ones(0, dtype=bool)
+
+
+def story_mask(sc: StreamedCorpus, keep_duplicates: bool):
+    """Per mention: True when its story counts (duplicates go unless ``keep_duplicates``)."""
+    import numpy as np
+
+    if keep_duplicates:
+        return np.ones(len(sc.m_story), dtype=bool)
+    dup = np.frombuffer(bytes(sc.story_dup), dtype=np.uint8).astype(bool)
+    return ~dup[_np(sc.m_story)] if len(sc.m_story) else np.ones(0, dtype=bool)
+
+
+def variants(sc: StreamedCorpus, nm: Names, mask) -> dict[str, set[str]]:
+    """Entity -> the surface forms of its mentions under ``mask`` (:func:`analysis.filters.variants_of`)."""
+    import numpy as np
+
+    mk = _np(sc.m_key)[mask].astype(np.int64)
+    codes = np.unique(nm.m_name[mask].astype(np.int64) * max(len(sc.keys), 1) + mk)
+    out: dict[str, set[str]] = {}
+    for c in codes.tolist():
+        n, k = divmod(c, max(len(sc.keys), 1))
+        out.setdefault(nm.names[n], set()).add(sc.keys[k][0])
+    return out
+
+
+def entity_records(sc: StreamedCorpus, nm: Names, mask, *, min_count: int = 1, top: int | None = None,
+                   names: set[str] | None = None) -> list[dict]:
+    """The rows of :func:`analysis.entities.entity_records` for the mentions under ``mask``."""
+    import numpy as np
+
+    from .textnorm import nfc_text
+
+    n_names = max(len(nm.names), 1)
+    m_name = nm.m_name[mask].astype(np.int64)
+    rows_story = _np(sc.m_story)[mask].astype(np.int64)
+    mentions = np.bincount(m_name, minlength=n_names)
+    stories = np.bincount(np.unique(m_name * len(sc.story_file) + rows_story) // max(len(sc.story_file), 1),
+                          minlength=n_names)
+    story_file = _np(sc.story_file).astype(np.int64)
+    files = np.bincount(np.unique(m_name * max(len(sc.paths), 1) + story_file[rows_story]) // max(len(sc.paths), 1),
+                        minlength=n_names)
+    forms = {}
+    form_of_key = []
+    for t, _, _, _ in sc.keys:
+        v = nfc_text(" ".join(t.split()))
+        form_of_key.append(forms.setdefault(v, len(forms)))
+    form_list = list(forms)
+    fk = np.array(form_of_key, dtype=np.int64)[_np(sc.m_key)[mask]] if len(form_of_key) else np.zeros(0, np.int64)
+    codes, counts = np.unique(m_name * max(len(forms), 1) + fk, return_counts=True)
+    var: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for c, k in zip(codes.tolist(), counts.tolist()):
+        n, f = divmod(c, max(len(forms), 1))
+        var[n].append((form_list[f], k))
+    rows = []
+    for i in np.flatnonzero(mentions).tolist():
+        name, n = nm.names[i], int(mentions[i])
+        if n < min_count or (names is not None and name not in names):
+            continue
+        rows.append({
+            "entity": name, "label": nm.labels[i], "mentions": n, "stories": int(stories[i]),
+            "files": int(files[i]),
+            "variants": [v for v, _ in sorted(var[i], key=lambda kv: (-kv[1], kv[0]))],
+        })
+    rows.sort(key=lambda r: (-r["mentions"], r["entity"]))
+    return rows[:top] if top else rows
+
+
+# -- co-occurrence -----------------------------------------------------------------------
+
+@dataclass
+class UnitTable:
+    """Units as integer codes in corpus order, and the distinct ``(unit, entity)`` rows sorted."""
+
+    unit: str
+    n_units: int
+    unit_ids: Callable[[list[int]], list[str]]
+    rows_unit: object  # numpy int64, sorted by unit then entity
+    rows_name: object
+
+
+def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: bool) -> UnitTable:
+    """What :func:`analysis.cooccurrence.units_of` yields, as integer tables."""
+    import numpy as np
+
+    from .errors import NewsctlError
+    from .cooccurrence import UNITS
+
+    if unit not in UNITS:
+        raise NewsctlError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
+    n_stories = len(sc.story_file)
+    dup = np.frombuffer(bytes(sc.story_dup), dtype=np.uint8).astype(bool) if n_stories else np.zeros(0, bool)
+    kept_story = np.ones(n_stories, dtype=bool) if keep_duplicates else ~dup
+    m_story = _np(sc.m_story).astype(np.int64)[mask]
+    m_name = nm.m_name[mask].astype(np.int64)
+    if unit == "story":
+        codes = m_story
+        n_units = int(kept_story.sum())
+
+        def ids(us: list[int]) -> list[str]:
+            return [sc.story_id(u) for u in us]
+    elif unit == "sentence":
+        m_sent = _np(sc.m_sentence).astype(np.int64)[mask]
+        last = np.full(n_stories, -1, dtype=np.int64)
+        np.maximum.at(last, m_story, m_sent)
+        count = np.maximum(_np(sc.story_sents).astype(np.int64), last + 1)
+        count[~kept_story] = 0
+        first = np.concatenate(([0], np.cumsum(count)))
+        codes = first[m_story] + m_sent
+        n_units = int(count.sum())
+
+        def ids(us: list[int]) -> list[str]:
+            out = []
+            for u in us:
+                s = int(np.searchsorted(first, u, side="right")) - 1
+                out.append(f"{sc.story_id(s)}.{u - first[s]}")
+            return out
+    else:
+        story_file = _np(sc.story_file).astype(np.int64)
+        codes = story_file[m_story]
+        n_units = len(np.unique(story_file[kept_story]))
+
+        def ids(us: list[int]) -> list[str]:
+            return [sc.paths[u] for u in us]
+    n = max(len(nm.names), 1)
+    distinct = np.unique(codes * n + m_name)
+    return UnitTable(unit, n_units, ids, distinct // n, distinct % n)
+
+
+def pair_counts(ut: UnitTable, n_names: int, *, chunk_rows: int = 4_000_000):
+    """``(pair codes a * n_names + b with a < b, units sharing the pair)``, counted in chunks of rows."""
+    import numpy as np
+
+    parts_c, parts_n = [], []
+    for lo, hi in _chunks(ut.rows_unit, chunk_rows):
+        codes = _pairs(ut.rows_unit[lo:hi], ut.rows_name[lo:hi], n_names)
+        if len(codes):
+            c, k = np.unique(codes, return_counts=True)
+            parts_c.append(c)
+            parts_n.append(k)
+    if not parts_c:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    allc = np.concatenate(parts_c)
+    uniq, inverse = np.unique(allc, return_inverse=True)
+    return uniq, np.bincount(inverse, weights=np.concatenate(parts_n), minlength=len(uniq)).astype(np.int64)
+
+
+def _chunks(rows_unit, size: int):
+    """Row ranges of about ``size`` rows that never cut a unit."""
+    import numpy as np
+
+    lo, n = 0, len(rows_unit)
+    while lo < n:
+        hi = min(lo + size, n)
+        if hi < n:
+            hi = int(np.searchsorted(rows_unit, rows_unit[hi - 1], side="right"))
+        yield lo, hi
+        lo = hi
+
+
+def _pairs(units, names, n_names: int, with_units: bool = False):
+    """Every pair inside each unit of sorted ``(unit, name)`` rows: codes (and their units)."""
+    import numpy as np
+
+    out, out_u = [], []
+    d = 1
+    while d < len(units):
+        same = units[d:] == units[:-d]
+        if not same.any():
+            break
+        out.append(names[:-d][same] * n_names + names[d:][same])
+        if with_units:
+            out_u.append(units[:-d][same])
+        d += 1
+    codes = np.concatenate(out) if out else np.zeros(0, np.int64)
+    if with_units:
+        return codes, (np.concatenate(out_u) if out_u else np.zeros(0, np.int64))
+    return codes
+
+
+def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 4_000_000) -> dict[int, list[int]]:
+    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order."""
+    import numpy as np
+
+    found_c, found_u = [], []
+    for lo, hi in _chunks(ut.rows_unit, chunk_rows):
+        codes, units = _pairs(ut.rows_unit[lo:hi], ut.rows_name[lo:hi], n_names, with_units=True)
+        hit = np.isin(codes, wanted)
+        found_c.append(codes[hit])
+        found_u.append(units[hit])
+    out: dict[int, list[int]] = {}
+    if found_c:
+        c, u = np.concatenate(found_c), np.concatenate(found_u)
+        order = np.lexsort((u, c))
+        c, u = c[order], u[order]
+        bounds = np.flatnonzero(np.diff(c)) + 1
+        for part_c, part_u in zip(np.split(c, bounds), np.split(u, bounds)):
+            if len(part_c):
+                out[int(part_c[0])] = part_u.tolist()
+    return out
+
+
+class Cooccurrences:
+    """Co-occurrence counts of the mentions under ``mask``, from which the output's pairs are drawn.
+
+    :attr:`co` is an :class:`analysis.cooccurrence.Cooccurrence` with every
+    entity's units and variants but no pairs; :meth:`for_pairs` and
+    :meth:`for_matrix` return a copy holding just the pairs that output can
+    show, so :func:`analysis.cooccurrence.select_pairs`, ``matrix`` and
+    ``to_graph`` give what they give on the whole corpus.
+    """
+
+    def __init__(self, sc: StreamedCorpus, nm: Names, mask, *, unit: str = "story", keep_duplicates: bool = False):
+        import numpy as np
+
+        from . import cooccurrence as cx
+
+        self.nm = nm
+        self.ut = ut = unit_table(sc, nm, mask, unit, keep_duplicates)
+        self.n_names = max(len(nm.names), 1)
+        self.ent_units = np.bincount(ut.rows_name, minlength=self.n_names)
+        entity_units = Counter({nm.names[i]: int(self.ent_units[i]) for i in np.flatnonzero(self.ent_units).tolist()})
+        self.co = cx.Cooccurrence(ut.unit, ut.n_units, entity_units, {}, nm.labels_of(), variants(sc, nm, mask))
+        self.codes, self.counts = pair_counts(ut, self.n_names)
+        self.a, self.b = self.codes // self.n_names, self.codes % self.n_names
+
+    def _with(self, pairs: dict):
+        import dataclasses
+
+        return dataclasses.replace(self.co, pair_units=pairs)
+
+    def for_matrix(self, n: int, labels=None):
+        """The pairs among the ``n`` entities of the matrix (their counts; the units are not kept)."""
+        import numpy as np
+
+        from .cooccurrence import top_entities
+
+        ids = [self.nm.names.index(e) for e in top_entities(self.co, n, labels)]
+        chosen = np.isin(self.a, ids) & np.isin(self.b, ids)
+        names = self.nm.names
+        return self._with({(names[x], names[y]): range(k) for x, y, k in  # range(k): k units, not listed
+                           zip(self.a[chosen].tolist(), self.b[chosen].tolist(), self.counts[chosen].tolist())})
+
+    def for_pairs(self, *, sort: str = "count", min_count: int = 1, top: int | None = None, labels=None,
+                  names: set[str] | None = None):
+        """The pairs :func:`analysis.cooccurrence.select_pairs` may return for these options, with their units."""
+        import numpy as np
+
+        from . import cooccurrence as cx
+        from .errors import NewsctlError
+
+        if sort not in cx.SORTS:
+            raise NewsctlError(f"unknown sort {sort!r} (choose from {', '.join(cx.SORTS)})")
+        nm, a, b, counts = self.nm, self.a, self.b, self.counts
+        keep = counts >= min_count
+        if labels:
+            ok = np.array([lab in set(labels) for lab in nm.labels], dtype=bool)
+            keep &= ok[a] & ok[b]
+        if names is not None:
+            ok = np.array([n in names for n in nm.names], dtype=bool)
+            keep &= ok[a] | ok[b]
+        idx = np.flatnonzero(keep)
+        if top and len(idx) > top:
+            if sort == "count":
+                score = counts[idx].astype(float)
+            else:
+                f = cx.npmi if sort == "npmi" else cx.llr
+                ea, eb = self.ent_units[a[idx]].tolist(), self.ent_units[b[idx]].tolist()
+                score = np.array([f(k, x, y, self.ut.n_units) for k, x, y in zip(counts[idx].tolist(), ea, eb)])
+            cut = np.partition(score, len(score) - top)[len(score) - top]
+            idx = idx[score >= cut]  # every pair that may make the top, ties included
+        units = pair_units(self.ut, self.n_names, self.codes[idx])
+        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): self.ut.unit_ids(units[int(self.codes[i])])
+                           for i in idx.tolist()})
