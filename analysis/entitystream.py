@@ -29,7 +29,6 @@ whose file names share a stem) is left to the in-memory path: see
 
 from __future__ import annotations
 
-import bisect
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -43,22 +42,24 @@ BATCH_FILES = 256  # files annotated and reduced at a time
 
 @dataclass
 class StreamedCorpus:
-    """The compact tables of one streamed pass (see the module docstring)."""
+    """The compact tables of one streamed pass (see the module docstring); numpy arrays."""
 
     paths: list[str] = field(default_factory=list)  # file number -> path
     stems: list[str] = field(default_factory=list)
-    story_file = None  # story row -> file number
-    story_index = None  # story row -> index in its file
-    story_dup = None  # story row -> 1 for a duplicate story
-    story_sents = None  # story row -> sentences the model found
-    m_story = None  # mention row -> story row (mentions in corpus order)
-    m_sentence = None
-    m_key = None  # mention row -> key id
+    story_file: object = None  # story row -> file number
+    story_index: object = None  # story row -> index in its file
+    story_dup: object = None  # story row -> True for a duplicate story
+    story_sents: object = None  # story row -> sentences the model found
+    m_story: object = None  # mention row -> story row (mentions in corpus order)
+    m_sentence: object = None
+    m_key: object = None  # mention row -> key id
     keys: list[tuple] = field(default_factory=list)  # key id -> (text, label, source, hint)
-    acronym_pairs = None  # (mention a, mention b): consecutive model mentions 2-3 characters apart
+    acronym_pairs: object = None  # (mention a, mention b): consecutive model mentions 2-3 characters apart
     partial: bool = False
-    processed: int = 0
-    cached: int = 0
+    processed: int = 0  # files sent through the model
+    cached: int = 0  # files whose annotations came from the store
+    pages_cached: int = 0  # files whose page-level results came from the store
+    forms_recounted: int = 0  # files read again to count the forms of the dateline places
     store_error: object = None
     unstored: int = 0
 
@@ -85,6 +86,146 @@ def streamable(paths: Iterable[str]) -> bool:
     return True
 
 
+# -- the page cache ------------------------------------------------------------------------
+#
+# What the page-level rules make of one file depends on the file, the model's
+# output and newsctl's own code and word lists, never on the other files. It
+# is kept in the store per file content, pipeline and PAGE_VERSION (a hash of
+# that code and those lists), so a second run reads compact rows instead of
+# splitting the file and running the rules again. The casings of dateline
+# places do depend on the corpus: each file's counts are kept with the set of
+# names they were counted for, and used only when the corpus has that set.
+
+_PAGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pages (
+    sha256 TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    version TEXT NOT NULL,
+    data BLOB NOT NULL,
+    forms BLOB,
+    PRIMARY KEY (sha256, pipeline, version)
+);
+"""
+_PAGE_CODE = ("entities.py", "entitystream.py", "knowledge.py", "stories.py", "datelines.py", "textnorm.py",
+              "reader.py", "nlp.py")
+
+
+def page_version(pipeline: str) -> str:
+    """The key of page-level results: the pipeline, the code and word lists that make them, the switches."""
+    import hashlib
+
+    from . import knowledge
+
+    h = hashlib.blake2b(digest_size=12)
+    h.update(pipeline.encode())
+    h.update(repr(sorted(knowledge._DISABLED)).encode())
+    here = Path(__file__).resolve().parent
+    for name in _PAGE_CODE:
+        h.update((here / name).read_bytes())
+    for p in sorted((here / "data").iterdir()):
+        if p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+class PageCache:
+    """The ``pages`` table of the store: per file, its stories and mentions as compact rows."""
+
+    def __init__(self, store, pipeline: str, version: str) -> None:
+        self.store, self.conn, self.pipeline, self.version = store, store.conn, pipeline, version
+        self.broken = False  # set when the store stopped taking writes (a full disk): go on without
+        try:
+            self.conn.executescript(_PAGE_SCHEMA)
+        except Exception as exc:  # noqa: BLE001 - a read-only or full store: run without the cache
+            self.broken = True
+            self._why = exc
+
+    def get_many(self, sha256s: list[str]) -> dict[str, tuple]:
+        import marshal
+        import zlib
+
+        if self.broken:
+            return {}
+        out = {}
+        wanted = list(dict.fromkeys(sha256s))
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k:k + 500]
+            marks = ",".join("?" * len(chunk))
+            for sha, data, forms in self.conn.execute(
+                    f"SELECT sha256, data, forms FROM pages WHERE pipeline = ? AND version = ? AND sha256 IN ({marks})",
+                    (self.pipeline, self.version, *chunk)):
+                out[sha] = (marshal.loads(zlib.decompress(data)), marshal.loads(forms) if forms else None)
+        return out
+
+    def put_many(self, records: list[tuple[str, tuple]]) -> None:
+        import marshal
+        import sqlite3
+        import zlib
+
+        if self.broken or not records:
+            return
+        try:
+            with self.conn:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO pages (sha256, pipeline, version, data, forms) VALUES (?, ?, ?, ?, NULL)",
+                    [(sha, self.pipeline, self.version, zlib.compress(marshal.dumps(rec), 1)) for sha, rec in records])
+        except sqlite3.Error:
+            self.broken = True  # a full or read-only store: the next run does the rules again
+
+    def put_forms(self, forms: list[tuple[str, tuple]]) -> None:
+        import marshal
+        import sqlite3
+
+        if self.broken or not forms:
+            return
+        try:
+            with self.conn:
+                self.conn.executemany(
+                    "UPDATE pages SET forms = ? WHERE sha256 = ? AND pipeline = ? AND version = ?",
+                    [(marshal.dumps(f), sha, self.pipeline, self.version) for sha, f in forms])
+        except sqlite3.Error:
+            self.broken = True
+
+
+def page_record(page: list) -> tuple:
+    """One file's annotated stories (:class:`analysis.entities.AnnotatedStory`) as compact rows.
+
+    ``(stories, keys, mentions, acronym pairs)``: per story ``(index,
+    sentences, digest of its text or None, dateline places as printed)``;
+    the distinct ``(text, label, source, place as printed)`` of its
+    mentions; per mention ``(story, sentence, key)`` and the pairs of
+    consecutive model mentions 2-3 characters apart, as bytes of int32.
+    """
+    from .entities import MODEL
+    from .scan import story_digest
+
+    stories, keys, key_ids = [], [], {}
+    rows, pairs = array("i"), array("i")
+    n = 0
+    for j, ann in enumerate(page):
+        s = ann.story
+        body = ann.doc.text[s.body_start:s.end]
+        digest = story_digest(body) if body.strip() else None
+        if digest is not None and digest >= 1 << 63:
+            digest -= 1 << 64  # a signed 64-bit number, as numpy keeps it
+        stories.append((s.index, len(ann.sentences), digest, tuple(s.dateline.places_raw) if s.dateline else ()))
+        prev = None
+        for m in ann.mentions:
+            key = (m.text, m.label, m.source, m.hint)
+            kid = key_ids.get(key)
+            if kid is None:
+                kid = key_ids[key] = len(keys)
+                keys.append(key)
+            rows.extend((j, m.sentence, kid))
+            if m.source == MODEL:
+                if prev is not None and 2 <= m.start - prev[1] <= 3:
+                    pairs.extend((prev[0], n))
+                prev = (n, m.end)
+            n += 1
+    return tuple(stories), tuple(keys), rows.tobytes(), pairs.tobytes()
+
+
 def stream_annotations(
     paths: Iterable[str],
     *,
@@ -98,82 +239,142 @@ def stream_annotations(
 ) -> StreamedCorpus:
     """Annotate ``paths`` batch by batch into a :class:`StreamedCorpus`.
 
+    Warnings come as :func:`analysis.corpus.load_corpus` gives them: the
+    read warnings in file order, then the files without text.
     ``progress(done_files, total_files)`` is called after every batch.
     """
+    import numpy as np
+
     from .corpus import Corpus
-    from .entities import MODEL, annotate
-    from .reader import DecodeError, read_document
-    from .scan import DatelineScan, story_digest
+    from .datelines import PlaceNamer, count_forms, forms_patterns
+    from .entities import annotate
+    from .reader import DecodeError, read_corpus, read_document, walk
     from .stories import split_page
 
-    scan = DatelineScan(list(paths), on_warning=on_warning, summary=True)
-    scan.scan()
-    sc = StreamedCorpus(paths=list(scan._paths), partial=scan.partial)
-    sc.stems = [scan._stem(k) for k in range(len(sc.paths))]
-    sc.story_file, sc.story_index, sc.story_sents = array("i"), array("i"), array("i")
-    sc.story_dup = bytearray()
-    sc.m_story, sc.m_sentence, sc.m_key = array("i"), array("i"), array("i")
-    sc.acronym_pairs = array("i")
+    entries = walk(paths)
+    sc = StreamedCorpus(paths=[e.path for e in entries])
+    sc.stems = [Path(p).stem for p in sc.paths]
+    number = {p: k for k, p in enumerate(sc.paths)}
+    cache = PageCache(store, model_ref.key, page_version(model_ref.key))
     key_ids: dict[tuple, int] = {}
-    names: dict[str, str] = {}
+    places: set[str] = set()
+    story_parts, digest_parts, mention_parts, pair_parts = [], [], [], []
+    forms_by_set: dict[bytes, Counter] = defaultdict(Counter)
+    files_by_set: dict[bytes | None, list[tuple[int, str]]] = defaultdict(list)
+    no_text: list[str] = []
+    n_stories = n_mentions = 0
 
-    def place(p: str) -> str:
-        name = names.get(p)
-        if name is None:
-            name = names[p] = scan.namer.name(p)
-        return name
+    def warn(w: ReadWarning) -> None:
+        if w.skipped:
+            sc.partial = True
+        if on_warning:
+            on_warning(w)
 
-    todo = [k for k in range(len(sc.paths)) if k not in scan._problems]
-    for a in range(0, len(todo), batch_files):
-        pages, numbers = [], []
-        for k in todo[a:a + batch_files]:
+    for a in range(0, len(entries), batch_files):
+        docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
+        found = cache.get_many([d.sha256 for d in docs])
+        misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
+        if misses:
+            pages = []
+            for doc in misses:
+                stories = split_page(doc)
+                for st in stories:  # dateline mentions carry the place as printed; named at the end
+                    st.places = list(st.dateline.places_raw) if st.dateline else []
+                pages.append((doc, stories))
+            annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store, jobs=jobs, scheduler=scheduler)
+            sc.processed += annotated.processed
+            sc.cached += annotated.cached
+            sc.unstored += annotated.unstored
+            if annotated.store_error is not None and sc.store_error is None:
+                sc.store_error = annotated.store_error
+            by_doc: dict[int, list] = defaultdict(list)
+            for ann in annotated.stories:
+                by_doc[id(ann.doc)].append(ann)
+            new = [(doc.sha256, page_record(by_doc.get(id(doc), []))) for doc in misses]
+            cache.put_many(new)
+            found.update((sha, (rec, None)) for sha, rec in new)
+            del pages, annotated, by_doc
+        sc.pages_cached += len(docs) - len(misses)
+        for doc in docs:
+            k = number[doc.path]
+            (stories, keys, rows, pairs), forms = found[doc.sha256]
+            if not stories:
+                no_text.append(doc.path)
+            local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
+            m = np.frombuffer(rows, dtype=np.int32).reshape(-1, 3)
+            mention_parts.append(np.column_stack((m[:, 0] + n_stories, m[:, 1], local[m[:, 2]] if len(m) else m[:, 2])))
+            pair_parts.append(np.frombuffer(pairs, dtype=np.int32) + n_mentions)
+            story_parts.append(np.array([(k, s[0], s[1], s[2] is not None) for s in stories], dtype=np.int64)
+                               .reshape(-1, 4))
+            digest_parts.append(np.array([s[2] or 0 for s in stories], dtype=np.int64))
+            for s in stories:
+                places.update(p.casefold() for p in s[3] if p)
+            if forms is None:
+                files_by_set[None].append((k, doc.sha256))
+            else:
+                forms_by_set[forms[0]].update(forms[1])
+                files_by_set[forms[0]].append((k, doc.sha256))
+            n_stories += len(stories)
+            n_mentions += len(m)
+        del docs, found
+        if progress:
+            progress(min(a + batch_files, len(entries)), len(entries))
+    for path in no_text:
+        warn(ReadWarning(path, "no text", skipped=False))
+
+    # The readable places: their casings counted over the corpus for exactly this set of names.
+    import hashlib
+
+    names = frozenset(places)
+    fingerprint = hashlib.blake2b("\n".join(sorted(names)).encode("utf-8"), digest_size=16).digest()
+    namer = PlaceNamer()
+    namer.expect(names)
+    if names:
+        namer.add_forms(forms_by_set.get(fingerprint, Counter()))
+        patterns = forms_patterns(names)
+        redo = [f for fp, files in files_by_set.items() if fp != fingerprint for f in files]
+        counted = []
+        for k, sha in sorted(redo):
             try:
                 doc = read_document(sc.paths[k])
             except (DecodeError, OSError):
-                continue  # the scan has warned about it
-            stories = split_page(doc)
-            for s in stories:
-                if s.dateline:
-                    s.places = [place(p) for p in s.dateline.places_raw]
-                body = doc.text[s.body_start:s.end]
-                if body.strip():
-                    own = k << 32 | s.index
-                    if scan._first_id(scan._first[story_digest(body)], own) is not None:
-                        s.duplicate_of = "yes"
-            pages.append((doc, stories))
-            numbers.append(k)
-        annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store, jobs=jobs, scheduler=scheduler)
-        sc.processed += annotated.processed
-        sc.cached += annotated.cached
-        sc.unstored += annotated.unstored
-        if annotated.store_error is not None and sc.store_error is None:
-            sc.store_error = annotated.store_error
-        file_of = {id(doc): k for (doc, _), k in zip(pages, numbers)}
-        for ann in annotated.stories:
-            row = len(sc.story_file)
-            sc.story_file.append(file_of[id(ann.doc)])
-            sc.story_index.append(ann.story.index)
-            sc.story_dup.append(1 if ann.story.duplicate_of else 0)
-            sc.story_sents.append(len(ann.sentences))
-            prev = None  # the model mention before, for the acronym rule
-            for m in ann.mentions:
-                key = (m.text, m.label, m.source, m.hint)
-                kid = key_ids.get(key)
-                if kid is None:
-                    kid = key_ids[key] = len(sc.keys)
-                    sc.keys.append(key)
-                i = len(sc.m_key)
-                sc.m_story.append(row)
-                sc.m_sentence.append(m.sentence)
-                sc.m_key.append(kid)
-                if m.source == MODEL:
-                    if prev is not None and 2 <= m.start - prev[1] <= 3:
-                        sc.acronym_pairs.extend((prev[0], i))
-                    prev = (i, m.end)
-        del pages, annotated
-        if progress:
-            progress(min(a + batch_files, len(todo)), len(todo))
-    scan.close()
+                continue
+            forms: Counter = Counter()
+            count_forms(patterns, doc.text, forms)
+            namer.add_forms(forms)
+            counted.append((sha, (fingerprint, dict(forms))))
+            if len(counted) >= 1000:
+                cache.put_forms(counted)
+                counted = []
+            sc.forms_recounted += 1
+        cache.put_forms(counted)
+    named = {}
+    sc.keys = [None] * len(key_ids)
+    for (text, label, source, hint), i in key_ids.items():
+        if hint is not None and source == "dateline":
+            if hint not in named:
+                named[hint] = namer.name(hint)
+            hint = named[hint]
+        sc.keys[i] = (text, label, source, hint)
+
+    stories = np.concatenate(story_parts) if story_parts else np.zeros((0, 4), np.int64)
+    digests = np.concatenate(digest_parts) if digest_parts else np.zeros(0, np.int64)
+    mentions = np.concatenate(mention_parts) if mention_parts else np.zeros((0, 3), np.int32)
+    sc.story_file = stories[:, 0].astype(np.int32)
+    sc.story_index = stories[:, 1].astype(np.int32)
+    sc.story_sents = stories[:, 2].astype(np.int32)
+    # Duplicates: a story whose text an earlier story has (the first occurrence is not one).
+    has = stories[:, 3].astype(bool)
+    dup = np.zeros(len(stories), dtype=bool)
+    rows_with = np.flatnonzero(has)
+    if len(rows_with):
+        _, first, inverse = np.unique(digests[rows_with], return_index=True, return_inverse=True)
+        dup[rows_with] = rows_with[first[inverse]] != rows_with
+    sc.story_dup = dup
+    sc.m_story = mentions[:, 0].astype(np.int32)
+    sc.m_sentence = mentions[:, 1].astype(np.int32)
+    sc.m_key = mentions[:, 2].astype(np.int32)
+    sc.acronym_pairs = np.concatenate(pair_parts).astype(np.int64) if pair_parts else np.zeros(0, np.int64)
     return sc
 
 
@@ -191,10 +392,10 @@ class Names:
         return dict(zip(self.names, self.labels))
 
 
-def _np(a, dtype="int32"):
+def _np(a):
     import numpy as np
 
-    return np.frombuffer(a, dtype=np.int32).astype(dtype, copy=False) if len(a) else np.zeros(0, dtype=dtype)
+    return np.asarray(a)
 
 
 def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
@@ -384,8 +585,7 @@ def story_mask(sc: StreamedCorpus, keep_duplicates: bool):
 
     if keep_duplicates:
         return np.ones(len(sc.m_story), dtype=bool)
-    dup = np.frombuffer(bytes(sc.story_dup), dtype=np.uint8).astype(bool)
-    return ~dup[_np(sc.m_story)] if len(sc.m_story) else np.ones(0, dtype=bool)
+    return ~sc.story_dup[sc.m_story]
 
 
 def variants(sc: StreamedCorpus, nm: Names, mask) -> dict[str, set[str]]:
@@ -466,8 +666,7 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
     if unit not in UNITS:
         raise NewsctlError(f"unknown unit {unit!r} (choose from {', '.join(UNITS)})")
     n_stories = len(sc.story_file)
-    dup = np.frombuffer(bytes(sc.story_dup), dtype=np.uint8).astype(bool) if n_stories else np.zeros(0, bool)
-    kept_story = np.ones(n_stories, dtype=bool) if keep_duplicates else ~dup
+    kept_story = np.ones(n_stories, dtype=bool) if keep_duplicates else ~sc.story_dup
     m_story = _np(sc.m_story).astype(np.int64)[mask]
     m_name = nm.m_name[mask].astype(np.int64)
     if unit == "story":
