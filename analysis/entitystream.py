@@ -3,16 +3,18 @@
 :func:`analysis.entities.annotate` holds every text, story and mention of a
 corpus as Python objects. This module holds none of them:
 
-1. The dateline scan (:class:`analysis.scan.DatelineScan`) learns what needs
-   the whole corpus before a story can be finished: the readable form of
-   each dateline place and the first occurrence of each story text
-   (duplicates), in compact tables.
-2. The files are read again in batches; each batch is annotated as a small
+1. What needs the whole corpus before a story is finished is kept in
+   compact tables and decided at the end: the readable form of each
+   dateline place (its casings counted per file) and the first occurrence
+   of each story text (8-byte digests: duplicates).
+2. The files are read in batches; each batch is annotated as a small
    corpus of its own (:func:`analysis.entities.annotate`: the store, the
    model for what the store lacks, the page-level rules) and reduced to
    integer rows: per story its file, index, duplicate flag and sentences;
    per mention its story, sentence and the id of its ``(text, label,
-   source, hint)`` key. Texts and objects are dropped batch by batch.
+   source, hint)`` key. Texts and objects are dropped batch by batch. A
+   file's rows are kept in the store (:mod:`analysis.pagecache`), so the
+   next run over it reads them instead of applying the rules again.
 3. The corpus-wide steps run on those tables: canonical names
    (:func:`canonical_names`, the rules of :func:`analysis.canonical.canonicalise`
    on distinct keys with their counts), labels, and then the entity list
@@ -33,7 +35,7 @@ from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from .reader import STDIN, ReadWarning
 
@@ -86,146 +88,6 @@ def streamable(paths: Iterable[str]) -> bool:
     return True
 
 
-# -- the page cache ------------------------------------------------------------------------
-#
-# What the page-level rules make of one file depends on the file, the model's
-# output and newsctl's own code and word lists, never on the other files. It
-# is kept in the store per file content, pipeline and PAGE_VERSION (a hash of
-# that code and those lists), so a second run reads compact rows instead of
-# splitting the file and running the rules again. The casings of dateline
-# places do depend on the corpus: each file's counts are kept with the set of
-# names they were counted for, and used only when the corpus has that set.
-
-_PAGE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS pages (
-    sha256 TEXT NOT NULL,
-    pipeline TEXT NOT NULL,
-    version TEXT NOT NULL,
-    data BLOB NOT NULL,
-    forms BLOB,
-    PRIMARY KEY (sha256, pipeline, version)
-);
-"""
-_PAGE_CODE = ("entities.py", "entitystream.py", "knowledge.py", "stories.py", "datelines.py", "textnorm.py",
-              "reader.py", "nlp.py")
-
-
-def page_version(pipeline: str) -> str:
-    """The key of page-level results: the pipeline, the code and word lists that make them, the switches."""
-    import hashlib
-
-    from . import knowledge
-
-    h = hashlib.blake2b(digest_size=12)
-    h.update(pipeline.encode())
-    h.update(repr(sorted(knowledge._DISABLED)).encode())
-    here = Path(__file__).resolve().parent
-    for name in _PAGE_CODE:
-        h.update((here / name).read_bytes())
-    for p in sorted((here / "data").iterdir()):
-        if p.is_file():
-            h.update(p.name.encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-class PageCache:
-    """The ``pages`` table of the store: per file, its stories and mentions as compact rows."""
-
-    def __init__(self, store, pipeline: str, version: str) -> None:
-        self.store, self.conn, self.pipeline, self.version = store, store.conn, pipeline, version
-        self.broken = False  # set when the store stopped taking writes (a full disk): go on without
-        try:
-            self.conn.executescript(_PAGE_SCHEMA)
-        except Exception as exc:  # noqa: BLE001 - a read-only or full store: run without the cache
-            self.broken = True
-            self._why = exc
-
-    def get_many(self, sha256s: list[str]) -> dict[str, tuple]:
-        import marshal
-        import zlib
-
-        if self.broken:
-            return {}
-        out = {}
-        wanted = list(dict.fromkeys(sha256s))
-        for k in range(0, len(wanted), 500):
-            chunk = wanted[k:k + 500]
-            marks = ",".join("?" * len(chunk))
-            for sha, data, forms in self.conn.execute(
-                    f"SELECT sha256, data, forms FROM pages WHERE pipeline = ? AND version = ? AND sha256 IN ({marks})",
-                    (self.pipeline, self.version, *chunk)):
-                out[sha] = (marshal.loads(zlib.decompress(data)), marshal.loads(forms) if forms else None)
-        return out
-
-    def put_many(self, records: list[tuple[str, tuple]]) -> None:
-        import marshal
-        import sqlite3
-        import zlib
-
-        if self.broken or not records:
-            return
-        try:
-            with self.conn:
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO pages (sha256, pipeline, version, data, forms) VALUES (?, ?, ?, ?, NULL)",
-                    [(sha, self.pipeline, self.version, zlib.compress(marshal.dumps(rec), 1)) for sha, rec in records])
-        except sqlite3.Error:
-            self.broken = True  # a full or read-only store: the next run does the rules again
-
-    def put_forms(self, forms: list[tuple[str, tuple]]) -> None:
-        import marshal
-        import sqlite3
-
-        if self.broken or not forms:
-            return
-        try:
-            with self.conn:
-                self.conn.executemany(
-                    "UPDATE pages SET forms = ? WHERE sha256 = ? AND pipeline = ? AND version = ?",
-                    [(marshal.dumps(f), sha, self.pipeline, self.version) for sha, f in forms])
-        except sqlite3.Error:
-            self.broken = True
-
-
-def page_record(page: list) -> tuple:
-    """One file's annotated stories (:class:`analysis.entities.AnnotatedStory`) as compact rows.
-
-    ``(stories, keys, mentions, acronym pairs)``: per story ``(index,
-    sentences, digest of its text or None, dateline places as printed)``;
-    the distinct ``(text, label, source, place as printed)`` of its
-    mentions; per mention ``(story, sentence, key)`` and the pairs of
-    consecutive model mentions 2-3 characters apart, as bytes of int32.
-    """
-    from .entities import MODEL
-    from .scan import story_digest
-
-    stories, keys, key_ids = [], [], {}
-    rows, pairs = array("i"), array("i")
-    n = 0
-    for j, ann in enumerate(page):
-        s = ann.story
-        body = ann.doc.text[s.body_start:s.end]
-        digest = story_digest(body) if body.strip() else None
-        if digest is not None and digest >= 1 << 63:
-            digest -= 1 << 64  # a signed 64-bit number, as numpy keeps it
-        stories.append((s.index, len(ann.sentences), digest, tuple(s.dateline.places_raw) if s.dateline else ()))
-        prev = None
-        for m in ann.mentions:
-            key = (m.text, m.label, m.source, m.hint)
-            kid = key_ids.get(key)
-            if kid is None:
-                kid = key_ids[key] = len(keys)
-                keys.append(key)
-            rows.extend((j, m.sentence, kid))
-            if m.source == MODEL:
-                if prev is not None and 2 <= m.start - prev[1] <= 3:
-                    pairs.extend((prev[0], n))
-                prev = (n, m.end)
-            n += 1
-    return tuple(stories), tuple(keys), rows.tobytes(), pairs.tobytes()
-
-
 def stream_annotations(
     paths: Iterable[str],
     *,
@@ -248,6 +110,7 @@ def stream_annotations(
     from .corpus import Corpus
     from .datelines import PlaceNamer, count_forms, forms_patterns
     from .entities import annotate
+    from .pagecache import PageCache, page_record, page_version
     from .reader import DecodeError, read_corpus, read_document, walk
     from .stories import split_page
 
@@ -258,9 +121,12 @@ def stream_annotations(
     cache = PageCache(store, model_ref.key, page_version(model_ref.key))
     key_ids: dict[tuple, int] = {}
     places: set[str] = set()
-    story_parts, digest_parts, mention_parts, pair_parts = [], [], [], []
+    # Growing flat arrays (4 or 8 bytes an item, no object per file): per story (file, index,
+    # sentences, has text), its digest; per mention (story, sentence, key); acronym pairs.
+    story_rows, digests, mention_rows, pair_rows = array("q"), array("q"), array("i"), array("q")
     forms_by_set: dict[bytes, Counter] = defaultdict(Counter)
-    files_by_set: dict[bytes | None, list[tuple[int, str]]] = defaultdict(list)
+    fingerprints: dict[bytes | None, int] = {}
+    file_set = array("i", [-1]) * len(entries)  # file number -> fingerprints' number of its casing counts
     no_text: list[str] = []
     n_stories = n_mentions = 0
 
@@ -300,20 +166,24 @@ def stream_annotations(
             (stories, keys, rows, pairs), forms = found[doc.sha256]
             if not stories:
                 no_text.append(doc.path)
-            local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
             m = np.frombuffer(rows, dtype=np.int32).reshape(-1, 3)
-            mention_parts.append(np.column_stack((m[:, 0] + n_stories, m[:, 1], local[m[:, 2]] if len(m) else m[:, 2])))
-            pair_parts.append(np.frombuffer(pairs, dtype=np.int32) + n_mentions)
-            story_parts.append(np.array([(k, s[0], s[1], s[2] is not None) for s in stories], dtype=np.int64)
-                               .reshape(-1, 4))
-            digest_parts.append(np.array([s[2] or 0 for s in stories], dtype=np.int64))
+            if len(m):
+                local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
+                g = m.copy()
+                g[:, 0] += n_stories
+                g[:, 2] = local[m[:, 2]]
+                mention_rows.frombytes(g.tobytes())
+            if pairs:
+                pair_rows.frombytes((np.frombuffer(pairs, dtype=np.int32).astype(np.int64) + n_mentions).tobytes())
             for s in stories:
-                places.update(p.casefold() for p in s[3] if p)
-            if forms is None:
-                files_by_set[None].append((k, doc.sha256))
-            else:
-                forms_by_set[forms[0]].update(forms[1])
-                files_by_set[forms[0]].append((k, doc.sha256))
+                story_rows.extend((k, s[0], s[1], s[2] is not None))
+                digests.append(s[2] or 0)
+                if s[3]:
+                    places.update(p.casefold() for p in s[3] if p)
+            fp = None if forms is None else forms[0]
+            if forms is not None:
+                forms_by_set[fp].update(forms[1])
+            file_set[k] = fingerprints.setdefault(fp, len(fingerprints))
             n_stories += len(stories)
             n_mentions += len(m)
         del docs, found
@@ -332,9 +202,9 @@ def stream_annotations(
     if names:
         namer.add_forms(forms_by_set.get(fingerprint, Counter()))
         patterns = forms_patterns(names)
-        redo = [f for fp, files in files_by_set.items() if fp != fingerprint for f in files]
+        same = fingerprints.get(fingerprint, -2)
         counted = []
-        for k, sha in sorted(redo):
+        for k in (k for k in range(len(entries)) if file_set[k] not in (-1, same)):
             try:
                 doc = read_document(sc.paths[k])
             except (DecodeError, OSError):
@@ -342,7 +212,7 @@ def stream_annotations(
             forms: Counter = Counter()
             count_forms(patterns, doc.text, forms)
             namer.add_forms(forms)
-            counted.append((sha, (fingerprint, dict(forms))))
+            counted.append((doc.sha256, (fingerprint, dict(forms))))
             if len(counted) >= 1000:
                 cache.put_forms(counted)
                 counted = []
@@ -357,9 +227,9 @@ def stream_annotations(
             hint = named[hint]
         sc.keys[i] = (text, label, source, hint)
 
-    stories = np.concatenate(story_parts) if story_parts else np.zeros((0, 4), np.int64)
-    digests = np.concatenate(digest_parts) if digest_parts else np.zeros(0, np.int64)
-    mentions = np.concatenate(mention_parts) if mention_parts else np.zeros((0, 3), np.int32)
+    stories = np.frombuffer(story_rows, dtype=np.int64).reshape(-1, 4) if story_rows else np.zeros((0, 4), np.int64)
+    digests = np.frombuffer(digests, dtype=np.int64) if digests else np.zeros(0, np.int64)
+    mentions = np.frombuffer(mention_rows, dtype=np.int32).reshape(-1, 3) if mention_rows else np.zeros((0, 3), np.int32)
     sc.story_file = stories[:, 0].astype(np.int32)
     sc.story_index = stories[:, 1].astype(np.int32)
     sc.story_sents = stories[:, 2].astype(np.int32)
@@ -371,10 +241,11 @@ def stream_annotations(
         _, first, inverse = np.unique(digests[rows_with], return_index=True, return_inverse=True)
         dup[rows_with] = rows_with[first[inverse]] != rows_with
     sc.story_dup = dup
-    sc.m_story = mentions[:, 0].astype(np.int32)
-    sc.m_sentence = mentions[:, 1].astype(np.int32)
-    sc.m_key = mentions[:, 2].astype(np.int32)
-    sc.acronym_pairs = np.concatenate(pair_parts).astype(np.int64) if pair_parts else np.zeros(0, np.int64)
+    sc.m_story = mentions[:, 0].copy()
+    sc.m_sentence = mentions[:, 1].copy()
+    sc.m_key = mentions[:, 2].copy()
+    del mentions, mention_rows
+    sc.acronym_pairs = np.frombuffer(pair_rows, dtype=np.int64) if pair_rows else np.zeros(0, np.int64)
     return sc
 
 
@@ -686,11 +557,8 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
         n_units = int(count.sum())
 
         def ids(us: list[int]) -> list[str]:
-            out = []
-            for u in us:
-                s = int(np.searchsorted(first, u, side="right")) - 1
-                out.append(f"{sc.story_id(s)}.{u - first[s]}")
-            return out
+            rows = (np.searchsorted(first, us, side="right") - 1).tolist()
+            return [f"{sc.story_id(s)}.{u - int(first[s])}" for s, u in zip(rows, us)]
     else:
         story_file = _np(sc.story_file).astype(np.int64)
         codes = story_file[m_story]
@@ -754,7 +622,7 @@ def _pairs(units, names, n_names: int, with_units: bool = False):
     return codes
 
 
-def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 4_000_000) -> dict[int, list[int]]:
+def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 4_000_000) -> dict:
     """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order."""
     import numpy as np
 
@@ -772,7 +640,7 @@ def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 4_000_0
         bounds = np.flatnonzero(np.diff(c)) + 1
         for part_c, part_u in zip(np.split(c, bounds), np.split(u, bounds)):
             if len(part_c):
-                out[int(part_c[0])] = part_u.tolist()
+                out[int(part_c[0])] = part_u
     return out
 
 
@@ -846,5 +714,31 @@ class Cooccurrences:
             cut = np.partition(score, len(score) - top)[len(score) - top]
             idx = idx[score >= cut]  # every pair that may make the top, ties included
         units = pair_units(self.ut, self.n_names, self.codes[idx])
-        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): self.ut.unit_ids(units[int(self.codes[i])])
+        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(units[int(self.codes[i])], self.ut.unit_ids)
                            for i in idx.tolist()})
+
+
+class UnitIds(Sequence):
+    """The ids of a pair's units, made from their integer codes when they are read (a million
+    strings for the pairs of a big corpus would not fit where their codes do)."""
+
+    def __init__(self, codes, ids: Callable[[list[int]], list[str]]) -> None:
+        self.codes, self.ids = codes, ids
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self.ids(self.codes[i].tolist())
+        return self.ids([int(self.codes[i])])[0]
+
+    def __iter__(self):
+        for k in range(0, len(self.codes), 10_000):
+            yield from self.ids(self.codes[k:k + 10_000].tolist())
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"UnitIds({len(self)} units)"

@@ -156,7 +156,7 @@ def _for_format(row: dict, fmt: Format) -> dict:
         return {**row, "units": shown}
     if fmt in (Format.tsv, Format.csv, Format.excel_csv):
         return {**row, "units": ",".join(units)}
-    return row
+    return row if isinstance(units, list) else {**row, "units": list(units)}  # the streamed path's ids are lazy
 
 
 def _plot(co, pairs, paths: list[Path], max_nodes: int) -> None:

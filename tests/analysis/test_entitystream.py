@@ -7,6 +7,7 @@ import pytest
 
 from analysis import cooccurrence as cx
 from analysis import entitystream as es
+from analysis.pagecache import PageCache
 from analysis.aliases import Aliases
 from analysis.corpus import load_corpus
 from analysis.entities import annotate, drop_adjectives, entity_records, resolve_names
@@ -67,3 +68,63 @@ def test_pairs_match(seeds_store, unit):
         assert cx.select_pairs(new.for_pairs(**select), **select) == cx.select_pairs(old, **select)
     ents = cx.top_entities(old, 8)
     assert cx.matrix(new.for_matrix(8), ents) == cx.matrix(old, ents)
+
+
+def _stream(paths, store):
+    with open_store(store) as st:
+        tables = es.stream_annotations([str(p) for p in paths], model_ref=resolve_model(None), store=st)
+    return tables, es.canonical_names(tables)
+
+
+def _records(tables, nm):
+    mask = es.adjective_mask(tables, nm, True) & es.story_mask(tables, False)
+    return es.entity_records(tables, nm, mask)
+
+
+def test_second_run_reads_the_pages_from_the_store(seeds_store, tmp_path):
+    import shutil
+
+    store = tmp_path / "s.sqlite"
+    shutil.copy(seeds_store, store)
+    with open_store(store) as st:
+        PageCache(st, "", "")  # the table, emptied: earlier tests filled it
+        with st.conn:
+            st.conn.execute("DELETE FROM pages")
+    first, nm1 = _stream([SEEDS], store)
+    second, nm2 = _stream([SEEDS], store)
+    assert first.pages_cached == 0 and second.pages_cached == len(second.paths)
+    assert second.processed == 0 and second.forms_recounted == 0
+    assert _records(first, nm1) == _records(second, nm2)
+
+
+def test_a_new_place_recounts_the_casings(tmp_path, tiny_model):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kop\nALMATY (ANP) - In Almaty en bij De Wallen was het rustig.\n", encoding="utf-8")
+    store = tmp_path / "s.sqlite"
+    ref = resolve_model(str(tiny_model))
+
+    def run():
+        with open_store(store) as st:
+            tables = es.stream_annotations([str(corpus)], model_ref=ref, store=st)
+        old = annotate(load_corpus([str(corpus)]), model_ref=ref, store=None)
+        labels = resolve_names(old)
+        return tables, es.canonical_names(tables), labels
+
+    tables, nm, labels = run()
+    assert nm.labels_of() == labels
+    (corpus / "b.txt").write_text("Kop\nDE WALLEN (ANP) - Rustig.\n", encoding="utf-8")
+    tables, nm, labels = run()
+    assert tables.forms_recounted == 2  # the set of place names changed: both files counted again
+    assert nm.labels_of() == labels and "De Wallen" in labels
+    tables, nm, labels = run()
+    assert tables.forms_recounted == 0
+
+
+def test_inputs_sharing_a_stem_are_not_streamed(tmp_path):
+    for d in ("x", "y"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "page.txt").write_text("Kop\nTekst.\n", encoding="utf-8")
+    assert not es.streamable([str(tmp_path)])
+    assert es.streamable([str(tmp_path / "x")])
+    assert not es.streamable(["-"])
