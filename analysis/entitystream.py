@@ -337,8 +337,8 @@ def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
     # Short forms: per mention, as it depends on the story.
     vocab = sorted(set(names))
     nid = {n: i for i, n in enumerate(vocab)}
-    key_name = np.array([nid[n] for n in names], dtype=np.int64)
-    m_name = key_name[mk] if len(mk) else np.zeros(0, dtype=np.int64)
+    key_name = np.array([nid[n] for n in names], dtype=np.int32)
+    m_name = key_name[mk] if len(mk) else np.zeros(0, dtype=np.int32)
     m_story = _np(sc.m_story)
     key_per = np.array([lab == "PER" for _, lab, _, _ in keys], dtype=bool)
     key_model = np.array([src == "model" for _, _, src, _ in keys], dtype=bool)
@@ -396,17 +396,22 @@ def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
                    for p in uniq.tolist()]
         vocab2 = sorted(set(vocab) | set(renamed))
         nid2 = {n: i for i, n in enumerate(vocab2)}
-        m_name = np.array([nid2[n] for n in renamed], dtype=np.int64)[inverse] if len(uniq) else m_name
+        m_name = np.array([nid2[n] for n in renamed], dtype=np.int32)[inverse] if len(uniq) else m_name
         vocab = vocab2
 
     # Labels: every mention votes; a dateline place outweighs the model.
     label_names = sorted({lab for _, lab, _, _ in keys})
     lid = {lab: i for i, lab in enumerate(label_names)}
-    key_lab = np.array([lid[lab] for _, lab, _, _ in keys], dtype=np.int64)
-    key_vote = np.array([1_000_000 if src == "dateline" else 1 for _, _, src, _ in keys], dtype=np.int64)
     nl = max(len(label_names), 1)
-    votes = np.bincount(m_name * nl + key_lab[mk], weights=key_vote[mk], minlength=len(vocab) * nl) if len(mk) \
-        else np.zeros(len(vocab) * nl)
+    key_code = np.array([lid[lab] for _, lab, _, _ in keys], dtype=np.int32)
+    key_date = np.array([src == "dateline" for _, _, src, _ in keys], dtype=bool)
+    votes = np.zeros(len(vocab) * nl, dtype=np.int64)
+    if len(mk):
+        code = m_name * nl + key_code[mk]  # int32: names x labels stay far below 2**31
+        date = key_date[mk]
+        votes += np.bincount(code[~date], minlength=len(vocab) * nl)
+        votes += 1_000_000 * np.bincount(code[date], minlength=len(vocab) * nl)
+        del code, date
     votes = votes.reshape(len(vocab), nl)
     present = np.bincount(m_name, minlength=len(vocab)) > 0
     order = {"PER": 0, "ORG": 1, "LOC": 2, "MISC": 3}
@@ -428,7 +433,7 @@ def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
     # Only the names some mention has (an alias may leave one unused).
     keep = np.flatnonzero(present)
     if len(keep) < len(vocab):
-        remap = np.full(len(vocab), -1, dtype=np.int64)
+        remap = np.full(len(vocab), -1, dtype=np.int32)
         remap[keep] = np.arange(len(keep))
         m_name = remap[m_name]
         vocab = [vocab[i] for i in keep.tolist()]
