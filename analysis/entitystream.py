@@ -628,25 +628,29 @@ def _pairs(units, names, n_names: int, with_units: bool = False):
 
 
 def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 4_000_000) -> dict:
-    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order."""
+    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order.
+
+    Each pair's units come back as a slice of one sorted int64 array of
+    ``position in wanted * units + unit`` (no object per unit) and its offset.
+    """
     import numpy as np
 
-    found_c, found_u = [], []
+    if not len(wanted) or not len(ut.rows_unit):
+        return {}
+    span = int(ut.rows_unit.max()) + 1
+    found = []
     for lo, hi in _chunks(ut.rows_unit, chunk_rows):
         codes, units = _pairs(ut.rows_unit[lo:hi], ut.rows_name[lo:hi], n_names, with_units=True)
-        hit = np.isin(codes, wanted)
-        found_c.append(codes[hit])
-        found_u.append(units[hit])
-    out: dict[int, list[int]] = {}
-    if found_c:
-        c, u = np.concatenate(found_c), np.concatenate(found_u)
-        order = np.lexsort((u, c))
-        c, u = c[order], u[order]
-        bounds = np.flatnonzero(np.diff(c)) + 1
-        for part_c, part_u in zip(np.split(c, bounds), np.split(u, bounds)):
-            if len(part_c):
-                out[int(part_c[0])] = part_u
-    return out
+        pos = np.searchsorted(wanted, codes)
+        hit = pos < len(wanted)
+        hit[hit] = wanted[pos[hit]] == codes[hit]
+        found.append(pos[hit].astype(np.int64) * span + units[hit])
+        del codes, units, pos, hit
+    key = np.concatenate(found)
+    del found
+    key.sort()
+    bounds = np.searchsorted(key, np.arange(len(wanted) + 1, dtype=np.int64) * span)
+    return {int(c): (key[bounds[j]:bounds[j + 1]], j * span) for j, c in enumerate(wanted.tolist())}
 
 
 class Cooccurrences:
@@ -719,7 +723,8 @@ class Cooccurrences:
             cut = np.partition(score, len(score) - top)[len(score) - top]
             idx = idx[score >= cut]  # every pair that may make the top, ties included
         units = pair_units(self.ut, self.n_names, self.codes[idx])
-        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(units[int(self.codes[i])], self.ut.unit_ids)
+        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(*units[int(self.codes[i])],
+                                                                               self.ut.unit_ids)
                            for i in idx.tolist()})
 
 
@@ -727,20 +732,23 @@ class UnitIds(Sequence):
     """The ids of a pair's units, made from their integer codes when they are read (a million
     strings for the pairs of a big corpus would not fit where their codes do)."""
 
-    def __init__(self, codes, ids: Callable[[list[int]], list[str]]) -> None:
-        self.codes, self.ids = codes, ids
+    def __init__(self, codes, offset: int, ids: Callable[[list[int]], list[str]]) -> None:
+        self.codes, self.offset, self.ids = codes, offset, ids  # unit = code - offset
 
     def __len__(self) -> int:
         return len(self.codes)
 
+    def _units(self, codes) -> list[int]:
+        return (codes - self.offset).tolist()
+
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return self.ids(self.codes[i].tolist())
-        return self.ids([int(self.codes[i])])[0]
+            return self.ids(self._units(self.codes[i]))
+        return self.ids(self._units(self.codes[i:i + 1] if i >= 0 else self.codes[i:][:1]))[0]
 
     def __iter__(self):
         for k in range(0, len(self.codes), 10_000):
-            yield from self.ids(self.codes[k:k + 10_000].tolist())
+            yield from self.ids(self._units(self.codes[k:k + 10_000]))
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)
