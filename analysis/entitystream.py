@@ -464,12 +464,31 @@ def story_mask(sc: StreamedCorpus, keep_duplicates: bool):
     return ~sc.story_dup[sc.m_story]
 
 
+def _distinct(x):
+    """The distinct values of ``x``, sorted (``np.unique`` by sorting in place: faster on big arrays)."""
+    import numpy as np
+
+    x = np.sort(x)
+    return x[np.concatenate(([True], x[1:] != x[:-1]))] if len(x) else x
+
+
+def _distinct_counts(x):
+    """:func:`_distinct` and how often each value occurs."""
+    import numpy as np
+
+    x = np.sort(x)
+    if not len(x):
+        return x, np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], x[1:] != x[:-1])))
+    return x[starts], np.diff(np.append(starts, len(x)))
+
+
 def variants(sc: StreamedCorpus, nm: Names, mask) -> dict[str, set[str]]:
     """Entity -> the surface forms of its mentions under ``mask`` (:func:`analysis.filters.variants_of`)."""
     import numpy as np
 
     mk = _np(sc.m_key)[mask].astype(np.int64)
-    codes = np.unique(nm.m_name[mask].astype(np.int64) * max(len(sc.keys), 1) + mk)
+    codes = _distinct(nm.m_name[mask].astype(np.int64) * max(len(sc.keys), 1) + mk)
     out: dict[str, set[str]] = {}
     for c in codes.tolist():
         n, k = divmod(c, max(len(sc.keys), 1))
@@ -488,10 +507,10 @@ def entity_records(sc: StreamedCorpus, nm: Names, mask, *, min_count: int = 1, t
     m_name = nm.m_name[mask].astype(np.int64)
     rows_story = _np(sc.m_story)[mask].astype(np.int64)
     mentions = np.bincount(m_name, minlength=n_names)
-    stories = np.bincount(np.unique(m_name * len(sc.story_file) + rows_story) // max(len(sc.story_file), 1),
+    stories = np.bincount(_distinct(m_name * len(sc.story_file) + rows_story) // max(len(sc.story_file), 1),
                           minlength=n_names)
     story_file = _np(sc.story_file).astype(np.int64)
-    files = np.bincount(np.unique(m_name * max(len(sc.paths), 1) + story_file[rows_story]) // max(len(sc.paths), 1),
+    files = np.bincount(_distinct(m_name * max(len(sc.paths), 1) + story_file[rows_story]) // max(len(sc.paths), 1),
                         minlength=n_names)
     forms = {}
     form_of_key = []
@@ -500,7 +519,7 @@ def entity_records(sc: StreamedCorpus, nm: Names, mask, *, min_count: int = 1, t
         form_of_key.append(forms.setdefault(v, len(forms)))
     form_list = list(forms)
     fk = np.array(form_of_key, dtype=np.int64)[_np(sc.m_key)[mask]] if len(form_of_key) else np.zeros(0, np.int64)
-    codes, counts = np.unique(m_name * max(len(forms), 1) + fk, return_counts=True)
+    codes, counts = _distinct_counts(m_name * max(len(forms), 1) + fk)
     var: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for c, k in zip(codes.tolist(), counts.tolist()):
         n, f = divmod(c, max(len(forms), 1))
@@ -572,11 +591,11 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
         def ids(us: list[int]) -> list[str]:
             return [sc.paths[u] for u in us]
     n = max(len(nm.names), 1)
-    distinct = np.unique(codes * n + m_name)
+    distinct = _distinct(codes * n + m_name)
     return UnitTable(unit, n_units, ids, distinct // n, distinct % n)
 
 
-def pair_counts(ut: UnitTable, n_names: int, *, chunk_rows: int = 4_000_000):
+def pair_counts(ut: UnitTable, n_names: int, *, chunk_rows: int = 1_000_000):
     """``(pair codes a * n_names + b with a < b, units sharing the pair)``, counted in chunks of rows."""
     import numpy as np
 
@@ -584,7 +603,7 @@ def pair_counts(ut: UnitTable, n_names: int, *, chunk_rows: int = 4_000_000):
     for lo, hi in _chunks(ut.rows_unit, chunk_rows):
         codes = _pairs(ut.rows_unit[lo:hi], ut.rows_name[lo:hi], n_names)
         if len(codes):
-            c, k = np.unique(codes, return_counts=True)
+            c, k = _distinct_counts(codes)
             parts_c.append(c)
             parts_n.append(k)
     if not parts_c:
@@ -627,7 +646,7 @@ def _pairs(units, names, n_names: int, with_units: bool = False):
     return codes
 
 
-def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 4_000_000) -> dict:
+def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 1_000_000) -> dict:
     """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order.
 
     Each pair's units come back as a slice of one sorted int64 array of
