@@ -5,7 +5,7 @@ builder of ``bench_scale_datelines.py`` (pages of seed sentences), the
 annotation store is filled, and then each command runs as its own process
 from the filled store; its wall time and peak RSS (``wait4``) are printed.
 
-Filling the store: running the model over 1,000,000 stories (about 100
+Filling the store: running the model over 1,000,000 stories (about 73
 million words at ~5,000 words/s per core) takes hours on two cores, so the
 store is filled SYNTHETICALLY: the real model runs once over every distinct
 piece of text (each seed sentence, each headline) and each file's record is
