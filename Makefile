@@ -46,6 +46,7 @@ bench-scale: install
 	$(BIN)/pip install --quiet --only-binary=:all: ripgrep  # rg beside grep; watchdog comes with .[test]
 	$(BIN)/python scripts/bench_scale.py --sizes $(SIZES)
 	BENCH_SIZES=$(shell echo $(SIZES) | tr ' ' ',') nice -n 10 $(BIN)/python scripts/bench_scale_datelines.py
+	$(BIN)/python scripts/bench_scale_store.py --sizes $(SIZES)  # entities, cooccur from a (synthetically) filled store
 
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).
 golden: install

@@ -73,3 +73,15 @@ def corpus_hints(filt, corpus, annotated=None, labels_of=None) -> bool:
     if labels_of is not None and filt.label:
         present["label"] = set(labels_of.values())
     return warn_unmatched(filt, present)
+
+
+def entity_hints(filt, variants, labels_of) -> bool:
+    """:func:`warn_unmatched` for ``--entity`` and ``--label``; ``variants()`` gives entity -> surface forms."""
+    if not filt:
+        return False
+    present: dict = {}
+    if filt.entity:
+        present["entity"] = variants()
+    if filt.label:
+        present["label"] = set(labels_of.values())
+    return warn_unmatched(filt, present)

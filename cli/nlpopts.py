@@ -101,3 +101,44 @@ def check_stored() -> None:
         exc = _unstored.pop()
         _unstored.clear()
         raise exc
+
+
+def streamed(paths, *, model: str | None, store: Path | None, jobs: str = "auto", scheduler: str | None = None,
+             aliases: Path | None = None):
+    """The NLP pass over files streamed in batches (:mod:`analysis.entitystream`): ``(tables, names)``.
+
+    For ``entities`` and ``cooccur`` at any corpus size; see
+    :func:`analysis.entitystream.streamable` for the inputs it takes.
+    """
+    from analysis.aliases import load_aliases
+    from analysis.entitystream import canonical_names, stream_annotations
+    from analysis.nlp import resolve_model
+    from analysis.parallel import parse_jobs
+    from analysis.store import open_store
+
+    _unstored.clear()
+    n_jobs = parse_jobs(jobs)
+    user_aliases = load_aliases(aliases)
+    ref = resolve_model(model)
+    st = open_store(store)
+    try:
+        with output.progress("Finding entities", unit="files") as advance:
+            tables = stream_annotations(paths, model_ref=ref, store=st, jobs=n_jobs, scheduler=scheduler,
+                                        on_warning=lambda w: output.warn(f"{w.path}: {w.message}"),
+                                        progress=advance)
+    finally:
+        st.close()
+    if tables.store_error is not None:
+        _unstored.append(type(tables.store_error)(
+            f"{tables.store_error}: {tables.unstored} of {tables.processed} files "
+            "were annotated but not stored (the next run does them again)"))
+    return tables, canonical_names(tables, user_aliases)
+
+
+def can_stream(paths, filt, *, no_cache: bool, no_canonical: bool) -> bool:
+    """Whether a command may take the streamed path: the store in use, canonical names, no dateline filter."""
+    if no_cache or no_canonical or filt.has_dateline_filters or not paths:
+        return False
+    from analysis.entitystream import streamable
+
+    return streamable(paths)

@@ -83,6 +83,10 @@ def cooccur(
         cx.graph_format(path)  # a wrong name fails before the model runs
     for path in plot or ():
         picture_format(path)
+    if not plot and nlpopts.can_stream(paths, filt, no_cache=no_cache, no_canonical=no_canonical):
+        return _streamed(paths, filt, unit=unit.value, sort=sort.value, min_count=min_count, top=top, labels=labels,
+                         keep_duplicates=keep_duplicates, matrix=matrix, graph=graph, all_=all_, aliases=aliases,
+                         model=model, store=store, jobs=jobs, scheduler=scheduler, fmt=fmt, no_header=no_header)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical,
                                          jobs=jobs, scheduler=scheduler, aliases=aliases)
@@ -111,6 +115,40 @@ def cooccur(
         raise typer.Exit(EXIT_NO_MATCH)
 
 
+def _streamed(paths, filt, *, unit, sort, min_count, top, labels, keep_duplicates, matrix, graph, all_, aliases,
+              model, store, jobs, scheduler, fmt, no_header) -> None:
+    """The pairs from files streamed in batches (:mod:`analysis.entitystream`): any corpus size."""
+    import dataclasses
+
+    from analysis import cooccurrence as cx
+    from analysis import entitystream as es
+
+    tables, nm = nlpopts.streamed(paths, model=model, store=store, jobs=jobs, scheduler=scheduler, aliases=aliases)
+    labels_of = nm.labels_of()
+    kept = es.adjective_mask(tables, nm, nlpopts.keep_adjectives(all_, labels))
+    filteropts.entity_hints(filt, lambda: es.variants(tables, nm, kept), labels_of)
+    counts = es.Cooccurrences(tables, nm, kept & es.story_mask(tables, keep_duplicates), unit=unit,
+                              keep_duplicates=keep_duplicates)
+    names = dataclasses.replace(filt, label=()).entity_names(counts.co.variants, labels_of)
+    select = dict(sort=sort, min_count=min_count, labels=labels, names=names)
+    co = None
+    if graph or not matrix:
+        co = counts.for_pairs(top=top, **select)
+    if graph:
+        cx.write_graphs(cx.to_graph(co, cx.select_pairs(co, top=top, **select)), graph)
+    if matrix:
+        n = _matrix(counts.for_matrix(top or 15, labels), top or 15, labels, fmt, no_header)
+    else:
+        rows = cx.select_pairs(co, top=top, **select)
+        fmt = fmt or output.default_format()
+        n = output.render((_for_format(r, fmt) for r in rows), PAIR_COLUMNS, fmt, header=not no_header)
+    nlpopts.check_stored()
+    if tables.partial:
+        raise typer.Exit(common.EXIT_PARTIAL)
+    if filt and not n:
+        raise typer.Exit(EXIT_NO_MATCH)
+
+
 def _for_format(row: dict, fmt: Format) -> dict:
     units = row["units"]
     if fmt is Format.table:
@@ -118,7 +156,7 @@ def _for_format(row: dict, fmt: Format) -> dict:
         return {**row, "units": shown}
     if fmt in (Format.tsv, Format.csv, Format.excel_csv):
         return {**row, "units": ",".join(units)}
-    return row
+    return row if isinstance(units, list) else {**row, "units": list(units)}  # the streamed path's ids are lazy
 
 
 def _plot(co, pairs, paths: list[Path], max_nodes: int) -> None:

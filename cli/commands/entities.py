@@ -62,6 +62,10 @@ def entities(
     from analysis.filters import select_stories
 
     filt = filteropts.build(place=place, agency=agency, section=section, kind=kind, entity=entity, label=label)
+    if not mentions and html is None and nlpopts.can_stream(paths, filt, no_cache=no_cache, no_canonical=no_canonical):
+        return _streamed(paths, filt, top=top, min_count=min_count, keep_duplicates=keep_duplicates, all_=all_,
+                         aliases=aliases, model=model, store=store, jobs=jobs, scheduler=scheduler, fmt=fmt,
+                         no_header=no_header)
     corpus = common.load(paths)
     annotated, labels_of = nlpopts.annotate(
         corpus, model=model, store=store, no_cache=no_cache, canonical=not no_canonical, jobs=jobs, scheduler=scheduler,
@@ -85,6 +89,28 @@ def entities(
         n = output.render(rows, ENTITY_COLUMNS, fmt, header=not no_header)
     nlpopts.check_stored()
     common.exit_status(corpus)
+    if filt and not n:
+        raise typer.Exit(EXIT_NO_MATCH)
+
+
+def _streamed(paths, filt, *, top, min_count, keep_duplicates, all_, aliases, model, store, jobs, scheduler, fmt,
+              no_header) -> None:
+    """The entity list from files streamed in batches (:mod:`analysis.entitystream`): any corpus size."""
+    import numpy as np
+
+    from analysis import entitystream as es
+
+    tables, nm = nlpopts.streamed(paths, model=model, store=store, jobs=jobs, scheduler=scheduler, aliases=aliases)
+    labels_of = nm.labels_of()
+    filteropts.entity_hints(filt, lambda: es.variants(tables, nm, np.ones(len(nm.m_name), dtype=bool)), labels_of)
+    kept = es.adjective_mask(tables, nm, nlpopts.keep_adjectives(all_, filt.label or None))
+    names = filt.entity_names(es.variants(tables, nm, kept), labels_of) if filt.needs_entities else None
+    rows = es.entity_records(tables, nm, kept & es.story_mask(tables, keep_duplicates), names=names,
+                             min_count=min_count, top=top)
+    n = output.render(rows, ENTITY_COLUMNS, fmt, header=not no_header)
+    nlpopts.check_stored()
+    if tables.partial:
+        raise typer.Exit(common.EXIT_PARTIAL)
     if filt and not n:
         raise typer.Exit(EXIT_NO_MATCH)
 

@@ -1,0 +1,130 @@
+"""The streamed path of entities and cooccur gives what the in-memory path gives."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from analysis import cooccurrence as cx
+from analysis import entitystream as es
+from analysis.pagecache import PageCache
+from analysis.aliases import Aliases
+from analysis.corpus import load_corpus
+from analysis.entities import annotate, drop_adjectives, entity_records, resolve_names
+from analysis.filters import StoryFilter, select_stories, variants_of
+from analysis.nlp import resolve_model
+from analysis.store import open_store
+from tests.conftest import SEEDS
+
+
+def _in_memory(store, aliases=None):
+    with open_store(store) as st:
+        annotated = annotate(load_corpus([str(SEEDS)]), model_ref=resolve_model(None), store=st)
+    return annotated, resolve_names(annotated, aliases=aliases)
+
+
+def _streamed(store, aliases=None, batch_files=3):
+    with open_store(store) as st:
+        tables = es.stream_annotations([str(SEEDS)], model_ref=resolve_model(None), store=st,
+                                       batch_files=batch_files)
+    return tables, es.canonical_names(tables, aliases)
+
+
+ALIASES = Aliases(names={"poetin": "Wladimir Poetin", "vs": "Amerika"}, labels={"Amerika": "ORG"})
+
+
+@pytest.mark.parametrize("aliases", [None, ALIASES], ids=["plain", "aliases"])
+def test_names_and_entity_rows_match(seeds_store, aliases):
+    annotated, labels_of = _in_memory(seeds_store, aliases)
+    tables, nm = _streamed(seeds_store, aliases)
+    assert nm.labels_of() == labels_of
+    names = [m.canonical for m in annotated.mentions()]
+    assert [nm.names[i] for i in nm.m_name.tolist()] == names
+    everything = np.ones(len(nm.m_name), dtype=bool)
+    assert es.variants(tables, nm, everything) == variants_of(annotated.mentions())
+    kept = es.adjective_mask(tables, nm, False)
+    drop_adjectives(annotated, labels_of)
+    for keep_duplicates in (False, True):
+        chosen = select_stories(annotated, StoryFilter(), keep_duplicates=keep_duplicates)
+        mask = kept & es.story_mask(tables, keep_duplicates)
+        assert es.entity_records(tables, nm, mask, min_count=2, top=40) == \
+            entity_records(chosen, labels_of, min_count=2, top=40)
+
+
+@pytest.mark.parametrize("unit", cx.UNITS)
+def test_pairs_match(seeds_store, unit):
+    annotated, labels_of = _in_memory(seeds_store)
+    tables, nm = _streamed(seeds_store)
+    drop_adjectives(annotated, labels_of)
+    kept = es.adjective_mask(tables, nm, False)
+    chosen = select_stories(annotated, StoryFilter(), keep_duplicates=False)
+    old = cx.cooccurrence(chosen, labels_of, unit=unit)
+    new = es.Cooccurrences(tables, nm, kept & es.story_mask(tables, False), unit=unit)
+    assert (new.co.n_units, dict(new.co.entity_units), new.co.variants) == \
+        (old.n_units, dict(old.entity_units), old.variants)
+    names = dataclasses.replace(StoryFilter(entity=("Poetin",)), label=()).entity_names(old.variants, labels_of)
+    for select in [dict(), dict(sort="npmi", top=5), dict(sort="llr", top=3, labels=["PER", "LOC"]),
+                   dict(top=4, min_count=2), dict(names=names)]:
+        assert cx.select_pairs(new.for_pairs(**select), **select) == cx.select_pairs(old, **select)
+    ents = cx.top_entities(old, 8)
+    assert cx.matrix(new.for_matrix(8), ents) == cx.matrix(old, ents)
+
+
+def _stream(paths, store):
+    with open_store(store) as st:
+        tables = es.stream_annotations([str(p) for p in paths], model_ref=resolve_model(None), store=st)
+    return tables, es.canonical_names(tables)
+
+
+def _records(tables, nm):
+    mask = es.adjective_mask(tables, nm, True) & es.story_mask(tables, False)
+    return es.entity_records(tables, nm, mask)
+
+
+def test_second_run_reads_the_pages_from_the_store(seeds_store, tmp_path):
+    import shutil
+
+    store = tmp_path / "s.sqlite"
+    shutil.copy(seeds_store, store)
+    with open_store(store) as st:
+        PageCache(st, "", "")  # the table, emptied: earlier tests filled it
+        with st.conn:
+            st.conn.execute("DELETE FROM pages")
+    first, nm1 = _stream([SEEDS], store)
+    second, nm2 = _stream([SEEDS], store)
+    assert first.pages_cached == 0 and second.pages_cached == len(second.paths)
+    assert second.processed == 0 and second.forms_recounted == 0
+    assert _records(first, nm1) == _records(second, nm2)
+
+
+def test_a_new_place_recounts_the_casings(tmp_path, tiny_model):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kop\nALMATY (ANP) - In Almaty en bij De Wallen was het rustig.\n", encoding="utf-8")
+    store = tmp_path / "s.sqlite"
+    ref = resolve_model(str(tiny_model))
+
+    def run():
+        with open_store(store) as st:
+            tables = es.stream_annotations([str(corpus)], model_ref=ref, store=st)
+        old = annotate(load_corpus([str(corpus)]), model_ref=ref, store=None)
+        labels = resolve_names(old)
+        return tables, es.canonical_names(tables), labels
+
+    tables, nm, labels = run()
+    assert nm.labels_of() == labels
+    (corpus / "b.txt").write_text("Kop\nDE WALLEN (ANP) - Rustig.\n", encoding="utf-8")
+    tables, nm, labels = run()
+    assert tables.forms_recounted == 2  # the set of place names changed: both files counted again
+    assert nm.labels_of() == labels and "De Wallen" in labels
+    tables, nm, labels = run()
+    assert tables.forms_recounted == 0
+
+
+def test_inputs_sharing_a_stem_are_not_streamed(tmp_path):
+    for d in ("x", "y"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "page.txt").write_text("Kop\nTekst.\n", encoding="utf-8")
+    assert not es.streamable([str(tmp_path)])
+    assert es.streamable([str(tmp_path / "x")])
+    assert not es.streamable(["-"])
