@@ -29,6 +29,7 @@ Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import re
 import shutil
@@ -37,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +184,10 @@ def main(argv: list[str] | None = None) -> int:
                 marker.write_text("ok\n")
                 print(f"# built {n:,} stories in {time.perf_counter() - t0:.0f} s", flush=True)
             nbytes = sum(p.stat().st_size for p in corpus_files(directory))
-            c = fill_synthetic(directory, store)
+            # The fill loads the model: it runs in a spawned process, so that this process stays small;
+            # a child forked from a big parent would report the parent's peak RSS as its own (wait4).
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                c = pool.submit(fill_synthetic, directory, store).result()
             if c["files"]:
                 print(f"# synthetic fill of {n:,} stories: {c['files']:,} files, {c['sentences']:,} sentences, "
                       f"{c['mentions']:,} mentions in {c['seconds']:.0f} s "
