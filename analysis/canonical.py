@@ -144,7 +144,15 @@ def merge_acronyms(names: list[str], mentions: list[MentionLike]) -> None:
 
 
 def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
-    """Step 2c: spellings of one person or place become one name.
+    """Step 2c: spellings of one person or place become one name (see :func:`variant_renames`)."""
+    rename = variant_renames(Counter(n for n, m in zip(names, mentions) if m.label in ("PER", "LOC")))
+    if rename:
+        for i, n in enumerate(names):
+            names[i] = rename.get(n, n)
+
+
+def variant_renames(counts: Counter) -> dict[str, str]:
+    """Each spelling that merges into another -> that one, from the PER/LOC names' mention counts.
 
     Two names of one city in the place lists (``Kiev``, ``Kyiv``) and
     transliterations with the same key (``Zelensky``, ``Zelenski``,
@@ -152,7 +160,6 @@ def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
     the corpus uses most (the wire's current spelling: ``Kyiv``), ties going
     to the form most frequent in Dutch (wordfreq).
     """
-    counts = Counter(n for n, m in zip(names, mentions) if m.label in ("PER", "LOC"))
     groups: dict[tuple, set[str]] = defaultdict(set)
     # A single name spelled as the last word of a full name keeps that spelling,
     # so the short-form step can link it ("Zelenski" -> "Volodymyr Zelensky").
@@ -169,9 +176,7 @@ def merge_variants(names: list[str], mentions: list[MentionLike]) -> None:
             continue
         best = max(members, key=lambda n: (fold(n) in last_words, counts[n], zipf(n) if " " not in n else 0.0, n))
         rename.update({n: best for n in members if n != best})
-    if rename:
-        for i, n in enumerate(names):
-            names[i] = rename.get(n, n)
+    return rename
 
 
 def canonicalise(mentions: list[MentionLike], aliases=None) -> dict[str, str]:

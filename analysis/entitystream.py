@@ -277,9 +277,8 @@ def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
     """
     import numpy as np
 
-    from .canonical import _is_all_caps, _words, clean, genitive_base
-    from .knowledge import (acronyms, enabled, fold, initials_match, is_acronym, label_prior, place_group,
-                            translit_key, zipf)
+    from .canonical import _is_all_caps, _words, clean, genitive_base, variant_renames
+    from .knowledge import acronyms, enabled, fold, initials_match, is_acronym, label_prior
     from .textnorm import nfc_text
 
     keys = sc.keys
@@ -309,20 +308,7 @@ def canonical_names(sc: StreamedCorpus, aliases=None) -> Names:
         for n, (_, lab, _, _), w in zip(names, keys, weight):
             if lab in ("PER", "LOC"):
                 counts[n] += w
-        groups: dict[tuple, set[str]] = defaultdict(set)
-        last_words = {fold(n.split()[-1]) for n in counts if " " in n}
-        for n in counts:
-            g = place_group(n)
-            if g is not None:
-                groups[("place", g)].add(n)
-            elif len(n) >= 5 and not n.isupper():
-                groups[("key", translit_key(n))].add(n)
-        rename = {}
-        for members in groups.values():
-            if len(members) < 2:
-                continue
-            best = max(members, key=lambda n: (fold(n) in last_words, counts[n], zipf(n) if " " not in n else 0.0, n))
-            rename.update({n: best for n in members if n != best})
+        rename = variant_renames(counts)
         if rename:
             names = [rename.get(n, n) for n in names]
 

@@ -84,6 +84,38 @@ def _unpack_scope(data: bytes):
         return None
 
 
+def _fork_writer(write: Callable[[int], None]) -> tuple[int, int] | None:
+    """Fork a child that runs ``write(fd)`` on a pipe's write end, then leaves at once.
+
+    Returns ``(pid, read end)``, or None when no pipe or child could be made.
+    The child never runs the parent's clean-up (``os._exit``); when ``write``
+    fails it exits 1 and the parent, reading a short answer, does the work itself.
+    """
+    try:
+        r, w = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:
+        code = 1
+        try:
+            gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
+            os.close(r)
+            write(w)
+            code = 0
+        except BaseException:  # noqa: BLE001 - the parent makes what is missing, and says what is wrong
+            pass
+        finally:
+            os._exit(code)
+    os.close(w)
+    return pid, r
+
+
 class _Walk:
     """:func:`walk` started now and compared with what an earlier walk found.
 
@@ -105,34 +137,19 @@ class _Walk:
         self._pid = self._fd = None
         if not self.fork:
             return
+        forked = _fork_writer(self._write)
+        if forked is not None:
+            self._pid, self._fd = forked
+
+    def _write(self, fd: int) -> None:
         try:
-            r, w = os.pipe()
-        except OSError:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return
-        if pid == 0:  # the child: walk, write, leave without running any of the parent's clean-up
-            code = 1
-            try:
-                gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
-                os.close(r)
-                try:
-                    found = self._walk()
-                    data = self._SAME if found is None else marshal.dumps(("ok", [tuple(e) for e in found]))
-                except InputError as exc:
-                    data = marshal.dumps(("error", str(exc)))
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(w, view):]
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(w)
-        self._pid, self._fd = pid, r
+            found = self._walk()
+            data = self._SAME if found is None else marshal.dumps(("ok", [tuple(e) for e in found]))
+        except InputError as exc:
+            data = marshal.dumps(("error", str(exc)))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
 
     def _walk(self) -> list[FileEntry] | None:
         entries = walk(self.paths)
@@ -612,35 +629,19 @@ class _Helper:
     def __init__(self, chunks: list, lines: Callable) -> None:
         self._pid = None
         self._file = None
-        try:
-            r, w = os.pipe()
-        except OSError:
-            return
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return
-        if pid == 0:  # the child: make the odd chunks, write, leave without the parent's clean-up
-            code = 1
-            try:
-                gc.disable()  # a collection would touch, and so copy, every page of the parent's heap
-                os.close(r)
-                with os.fdopen(w, "wb", buffering=1 << 16) as out:
-                    for k in range(1, len(chunks), 2):
-                        text, n = lines(chunks[k])
-                        data = text.encode("utf-8", "surrogatepass")
-                        out.write(k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little"))
-                        out.write(data)
-                code = 0
-            except BaseException:  # noqa: BLE001 - the parent makes what is missing, and says what is wrong
-                pass
-            finally:
-                os._exit(code)
-        os.close(w)
-        self._pid = pid
-        self._file = os.fdopen(r, "rb")
+
+        def write(fd: int) -> None:  # the odd chunks, in order
+            with os.fdopen(fd, "wb", buffering=1 << 16) as out:
+                for k in range(1, len(chunks), 2):
+                    text, n = lines(chunks[k])
+                    data = text.encode("utf-8", "surrogatepass")
+                    out.write(k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little"))
+                    out.write(data)
+
+        forked = _fork_writer(write)
+        if forked is not None:
+            self._pid = forked[0]
+            self._file = os.fdopen(forked[1], "rb")
 
     def result(self, k: int) -> tuple[str, int] | None:
         if self._file is None:
