@@ -13,6 +13,12 @@ from tests.conftest import GOLDEN, invoke
 NEWSCTL = str(Path(sys.executable).parent / "newsctl")
 
 
+def _default_sigint() -> None:
+    """Ctrl-C's default in the child: a job started in the background by a shell ignores SIGINT, and so would it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+
 @pytest.mark.parametrize(
     "name, args",
     [
@@ -134,7 +140,8 @@ def test_closed_pipe_is_quiet(tmp_path, seeds):
 
 def test_ctrl_c_prints_one_line_and_exits_130():
     proc = subprocess.Popen([NEWSCTL, "datelines", "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)

@@ -12,6 +12,12 @@ import pytest
 from tests.conftest import ROOT, SEEDS, invoke
 
 
+def _default_sigint() -> None:
+    """Ctrl-C's default in the child: a job started in the background by a shell ignores SIGINT, and so would it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+
 def test_watch_needs_directories(runner, tmp_path):
     result = invoke(runner, ["index", "--watch", SEEDS / "000_6886c8d2ffe8f8a4.txt", "--store", tmp_path / "s.sqlite"])
     assert result.exit_code == 2 and "--watch takes directories" in result.stderr
@@ -31,7 +37,8 @@ def test_watch_runs_until_ctrl_c(tmp_path):
     shutil.copytree(SEEDS, corpus)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path]), "XDG_CACHE_HOME": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, "-c", "from cli.app import main; main()", "index", "--watch", str(corpus)],
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=_default_sigint)
     line = proc.stderr.readline()
     assert line.startswith("watching 5 files in "), line
     (corpus / "new.txt").write_text("Kop\nMOSKOU (ANP) - Blauwvingerkrab.\n", encoding="utf-8")

@@ -25,6 +25,12 @@ TYPER = "import sys\nfrom cli.app import app\napp()"  # the Typer application it
 ASK = "import sys\nfrom cli.client import ask\nstatus = ask(sys.argv[1:])\nprint(status, file=sys.stderr)"
 
 
+def _default_sigint() -> None:
+    """Ctrl-C's default in the child: a job started in the background by a shell ignores SIGINT, and so would it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+
 @pytest.mark.parametrize("argv, expected", [
     (["search", "x", "a"], ("x", ["a"], None, False, None)),
     (["search", "x", "a", "b", "-f", "tsv", "--store=s"], ("x", ["a", "b"], "s", False, "tsv")),
@@ -65,13 +71,18 @@ def watched(tmp_path):
     shutil.copytree(SEEDS, root / "corpus")
     cache = Path(tempfile.mkdtemp(prefix="nc-"))
     proc = subprocess.Popen([sys.executable, "-c", SHORT, "index", "--watch", "corpus"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(cache))
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(cache),
+                            preexec_fn=_default_sigint)
     line = proc.stderr.readline()
     assert line.startswith("watching "), line
     yield root, cache, proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # never leave a watcher behind
+            proc.kill()
+            proc.communicate()
     shutil.rmtree(cache, ignore_errors=True)
 
 
