@@ -31,26 +31,12 @@ def _term_regex(tokens: Sequence[str], prefix: bool, flags: int = 0) -> re.Patte
     return re.compile(f"{body}{tail}(?!{_TOKEN_CLASS})", flags)
 
 
-def _find(pattern: re.Pattern, text: str) -> list[tuple[int, int]]:
-    """Every match of ``pattern`` that starts a token (not preceded by a letter or digit)."""
-    out = []
-    pos = 0
-    while True:
-        m = pattern.search(text, pos)
-        if m is None:
-            return out
-        s = m.start()
-        if s and text[s - 1].isalnum():
-            pos = s + 1
-            continue
-        out.append((s, m.end()))
-        pos = m.end()
+def _find(pattern: re.Pattern, text: str, ends: Sequence[int] | None = None) -> list[tuple[int, int]]:
+    """Every match of ``pattern`` that starts a token (not preceded by a letter or digit).
 
-
-def _find_within(pattern: re.Pattern, text: str, ends: Sequence[int]) -> list[tuple[int, int]]:
-    """:func:`_find` over texts joined by a separator: a match that runs past its text's end is no match.
-
-    ``ends``: where each text ends (ascending; the separator's offset).
+    With ``ends``, ``text`` is several texts joined by a separator and ``ends``
+    says where each one ends (ascending; the separator's offset): a match that
+    runs past its own text's end is no match.
     """
     out = []
     pos = 0
@@ -59,7 +45,7 @@ def _find_within(pattern: re.Pattern, text: str, ends: Sequence[int]) -> list[tu
         if m is None:
             return out
         s = m.start()
-        if (s and text[s - 1].isalnum()) or m.end() > ends[bisect_right(ends, s)]:
+        if (s and text[s - 1].isalnum()) or (ends is not None and m.end() > ends[bisect_right(ends, s)]):
             pos = s + 1
             continue
         out.append((s, m.end()))
@@ -157,7 +143,7 @@ def _fold_bytes(text: str) -> bytes | None:
 
 
 def _find_within_bytes(pattern: re.Pattern, text: bytes, ends: Sequence[int]) -> list[tuple[int, int]]:
-    """:func:`_find_within` over folded bytes."""
+    """:func:`_find` with ``ends`` over folded bytes (a token byte before a match: not a token start)."""
     out = []
     pos = 0
     token = _TOKEN_BYTES
@@ -266,7 +252,7 @@ class Matcher:
     @staticmethod
     def _find_joined(pattern: re.Pattern, node: Term, text: str, ends: Sequence[int]) -> list[Span]:
         if len(node.tokens) > 1:  # a phrase: a match may run over a separator into the next text
-            return _find_within(pattern, text, ends)
+            return _find(pattern, text, ends)
         # One token: a match lies within one token, so no match starts inside a match
         # that was refused for starting inside a word, and none can cross a separator.
         return [(s, e) for s, e in map(re.Match.span, pattern.finditer(text))
