@@ -58,9 +58,35 @@ class Dateline:
 
 def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
     """Parse a dateline that starts exactly at ``text[pos]``; None if there is none."""
+    found = dateline_at(text, pos)
+    return None if found is None else make_dateline(found, pos)
+
+
+def make_dateline(found: tuple, pos: int) -> Dateline:
+    """The :class:`Dateline` of what :func:`dateline_at` found at ``pos``."""
+    (raw, places, agencies, spans), end = found
+    return Dateline(
+        raw=raw,
+        places_raw=places,
+        agencies=agencies,
+        start=pos,
+        end=end,
+        place_spans=tuple((pos + a, pos + b) for a, b in spans),
+    )
+
+
+def dateline_at(text: str, pos: int = 0) -> tuple[tuple, int] | None:
+    """:func:`parse_dateline` without the object: ``((raw, places_raw, agencies, relative place spans), end)``.
+
+    The parts are shared by every story with the same dateline; a caller
+    that reads a million stories makes no object per dateline.
+    """
     # Hand-written scan: this runs on every line start of every digest.
     n = len(text)
-    if pos >= n or text[pos].isspace() or text[pos] in "()/" or text[pos].islower():
+    if pos >= n:
+        return None
+    c = text[pos]
+    if c.isspace() or c in "()/" or c.islower():
         return None
     limit = text.find("\n", pos, pos + 170)
     if limit == -1:
@@ -84,15 +110,7 @@ def parse_dateline(text: str, pos: int = 0) -> Dateline | None:
         parsed = _PARSED[raw] = _parse_parts(raw, opening - pos, closing - pos)
     if not parsed:
         return None
-    raw, places, agencies, spans = parsed
-    return Dateline(
-        raw=raw,
-        places_raw=places,
-        agencies=agencies,
-        start=pos,
-        end=dash + 1,
-        place_spans=tuple((pos + a, pos + b) for a, b in spans),
-    )
+    return parsed, dash + 1
 
 
 # A corpus repeats a few hundred datelines: each distinct one is checked once.

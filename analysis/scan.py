@@ -33,7 +33,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 from .datelines import PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
 from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, read_regular, walk
-from .stories import page_parts
+from .stories import page_fields
 
 BATCH_FILES = 32  # files per batch
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
@@ -54,19 +54,27 @@ class ScanItem(NamedTuple):
     mode: str  # SPLIT (places, casings, digests), ROWS (that and headlines, datelines) or FORMS (casings only)
     names: frozenset[str]  # casefolded place names known to the client
     files: tuple[tuple[str, bytes | None], ...]  # (path, standard input's bytes for "-")
+    numbers: tuple[int, ...] = ()  # the files' numbers in the input (a story's key: file number << 32 | index)
 
 
 class FileScan(NamedTuple):
     path: str
     warning: tuple[str, bool] | None  # (message, skipped)
-    # per story: (index, kind, section, places_raw, agencies, age_minutes, dateline, headline, digest)
-    stories: list[tuple] | None  # None: the file was skipped
+    stories: int | None  # how many; None: the file was skipped
 
 
 class BatchScan(NamedTuple):
+    """What a worker learnt of a batch, in a few flat lists: no object per story crosses to the client."""
+
     files: list[FileScan]
     used: int  # how many names the casings were counted with (client names plus the batch's own)
     forms: dict[str, int]  # running-text form -> occurrences
+    combos: list[tuple] = []  # distinct (kind, section, places_raw, agencies) of the batch, first seen first
+    counts: list[int] = []  # stories per combination
+    digests: list[int] = []  # the duplicate key of each story with text, in order
+    keys: list[int] = []  # file number << 32 | index of those stories
+    combo_of: bytes = b""  # array("I"): the combination of each of those stories
+    blobs: list[tuple[bytes, int, int, int]] = []  # ROWS: spill pieces (marshalled rows, stories, first, last file)
 
 
 def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] | None]:
@@ -103,39 +111,82 @@ def story_digest(text: str) -> int:
 
 
 def scan_batch(spec, item: ScanItem) -> BatchScan:
-    """Read, split and parse one batch of files (runs in a worker or in the client)."""
+    """Read, split and parse one batch of files (runs in a worker or in the client).
+
+    The rows (``ROWS``) come back marshalled, ready for the client's
+    temporary file; the tallies as one count per combination of the batch;
+    the duplicate keys as plain lists the client checks in one dict
+    operation per batch.
+    """
+    import marshal
+    from array import array
+
     texts = []
     out: list[FileScan] = []
-    found: set[str] = set()
+    places_seen: set[tuple[str, ...]] = set()  # places tuples met in this batch (each looked at once)
+    found_places: set[str] = set()
+    combos: dict[tuple, int] = {}
+    counts: list[int] = []
+    digests: list[int] = []
+    keys: list[int] = []
+    combo_of = array("I")
+    blobs: list[tuple[bytes, int, int, int]] = []
+    pending: list[tuple] = []  # (file number, path, rows) not yet marshalled
+    waiting = 0
     rows = item.mode == ROWS
-    for path, data in item.files:
+    numbers = item.numbers or range(len(item.files))
+    for (path, data), k in zip(item.files, numbers):
         text, warning = _read(path, data)
         if text is None:
             out.append(FileScan(path, warning, None))
             continue
         texts.append(text)
         if item.mode == FORMS:
-            out.append(FileScan(path, warning, []))
+            out.append(FileScan(path, warning, 0))
             continue
-        stories = []
-        # Each story goes as its tuple comes: one file may hold a million stories.
-        for index, (kind, section, _, end, body_start, headline, dl, age) in enumerate(page_parts(text)):
-            if dl is None:
+        page_rows: list[tuple] = []
+        base = k << 32
+        n = 0
+        for n, (kind, section, _, end, body_start, headline, found, _, age) in enumerate(page_fields(text), 1):
+            index = n - 1
+            if found is None:
                 places = agencies = ()
+                raw = None
             else:
-                places, agencies = dl.places_raw, dl.agencies
-                found.update(places)
+                raw, places, agencies, _ = found[0]
+                if places not in places_seen:
+                    places_seen.add(places)
+                    found_places.update(places)
+            combo = (kind, section, places, agencies)
+            c = combos.get(combo)
+            if c is None:
+                c = combos[combo] = len(counts)
+                counts.append(0)
+            counts[c] += 1
             body = text[body_start: end]
-            stories.append((index, kind, section, places, agencies, age[0] if age else None,
-                            dl.raw if dl and rows else None, headline if rows else None,
-                            story_digest(body) if body and not body.isspace() else None))
-        out.append(FileScan(path, warning, stories))
+            if body and not body.isspace():
+                digests.append(story_digest(body))
+                keys.append(base | index)
+                combo_of.append(c)
+            if rows:
+                page_rows.append((index, kind, section, places, agencies, age[0] if age else None, raw, headline))
+        out.append(FileScan(path, warning, n))
+        # The rows go in pieces of SPILL_STORIES: one file may hold a million stories.
+        for a in range(0, len(page_rows), SPILL_STORIES):
+            piece = page_rows[a: a + SPILL_STORIES]
+            pending.append((k, path, piece))
+            waiting += len(piece)
+            if waiting >= SPILL_STORIES:
+                blobs.append((marshal.dumps(pending), waiting, pending[0][0], k))
+                pending, waiting = [], 0
+    if pending:
+        blobs.append((marshal.dumps(pending), waiting, pending[0][0], pending[-1][0]))
     forms: Counter[str] = Counter()
-    used = item.names | {p.casefold() for p in found if p}
+    used = item.names | {p.casefold() for p in found_places if p}
     patterns = forms_patterns(frozenset(used))
     for text in texts:
         count_forms(patterns, text, forms)
-    return BatchScan(out, len(used), dict(forms))
+    return BatchScan(out, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
 
 
 def choose_scan_jobs(jobs: int | None, nbytes: int, cpus: int | None = None) -> int:
@@ -187,6 +238,7 @@ class DatelineScan:
     _sizes: object = None  # array('q'): bytes per file, -1 unknown
     _problems: dict[int, str] = field(default_factory=dict)  # file number -> why it is skipped unread
     _raw_places: set[str] = field(default_factory=set)  # every place as printed in a dateline
+    _dups: dict[int, dict[int, str]] = field(default_factory=dict)  # file number -> story index -> duplicate_of
     _spill: object = None  # a temporary file: the rows of the first pass, for records() (not kept in memory)
 
     @property
@@ -210,6 +262,7 @@ class DatelineScan:
         paths, sizes, problems = self._paths, self._sizes, self._problems
         for a, b in ranges if ranges is not None else [(0, len(paths))]:
             batch: list[tuple[str, bytes | None]] = []
+            numbers: list[int] = []
             size = 0
             start = a
             for k in range(a, b):
@@ -219,28 +272,33 @@ class DatelineScan:
                 if batch and (len(batch) >= BATCH_FILES or size + n > BATCH_BYTES):
                     if spans is not None:
                         spans.append((start, k))
-                    yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
-                    batch, size, start = [], 0, k
+                    yield ScanItem(mode, names() if names else frozenset(), tuple(batch), tuple(numbers))
+                    batch, numbers, size, start = [], [], 0, k
                 path = paths[k]
                 batch.append((path, self._stdin_of(k) if path == STDIN else None))
+                numbers.append(k)
                 size += n
             if batch:
                 if spans is not None:
                     spans.append((start, b))
-                yield ScanItem(mode, names() if names else frozenset(), tuple(batch))
+                yield ScanItem(mode, names() if names else frozenset(), tuple(batch), tuple(numbers))
 
     def _stdin_of(self, k: int) -> bytes:
         """Standard input's bytes for the first "-" of the inputs; nothing for a second one, as it is read once."""
         return (self.stdin or b"") if self._paths.index(STDIN) == k else b""
 
     def _files(self, results: Iterable[BatchScan],
-               spans: list[tuple[int, int]]) -> Iterator[tuple[int, FileScan | None]]:
-        """``(file number, its scan)`` in input order; the scan is None for a file skipped unread."""
+               spans: list[tuple[int, int]]) -> Iterator[tuple[int, FileScan | None, BatchScan | None]]:
+        """``(file number, its scan, the batch's scan after its last file)`` in input order.
+
+        The scan is None for a file skipped unread; the batch's scan comes
+        with the last file of each batch (None with the others).
+        """
         for no, result in enumerate(results):
             a, b = spans[no]
             files = iter(result.files)
             for k in range(a, b):
-                yield k, None if k in self._problems else next(files)
+                yield k, None if k in self._problems else next(files), result if k == b - 1 else None
 
     def _stem(self, k: int) -> str:
         path = self._paths[k]
@@ -298,48 +356,30 @@ class DatelineScan:
             raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
                              "set TMPDIR to a writable folder") from None
         self._spill = spill
-        pending: list[tuple] = []  # rows not yet written: one write per SPILL_STORIES stories
-        waiting = 0
         seen_places: set[tuple[str, ...]] = set()
-        first_of, first_id, tallies = self._first, self._first_id, self.tallies
         done_to = 0
-        for k, f in self._files(results(), spans):
+        for k, f, batch in self._files(results(), spans):
             done_to = k + 1
             if f is None:
                 self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
+            else:
+                if f.warning:
+                    self._warn(ReadWarning(f.path, f.warning[0], skipped=f.warning[1]))
+                if f.stories == 0:
+                    no_text.append(f.path)
+            if batch is None:
                 continue
-            if f.warning:
-                self._warn(ReadWarning(f.path, f.warning[0], skipped=f.warning[1]))
-            if f.stories is None:
-                continue
-            if not f.stories:
-                no_text.append(f.path)
-                continue
-            rows = []
-            for index, kind, section, places, agencies, age, dateline, headline, digest in f.stories:
-                dup = None
-                if digest is not None:
-                    own = k << 32 | index
-                    first = first_of.setdefault(digest, own)
-                    if first != own:
-                        dup = first_id(first, own)
+            for combo in batch.combos:
+                places = combo[2]
                 if places not in seen_places:
                     seen_places.add(places)
                     self._raw_places.update(places)
                     self.names.update(p.casefold() for p in places if p)
-                tallies[(kind, section, places, agencies, dup is not None)] += 1
-                if spill is not None:
-                    rows.append((index, kind, section, places, agencies, age, dateline, headline, dup))
+            self._count(batch)
             if spill is not None:
-                for a in range(0, len(rows), SPILL_STORIES):  # a file of a million stories goes in pieces too
-                    pending.append((k, f.path, rows[a: a + SPILL_STORIES]))
-                    waiting += min(SPILL_STORIES, len(rows) - a)
-                    if waiting >= SPILL_STORIES:
-                        _spill_write(spill, pending)
-                        pending, waiting = [], 0
-        if spill is not None and pending:
-            _spill_write(spill, pending)
-        del pending, seen_places
+                for blob in batch.blobs:
+                    _spill_write(spill, *blob)
+        del seen_places
         for k in range(done_to, len(self._paths)):  # no readable file after these
             self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
         for path in no_text:
@@ -354,6 +394,37 @@ class DatelineScan:
             for result in self._run(self._batches(FORMS, sorted(redo), names=lambda: final)):
                 self.namer.add_forms(result.forms)
         self.redone = sum(1 for a, b in redo for k in range(a, b) if k not in self._problems)
+
+    def _count(self, batch: BatchScan) -> None:
+        """Add a batch's stories to the tallies and the duplicate table, with one dict operation in the common case."""
+        first_of, tallies = self._first, self.tallies
+        digests, keys = batch.digests, batch.keys
+        new = dict(zip(reversed(digests), reversed(keys)))  # each digest with its batch's first story
+        clash = first_of.keys() & new.keys()
+        for d in clash:
+            new[d] = first_of[d]  # an earlier batch had it first
+        first_of.update(new)
+        for combo, n in zip(batch.combos, batch.counts):
+            tallies[(*combo, False)] += n
+        if not clash and len(new) == len(digests):
+            return  # no story of this batch is a duplicate
+        from array import array
+
+        combo_of = array("I", batch.combo_of)
+        for i, (d, own) in enumerate(zip(digests, keys)):
+            first = first_of[d]
+            if first == own:
+                continue
+            dup = self._first_id(first, own)
+            if dup is None:
+                continue
+            self._dups.setdefault(own >> 32, {})[own & 0xFFFFFFFF] = dup
+            combo = batch.combos[combo_of[i]]
+            tallies[(*combo, True)] += 1
+            plain = (*combo, False)
+            tallies[plain] -= 1
+            if not tallies[plain]:
+                del tallies[plain]
 
     def close(self) -> None:
         """Drop the rows kept on disk for :meth:`records`."""
@@ -403,7 +474,7 @@ class DatelineScan:
         """
         spill = self._spilled()
         spill.seek(0)
-        return _rows(_spill_read(spill), self.namer.name, filt)
+        return _rows(_spill_read(spill), self.namer.name, filt, self._dups)
 
     def formatted(self, fn: Callable[[Iterator[tuple]], tuple[str, int]]) -> Iterator[tuple[str, int]]:
         """``fn(rows)`` over stretches of :meth:`rows` (all of them, in order), in the executor's workers.
@@ -416,10 +487,16 @@ class DatelineScan:
         spill = self._spilled()
         spill.seek(0)
         readable = {p: self.namer.name(p) for p in self._raw_places}
-        items = (FormatItem(blob, readable, fn) for blob in _spill_blobs(spill, FORMAT_STORIES))
+        dups = self._dups
+
+        def items() -> Iterator[FormatItem]:
+            for blob, first, last in _spill_blobs(spill, FORMAT_STORIES):
+                mine = {k: dups[k] for k in range(first, last + 1) if k in dups} if dups else {}
+                yield FormatItem(blob, readable, fn, mine)
+
         if self.executor is None:
-            return (format_rows(None, it) for it in items)
-        return self.executor.map_ordered(format_rows, None, items)
+            return (format_rows(None, it) for it in items())
+        return self.executor.map_ordered(format_rows, None, items())
 
     def _spilled(self):
         if self._spill is None:
@@ -430,24 +507,26 @@ class DatelineScan:
 class FormatItem(NamedTuple):
     """One stretch of the spilled rows for :func:`format_rows`."""
 
-    blob: bytes  # what _spill_write wrote (one or more lengths and marshalled rows)
+    blob: bytes  # what _spill_write wrote (one or more headers and marshalled rows)
     readable: dict[str, str]  # place as printed -> its readable form, for every place of the corpus
     fn: Callable[[Iterator[tuple]], tuple[str, int]]
+    dups: dict[int, dict[int, str]]  # duplicate_of of the stretch's duplicates: file number -> story index -> id
 
 
 def format_rows(spec, item: FormatItem) -> tuple[str, int]:
     """The rows of a stretch of the spill, formatted by ``item.fn`` (runs in a worker or in the client)."""
     import io
 
-    return item.fn(_rows(_spill_read(io.BytesIO(item.blob)), item.readable.__getitem__, None))
+    return item.fn(_rows(_spill_read(io.BytesIO(item.blob)), item.readable.__getitem__, None, item.dups))
 
 
-def _rows(records: Iterable[tuple], name: Callable[[str], str], filt) -> Iterator[tuple]:
+def _rows(records: Iterable[tuple], name: Callable[[str], str], filt, dups: dict) -> Iterator[tuple]:
     """The rows of :meth:`DatelineScan.rows` from the spilled ``(file number, path, stories)``."""
     named: dict[tuple[str, ...], tuple[str, ...]] = {}  # places as printed -> readable
-    for _, path, stories in records:
+    for k, path, stories in records:
         prefix = ("stdin" if path == STDIN else Path(path).stem) + ":"
-        for index, kind, section, places_raw, agencies, age, dateline, headline, dup in stories:
+        of = dups.get(k)
+        for index, kind, section, places_raw, agencies, age, dateline, headline in stories:
             places = named.get(places_raw)
             if places is None:
                 if len(named) >= 65536:  # memory: a corpus of ever new combinations
@@ -458,38 +537,45 @@ def _rows(records: Iterable[tuple], name: Callable[[str], str], filt) -> Iterato
                     key=(path, index)):
                 continue
             yield (prefix + str(index), path, index, kind, section, places, agencies, age, dateline, headline,
-                   dup)
+                   of.get(index) if of else None)
 
 
-def _spill_write(spill, pending: list) -> None:
-    """Write rows to the temporary file: a length, then the rows marshalled (one read brings them back)."""
-    import marshal
+_HEAD = 32  # a spilled piece's header: its length, its stories, its first and last file number (8 bytes each)
 
-    blob = marshal.dumps(pending)
+
+def _spill_write(spill, blob: bytes, stories: int, first: int, last: int) -> None:
+    """Write a piece of rows (:func:`scan_batch`'s marshalled ``(file number, path, rows)`` list) to the temporary file."""
     try:
-        spill.write(len(blob).to_bytes(8, "little"))
+        spill.write(len(blob).to_bytes(8, "little") + stories.to_bytes(8, "little") + first.to_bytes(8, "little")
+                    + last.to_bytes(8, "little"))
         spill.write(blob)
     except OSError as exc:
         raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
                          "set TMPDIR to a folder with room, or use --summary") from None
 
 
-def _spill_blobs(spill, stories: int) -> Iterator[bytes]:
-    """What :func:`_spill_write` wrote, cut after each write that brings the rows to ``stories`` or more."""
+def _spill_blobs(spill, stories: int) -> Iterator[tuple[bytes, int, int]]:
+    """What :func:`_spill_write` wrote, cut after each piece that brings the rows to ``stories`` or more,
+    with the first and last file number of the stretch."""
     parts: list[bytes] = []
     size = 0
+    first = last = -1
     while True:
-        head = spill.read(8)
+        head = spill.read(_HEAD)
         if not head:
             break
+        n, count, a, b = (int.from_bytes(head[i: i + 8], "little") for i in range(0, _HEAD, 8))
+        if not parts:
+            first = a
+        last = b
         parts.append(head)
-        parts.append(spill.read(int.from_bytes(head, "little")))
-        size += SPILL_STORIES
+        parts.append(spill.read(n))
+        size += count
         if size >= stories:
-            yield b"".join(parts)
+            yield b"".join(parts), first, last
             parts, size = [], 0
     if parts:
-        yield b"".join(parts)
+        yield b"".join(parts), first, last
 
 
 def _spill_read(spill) -> Iterator[tuple]:
@@ -497,10 +583,10 @@ def _spill_read(spill) -> Iterator[tuple]:
     import marshal
 
     while True:
-        head = spill.read(8)
+        head = spill.read(_HEAD)
         if not head:
             return
-        yield from marshal.loads(spill.read(int.from_bytes(head, "little")))
+        yield from marshal.loads(spill.read(int.from_bytes(head[:8], "little")))
 
 
 def input_bytes(entries: Iterable) -> int:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from .datelines import Dateline, PlaceNamer, parse_dateline
+from .datelines import Dateline, PlaceNamer, dateline_at, make_dateline
 from .reader import Document
 
 LEAD = "lead"
@@ -89,6 +89,8 @@ _ABBREVIATIONS = {
 }
 
 
+_ABBREVIATION_MAX = max(map(len, _ABBREVIATIONS))
+
 _SENTENCE_STARTERS = {
     "De", "Het", "Een", "Dat", "Die", "Dit", "Deze", "Ook", "In", "Op", "Hij", "Zij", "Ze", "Er", "Maar",
     "En", "Volgens", "Wie", "Wat", "Waar", "Toen", "Nu", "Daar", "Daarnaast", "Bovendien", "Zo", "Ik", "We",
@@ -98,24 +100,34 @@ _SENTENCE_STARTERS = {
 
 def first_sentence(text: str) -> str:
     """The first sentence of ``text`` (whitespace collapsed)."""
-    line = text.strip().split("\n", 1)[0]
+    text = text.strip()
+    nl = text.find("\n")
+    line = text if nl == -1 else text[:nl]
     for m in _SENTENCE_END.finditer(line):
-        if m.group(0).startswith(".") and m.group(0) == "." and _is_abbreviation(line, m.start()):
+        if m.group(0) == "." and _is_abbreviation(line, m.start()):
             continue
-        return " ".join(line[: m.end()].split())
-    return " ".join(line.split())
+        return _collapse(line[: m.end()])
+    return _collapse(line)
+
+
+def _collapse(text: str) -> str:
+    """``" ".join(text.split())``, without the split where there is nothing to collapse."""
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # printable text has no white space but the space, and that single
+    return " ".join(text.split())
 
 
 def _is_abbreviation(line: str, dot: int) -> bool:
     k = dot
-    while k > 0 and (line[k - 1].isalpha() or line[k - 1] == "."):
+    stop = max(0, dot - _ABBREVIATION_MAX - 1)  # a longer word is no abbreviation: no need to walk it all
+    while k > stop and (line[k - 1].isalpha() or line[k - 1] == "."):
         k -= 1
     word = line[k:dot]
     if len(word) == 1 and word.isupper():
         # An initial ("J. Smit"), unless a sentence plainly starts after it ("op X. De ...").
         following = line[dot + 1:].split(None, 1)
         return bool(following) and following[0] not in _SENTENCE_STARTERS
-    return word.lower() in _ABBREVIATIONS
+    return len(word) <= _ABBREVIATION_MAX and word.lower() in _ABBREVIATIONS
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -142,7 +154,20 @@ def page_parts(text: str) -> Iterator[tuple]:
 
     Each is ``(kind, section, start, end, body_start, headline, dateline, age)``,
     ``age`` being ``(age_minutes, age_text)`` or None: no object per story
-    for a caller that only reads them (``datelines`` over a big corpus).
+    but the dateline (see :func:`page_fields` for none at all).
+    """
+    for kind, section, s, e, body_start, headline, found, at, age in page_fields(text):
+        yield kind, section, s, e, body_start, headline, make_dateline(found, at) if found else None, age
+
+
+def page_fields(text: str) -> Iterator[tuple]:
+    """:func:`page_parts` with the dateline as :func:`analysis.datelines.dateline_at` gives it.
+
+    Each is ``(kind, section, start, end, body_start, headline, found, at, age)``:
+    ``found`` is ``((raw, places_raw, agencies, spans), end)`` or None and
+    ``at`` the dateline's offset. The parts are shared between stories, so a
+    caller that reads a million stories (``datelines``) makes no object per
+    dateline.
     """
     start, end = _strip_span(text, 0, len(text))
     if start == end:
@@ -154,25 +179,26 @@ def page_parts(text: str) -> Iterator[tuple]:
     # opens with a dateline (a bare article): then there is no headline line.
     line_end = text.find("\n", start, lead_end)
     line_end = lead_end if line_end == -1 else line_end
-    dateline = parse_dateline(text, start)
-    if dateline is None and line_end < lead_end:
-        headline = " ".join(text[start:line_end].split())
+    found = dateline_at(text, start)
+    at = start
+    if found is None and line_end < lead_end:
+        headline = _collapse(text[start:line_end])
         body_start, _ = _strip_span(text, line_end, lead_end)
-        dateline = parse_dateline(text, body_start)
+        found = dateline_at(text, body_start)
+        at = body_start
     else:
         body_start = start
-        headline = first_sentence(text[dateline.end if dateline else start: lead_end])
+        headline = first_sentence(text[found[1] if found else start: lead_end])
     s, e = _strip_span(text, start, lead_end)
     if s < e:
-        yield LEAD, None, s, e, min(max(body_start, s), e), headline, dateline, None
+        yield LEAD, None, s, e, min(max(body_start, s), e), headline, found, at, None
 
     for k, marker in enumerate(digests):
         region_end = digests[k + 1].start() if k + 1 < len(digests) else len(text)
         section = marker.group("section").strip(" :»>›-–—.")
-        for item_start, item_end, age in _digest_items(text, marker.end(), region_end):
-            dl = parse_dateline(text, item_start)
+        for item_start, item_end, age, found in _digest_items(text, marker.end(), region_end):
             yield (ITEM, section, item_start, item_end, item_start,
-                   first_sentence(text[dl.end if dl else item_start: item_end]), dl, age)
+                   first_sentence(text[found[1] if found else item_start: item_end]), found, item_start, age)
 
 
 def digest_markers(text: str, start: int = 0) -> list[re.Match]:
@@ -204,18 +230,19 @@ def digest_markers(text: str, start: int = 0) -> list[re.Match]:
 _MARKER = "Meer uit"
 
 
-def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, tuple[int, str] | None]]:
-    """Yield ``(start, end, (age_minutes, age_text) | None)`` for each digest item.
+def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, tuple[int, str] | None, tuple | None]]:
+    """Yield ``(start, end, (age_minutes, age_text) | None, dateline)`` for each digest item.
 
     Items end at an age marker (the age is theirs) and also where a line
     opens with a dateline or a dateline is glued to the text before it, for
-    digests without (recognised) ages.
+    digests without (recognised) ages. ``dateline``: what
+    :func:`analysis.datelines.dateline_at` finds at the item's start.
     """
     pos = start
     for m in age_matches(text, start, end):
         after = m.end()
         glued = m.end("word") < end and not text[m.end("word")].isspace()
-        if not (glued or after >= end or text[after] == "\n" or parse_dateline(text, after)):
+        if not (glued or after >= end or text[after] == "\n" or dateline_at(text, after)):
             continue
         age = (age_to_minutes(int(m.group("n")), m.group("unit")), sys.intern(" ".join(m.group(0).split())))
         yield from _split_on_datelines(text, pos, m.start(), age)
@@ -264,15 +291,18 @@ def _split_on_datelines(text: str, start: int, end: int, age):
     start, end = _strip_span(text, start, end)
     if start >= end:
         return
-    cuts = [start]
+    cuts = [(start, dateline_at(text, start))]
     for m in _ITEM_START_FAST.finditer(text, start + 1, end):
-        if parse_dateline(text, m.start()):
-            cuts.append(m.start())
-    cuts.append(end)
-    for i in range(len(cuts) - 1):
-        s, e = _strip_span(text, cuts[i], cuts[i + 1])
+        found = dateline_at(text, m.start())
+        if found:
+            cuts.append((m.start(), found))
+    cuts.append((end, None))
+    last = len(cuts) - 2
+    for i in range(last + 1):
+        (a, found), b = cuts[i], cuts[i + 1][0]
+        s, e = _strip_span(text, a, b)  # a cut after the first is a letter: s == a, and found is s's
         if s < e:
-            yield s, e, age if i == len(cuts) - 2 else None
+            yield s, e, age if i == last else None, found
 
 
 def _duplicate_key(text: str) -> str:
