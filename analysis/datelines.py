@@ -227,7 +227,8 @@ def _trie(words: Iterable[str]) -> str:
     return emit(trie)
 
 
-def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str, forms: Counter) -> None:
+def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str, forms: Counter,
+                low: str | None = None) -> None:
     """Count in ``forms`` each match of the :func:`forms_patterns` in ``text`` that is not all upper case.
 
     The matches are those of ``pattern.finditer(text)``. For a text of
@@ -235,7 +236,7 @@ def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str
     ``text.lower()`` with the plain pattern, which the regex engine skips
     through quickly, and ``pattern`` itself is tried only where a name
     starts: a match there is the one ``finditer`` finds, as both see the
-    same case.
+    same case. ``low``: ``text.lower()``, when the caller has it.
     """
     pattern, fast = patterns
     if pattern is None:
@@ -243,7 +244,7 @@ def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str
     if fast is None or len(text) > _LOWER_MAX or not _case_safe(text):
         matches = pattern.finditer(text)
     else:
-        matches = _matches_at_names(pattern, fast, text)
+        matches = _matches_at_names(pattern, fast, text, low)
     found = Counter(m.group(0) for m in matches)
     for form, n in found.items():  # each form checked once, however often it occurs
         letters = [c for c in form if c.isalpha()]
@@ -251,8 +252,9 @@ def count_forms(patterns: tuple[re.Pattern | None, re.Pattern | None], text: str
             forms[form] += n
 
 
-def _matches_at_names(pattern: re.Pattern, fast: re.Pattern, text: str) -> Iterator[re.Match]:
-    low = text.lower()  # as long as text: no character below U+0250 but U+0130 grows
+def _matches_at_names(pattern: re.Pattern, fast: re.Pattern, text: str, low: str | None = None) -> Iterator[re.Match]:
+    if low is None:
+        low = text.lower()  # as long as text: no character below U+0250 but U+0130 grows
     pos = 0
     while True:
         hit = fast.search(low, pos)

@@ -30,7 +30,7 @@ from hashlib import blake2b
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
-from .datelines import PlaceNamer, count_forms, forms_patterns
+from .datelines import _LOWER_MAX, PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
 from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, read_regular, walk
 from .stories import page_fields
@@ -96,18 +96,34 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
     return text, None
 
 
-def story_digest(text: str) -> int:
-    """8 bytes of the story text's hash, case and spacing ignored (the duplicate key)."""
+def story_digest(text: str, folded: str | None = None) -> int:
+    """8 bytes of the story text's hash, case and spacing ignored (the duplicate key).
+
+    ``folded``: ``text.casefold()``, when the caller has it.
+    """
+    if folded is not None:
+        text = folded
     if "\n" in text:
         text = text.replace("\n", " ")  # a lead's paragraphs: split() treats the two alike
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         # One space between words already (printable text has no other
         # white space), as ``" ".join(text.split())`` would leave it; the
         # case fold adds no white space.
-        key = text.casefold()
+        key = text if folded is not None else text.casefold()
     else:
         key = " ".join(text.casefold().split())
     return int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _folds_as_lower(text: str) -> bool:
+    """True when ``text.casefold() == text.lower()``, character for character (checked in C)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return "\u00df" not in text and "\u00b5" not in text  # the two Latin-1 letters whose case fold is another: ß, µ
 
 
 def scan_batch(spec, item: ScanItem) -> BatchScan:
@@ -140,14 +156,18 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         if text is None:
             out.append(FileScan(path, warning, None))
             continue
-        texts.append(text)
+        # The lower-cased text, once: the casings are counted in it, and where
+        # it is the case-folded text too the duplicate keys are cut from it.
+        low = text.lower() if len(text) <= _LOWER_MAX else None
+        texts.append((text, low))
         if item.mode == FORMS:
             out.append(FileScan(path, warning, 0))
             continue
+        folded = low if low is not None and _folds_as_lower(text) else None
         page_rows: list[tuple] = []
         base = k << 32
         n = 0
-        for n, (kind, section, _, end, body_start, headline, found, _, age) in enumerate(page_fields(text), 1):
+        for n, (kind, section, _, end, body_start, headline, found, _, age) in enumerate(page_fields(text, rows), 1):
             index = n - 1
             if found is None:
                 places = agencies = ()
@@ -165,7 +185,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             counts[c] += 1
             body = text[body_start: end]
             if body and not body.isspace():
-                digests.append(story_digest(body))
+                digests.append(story_digest(body, folded[body_start: end] if folded is not None else None))
                 keys.append(base | index)
                 combo_of.append(c)
             if rows:
@@ -184,8 +204,8 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     forms: Counter[str] = Counter()
     used = item.names | {p.casefold() for p in found_places if p}
     patterns = forms_patterns(frozenset(used))
-    for text in texts:
-        count_forms(patterns, text, forms)
+    for text, low in texts:
+        count_forms(patterns, text, forms, low)
     return BatchScan(out, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
 
 

@@ -131,6 +131,8 @@ def _is_abbreviation(line: str, dot: int) -> bool:
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    if start < end and not text[start].isspace() and not text[end - 1].isspace():
+        return start, end  # the common case: nothing to strip
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
@@ -160,14 +162,15 @@ def page_parts(text: str) -> Iterator[tuple]:
         yield kind, section, s, e, body_start, headline, make_dateline(found, at) if found else None, age
 
 
-def page_fields(text: str) -> Iterator[tuple]:
+def page_fields(text: str, headlines: bool = True) -> Iterator[tuple]:
     """:func:`page_parts` with the dateline as :func:`analysis.datelines.dateline_at` gives it.
 
     Each is ``(kind, section, start, end, body_start, headline, found, at, age)``:
     ``found`` is ``((raw, places_raw, agencies, spans), end)`` or None and
     ``at`` the dateline's offset. The parts are shared between stories, so a
     caller that reads a million stories (``datelines``) makes no object per
-    dateline.
+    dateline. ``headlines=False``: every headline is None (``--summary``
+    reads none).
     """
     start, end = _strip_span(text, 0, len(text))
     if start == end:
@@ -182,13 +185,13 @@ def page_fields(text: str) -> Iterator[tuple]:
     found = dateline_at(text, start)
     at = start
     if found is None and line_end < lead_end:
-        headline = _collapse(text[start:line_end])
+        headline = _collapse(text[start:line_end]) if headlines else None
         body_start, _ = _strip_span(text, line_end, lead_end)
         found = dateline_at(text, body_start)
         at = body_start
     else:
         body_start = start
-        headline = first_sentence(text[found[1] if found else start: lead_end])
+        headline = first_sentence(text[found[1] if found else start: lead_end]) if headlines else None
     s, e = _strip_span(text, start, lead_end)
     if s < e:
         yield LEAD, None, s, e, min(max(body_start, s), e), headline, found, at, None
@@ -198,7 +201,8 @@ def page_fields(text: str) -> Iterator[tuple]:
         section = marker.group("section").strip(" :»>›-–—.")
         for item_start, item_end, age, found in _digest_items(text, marker.end(), region_end):
             yield (ITEM, section, item_start, item_end, item_start,
-                   first_sentence(text[found[1] if found else item_start: item_end]), found, item_start, age)
+                   first_sentence(text[found[1] if found else item_start: item_end]) if headlines else None,
+                   found, item_start, age)
 
 
 def digest_markers(text: str, start: int = 0) -> list[re.Match]:
@@ -244,11 +248,18 @@ def _digest_items(text: str, start: int, end: int) -> Iterator[tuple[int, int, t
         glued = m.end("word") < end and not text[m.end("word")].isspace()
         if not (glued or after >= end or text[after] == "\n" or dateline_at(text, after)):
             continue
-        age = (age_to_minutes(int(m.group("n")), m.group("unit")), sys.intern(" ".join(m.group(0).split())))
+        said = m.group(0)
+        age = _AGES.get(said)
+        if age is None:
+            if len(_AGES) >= 4096:
+                _AGES.clear()
+            age = _AGES[said] = (age_to_minutes(int(m.group("n")), m.group("unit")), sys.intern(" ".join(said.split())))
         yield from _split_on_datelines(text, pos, m.start(), age)
         pos = m.end()
     yield from _split_on_datelines(text, pos, end, None)
 
+
+_AGES: dict[str, tuple[int, str]] = {}  # an age as written -> (minutes, text): a corpus repeats a few hundred
 
 _AGE_WORD = "geleden"
 _AGE_LEAD = 13  # non-blank characters of an age before its word at most: 4 digits, an 8-letter unit, a dot
@@ -291,8 +302,13 @@ def _split_on_datelines(text: str, start: int, end: int, age):
     start, end = _strip_span(text, start, end)
     if start >= end:
         return
-    cuts = [(start, dateline_at(text, start))]
-    for m in _ITEM_START_FAST.finditer(text, start + 1, end):
+    first = dateline_at(text, start)
+    m = _ITEM_START_FAST.search(text, start + 1, end)
+    if m is None:  # the common case: one item
+        yield start, end, age, first
+        return
+    cuts = [(start, first)]
+    for m in _ITEM_START_FAST.finditer(text, m.start(), end):
         found = dateline_at(text, m.start())
         if found:
             cuts.append((m.start(), found))
