@@ -122,11 +122,49 @@ def _tsv_from_workers(scan, no_header: bool) -> int:
     if not no_header:
         out.write("\t".join(c.name for c in COLUMNS) + "\n")
     n = 0
-    for text, count in scan.formatted(output.tsv_text):
+    for text, count in scan.formatted(tsv_rows_text):
         out.write(text)
         n += count
     out.flush()
     return n
+
+
+def tsv_rows_text(rows) -> tuple[str, int]:
+    """:func:`output.tsv_text` for datelines' rows, made in one f-string a row (runs in the scan's workers).
+
+    A row's values have fixed types (text; text or None; a number; tuples
+    of text), so each line is written as ``tsv_text`` writes it when no
+    value needs an escape; one look at the whole text (tabs and newlines
+    counted, no backslash or carriage return, valid UTF-8) tells whether
+    that held for every line, and otherwise ``tsv_text`` makes them all.
+    """
+    rows = list(rows)
+    joined: dict[tuple[str, ...], str] = {}
+    lines = []
+    for rid, path, index, kind, section, places, agencies, age, dateline, headline, dup in rows:
+        p = joined.get(places)
+        if p is None:
+            p = joined[places] = "/".join(places)
+        a = joined.get(agencies)
+        if a is None:
+            a = joined[agencies] = "/".join(agencies)
+        lines.append(f"{rid}\t{path}\t{index}\t{kind}\t{'' if section is None else section}\t{p}\t{a}\t"
+                     f"{'' if age is None else age}\t{'' if dateline is None else dateline}\t{headline}\t"
+                     f"{'' if dup is None else dup}\n")
+    text = "".join(lines)
+    n = len(rows)
+    if (text.count("\t") == (len(COLUMNS) - 1) * n and text.count("\n") == n and "\\" not in text
+            and "\r" not in text and (text.isascii() or _utf8(text))):
+        return text, n
+    return output.tsv_text(rows)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _write(corpus, filt, fields, summary: bool, wide: bool, fmt, no_header: bool, keep_duplicates: bool,

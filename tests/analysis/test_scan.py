@@ -219,3 +219,33 @@ def test_rows_are_the_records_in_the_order_of_the_columns(tmp_path):
         records = list(scan.records())
         assert [dict(zip(DATELINE_FIELDS, r)) for r in scan.rows()] == [
             {**r, "places": tuple(r["places"]), "agencies": tuple(r["agencies"])} for r in records]
+
+
+def test_the_lower_cased_page_is_the_case_folded_page_where_it_says_so():
+    from analysis.scan import _folds_as_lower
+
+    odd = "".join(chr(i) for i in range(0x250) if chr(i).lower() != chr(i).casefold())
+    assert odd  # ß, µ and letters above Latin-1
+    for i in range(0x3000):
+        c = chr(i)
+        if _folds_as_lower("abc" + c):
+            assert ("abc" + c).lower() == ("abc" + c).casefold()
+    assert _folds_as_lower("Café in Genève") and not _folds_as_lower("Straße") and not _folds_as_lower("5 µm")
+
+
+@given(st.text(alphabet="aAßẞİµ \n\tÉé", max_size=30))
+def test_story_digest_from_the_folded_page_is_the_story_digest(text):
+    from analysis.scan import story_digest
+
+    assert story_digest(text, text.casefold()) == story_digest(text)
+
+
+def test_duplicates_inside_one_batch_and_across_batches_are_counted_once(tmp_path):
+    page = "Kop\nPARIJS (ANP) - Lead {k}.\nMeer uit Sport\nDEN HAAG (AFP) - Zelfde tekst.\n3 minuten geleden\n" \
+           "DEN HAAG (AFP) - zelfde  TEKST.\n4 minuten geleden\n"
+    for k in range(3 * BATCH_FILES):
+        (tmp_path / f"p{k:03d}.txt").write_text(page.format(k=k), encoding="utf-8")
+    corpus, scan, old_warn, new_warn = both([str(tmp_path)])
+    dups = [r["duplicate_of"] for r in scan.records()]
+    assert dups.count(None) == 3 * BATCH_FILES + 1 and set(dups) == {None, "p000:1"}
+    check_same(corpus, scan, old_warn, new_warn)

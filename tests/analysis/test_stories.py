@@ -193,3 +193,59 @@ def test_sentence_ends_are_the_plain_patterns_matches(text):
 
     plain = re.compile(r"[.!?]+[\"'\u201d\u2019)]*(?=\s|$)")
     assert [m.span() for m in _SENTENCE_END.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def _first_sentence_plain(text):
+    """first_sentence as it was written before its short cuts (the reference)."""
+    from analysis.stories import _SENTENCE_END, _ABBREVIATIONS, _SENTENCE_STARTERS
+
+    def abbreviation(line, dot):
+        k = dot
+        while k > 0 and (line[k - 1].isalpha() or line[k - 1] == "."):
+            k -= 1
+        word = line[k:dot]
+        if len(word) == 1 and word.isupper():
+            following = line[dot + 1:].split(None, 1)
+            return bool(following) and following[0] not in _SENTENCE_STARTERS
+        return word.lower() in _ABBREVIATIONS
+
+    line = text.strip().split("\n", 1)[0]
+    for m in _SENTENCE_END.finditer(line):
+        if m.group(0) == "." and abbreviation(line, m.start()):
+            continue
+        return " ".join(line[: m.end()].split())
+    return " ".join(line.split())
+
+
+_SENTENCE_TEXT = st.lists(st.sampled_from([
+    "De ", "J. ", "Smit", "o.a. ", "d.w.z. ", "ca. ", "Bijv. ", "langwoordenreeks. ", "X. ", "Het", " ", "  ",
+    "\t", "\n", "\u00a0", ".", "?!", "\u201d", "é", "ß", "1", "Dr.", "a.s.", "\r",
+]), max_size=20).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_SENTENCE_TEXT)
+def test_first_sentence_short_cuts_give_the_plain_result(text):
+    from analysis.stories import _collapse, first_sentence
+
+    assert first_sentence(text) == _first_sentence_plain(text)
+    assert _collapse(text) == " ".join(text.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(_pieces, max_size=30).map("".join)))
+def test_page_fields_are_page_parts_without_objects(text):
+    from analysis.stories import page_fields, page_parts
+
+    parts = list(page_parts(text))
+    for headlines in (True, False):
+        fields = list(page_fields(text, headlines))
+        assert len(fields) == len(parts)
+        for (kind, section, s, e, bs, headline, found, at, age), p in zip(fields, parts):
+            assert (kind, section, s, e, bs, age) == (p[0], p[1], p[2], p[3], p[4], p[7])
+            assert headline == (p[5] if headlines else None)
+            dl = p[6]
+            assert (found is None) == (dl is None)
+            if found:
+                (raw, places, agencies, _), end = found
+                assert (raw, places, agencies, at, end) == (dl.raw, dl.places_raw, dl.agencies, dl.start, dl.end)

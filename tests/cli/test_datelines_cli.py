@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from tests.conftest import GOLDEN, invoke
 
@@ -223,3 +224,18 @@ def test_tsv_made_in_pieces_is_the_in_memory_tsv(runner, tmp_path, monkeypatch, 
     with contextlib.redirect_stderr(io.StringIO()):
         output.render(dateline_records(load_corpus([str(tmp_path)])), COLUMNS, output.Format.tsv, out=want)
     assert result.stdout == want.getvalue()
+
+
+_VALUE = st.sampled_from(["", "a", "Kop\tmet tab", "back\\slash", "regel\nbreuk", "\r", "Genève", "\ud800", "€"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_VALUE, _VALUE, st.integers(0, 9), _VALUE, st.one_of(st.none(), _VALUE),
+                          st.lists(_VALUE, max_size=2).map(tuple), st.lists(_VALUE, max_size=2).map(tuple),
+                          st.one_of(st.none(), st.integers(0, 99999)), st.one_of(st.none(), _VALUE), _VALUE,
+                          st.one_of(st.none(), _VALUE)), max_size=6))
+def test_dateline_rows_text_is_the_tsv_text(rows):
+    from cli import output
+    from cli.commands.datelines import tsv_rows_text
+
+    assert tsv_rows_text(iter(rows)) == output.tsv_text(rows)
