@@ -249,3 +249,25 @@ def test_duplicates_inside_one_batch_and_across_batches_are_counted_once(tmp_pat
     dups = [r["duplicate_of"] for r in scan.records()]
     assert dups.count(None) == 3 * BATCH_FILES + 1 and set(dups) == {None, "p000:1"}
     check_same(corpus, scan, old_warn, new_warn)
+
+
+HELD_OUT = [
+    # CRLF lines, a digest without ages, datelines glued to the text before them
+    "Kop met CRLF\r\nGENÈVE (AFP) - Eerste zin.\r\nMeer uit Buitenland\r\n"
+    "DEN HAAG (ANP) - Een.zojuistPARIJS (AFP) - Twee, in Parijs en Genève.\r\n",
+    # ß and µ (the lower-cased page is not the case-folded one), dotted İ (not case-safe), NBSP, tabs
+    "Straße\nİSTANBUL (RTR) - In Istanbul en istanbul 5\u00a0µm.\tTab.\nMeer uit Wetenschap\n"
+    "STRAßBURG (ANP) - Straßburg\u00a0 en STRASSBURG.\n3 uur geleden",
+    # two digests, an age at the start of a line that is text, a bare article
+    "KYIV (ANP) - Kaal artikel in Kyiv.\nMeer uit Sport\nKYIV (AFP) - A.\n1 uur geleden\n"
+    "Meer uit Cultuur\nPARIJS (ANP) - B.\n2 jaar geleden begon het.\n5 u geleden",
+    # no dateline anywhere, and a page that is only white space after its headline
+    "Gewoon een tekst\nzonder dateline (of wel?) - nee.\n",
+    "Alleen een kop\n \t\n",
+]
+
+
+def test_held_out_layouts_stream_as_they_load(tmp_path):
+    for k, text in enumerate(HELD_OUT * 2):  # twice: the second copies are duplicates
+        (tmp_path / f"h{k}.txt").write_bytes(text.encode("utf-8"))
+    check_same(*both([str(tmp_path)]))
