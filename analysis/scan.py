@@ -183,9 +183,11 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 c = combos[combo] = len(counts)
                 counts.append(0)
             counts[c] += 1
-            body = text[body_start: end]
+            # The body as the duplicate key reads it: cut from the folded page when there is one
+            # (white space is white space in either).
+            body = text[body_start: end] if folded is None else folded[body_start: end]
             if body and not body.isspace():
-                digests.append(story_digest(body, folded[body_start: end] if folded is not None else None))
+                digests.append(story_digest(body, None if folded is None else body))
                 keys.append(base | index)
                 combo_of.append(c)
             if rows:

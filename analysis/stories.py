@@ -279,6 +279,9 @@ def age_matches(text: str, start: int, end: int) -> Iterator[re.Match]:
     word = text.find(_AGE_WORD, pos, end)
     while word != -1:
         p, solid = word, 0
+        line = max(pos, text.rfind("\n", pos, word) + 1)
+        if word - line <= _AGE_LEAD:
+            p = line  # the walk below would stop there: too few characters to count past _AGE_LEAD
         while p > pos:
             c = text[p - 1]
             if c == "\n":
