@@ -466,7 +466,7 @@ class DatelineScan:
         return tuple(self.namer.name(p) for p in places)
 
     def tally_rows(self) -> Iterator[tuple[Tally, int]]:
-        """Every combination the corpus has, with its stories, in first-seen order."""
+        """Every combination the corpus has, with its stories, in the order the batches first had them."""
         for (kind, section, places, agencies, dup), n in self.tallies.items():
             yield Tally(kind, section, places, agencies, dup, self._named(places)), n
 
