@@ -9,6 +9,7 @@ Builds a corpus of >= 200,000 words from the CoNLL-2002 sentences in
 * a first run filling a fresh store and a second, cached run;
 * `newsctl cooccur` over the cached store;
 * `newsctl search` (scripts/bench_search.py), when present;
+* how often the ensemble's last member is skipped (its first two agreed);
 * `--jobs N` side by side for N = 1 .. the CPUs this process may use, on a
   corpus of >= 300,000 words (build/bench/corpus-jobs), with the start-up cost
   of the local executor and the store's write rate (see ``jobs_scaling``).
@@ -169,6 +170,28 @@ def jobs_scaling(env: dict) -> dict:
     return report
 
 
+def ensemble_skips(corpus, ref) -> dict:
+    """Texts each member of an ensemble read over the bench paragraphs, in newsctl's batches of 32.
+
+    The last member runs only where the first ones disagree (``analysis.nlp.decided``);
+    measured in this process with the model loaded, after the timings.
+    """
+    from analysis.entities import text_units
+    from analysis.nlp import load_pipeline
+    from analysis.parallel import BATCH_UNITS
+    from analysis.textnorm import nfc
+
+    nlp = load_pipeline(ref)
+    if not hasattr(nlp, "runs"):
+        return {}
+    texts = [nfc(u.text)[0] for i, (d, st) in enumerate(corpus.pages) for u in text_units(i, d, st)]
+    before = list(nlp.runs)
+    for _ in nlp.pipe(texts, batch_size=BATCH_UNITS):
+        pass
+    runs = [a - b for a, b in zip(nlp.runs, before)]
+    return {"ensemble_member_texts": runs, "ensemble_last_member_skipped": round(1 - runs[-1] / runs[0], 3)}
+
+
 PEAK_RSS = r"""
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
@@ -262,6 +285,7 @@ def main() -> int:
     }
     report.update(cooccur_scaling())
     report.update(jobs_scaling(env))
+    report.update(ensemble_skips(corpus, ref))
     if "--memory" in sys.argv:
         report.update(datelines_memory())
     search_bench = ROOT / "scripts" / "bench_search.py"

@@ -1,0 +1,91 @@
+"""The bundled ensemble's voting: skipping members whose vote cannot matter, one tokenization."""
+
+from hypothesis import given, settings, strategies as st
+
+from analysis.nlp import decided, vote_spans
+
+
+@st.composite
+def member_spans(draw, length: int = 30):
+    """One member's proposal: non-overlapping (start, end, label) spans, as doc.ents are."""
+    cuts = sorted(draw(st.sets(st.integers(0, length), max_size=8)))
+    spans = []
+    for s, e in zip(cuts[::2], cuts[1::2]):
+        spans.append((s, e, draw(st.sampled_from(["PER", "ORG", "LOC"]))))
+    return spans
+
+
+@st.composite
+def ensembles(draw):
+    n = draw(st.integers(2, 5))
+    min_votes = draw(st.integers(1, n))
+    proposals = [draw(member_spans())]
+    for _ in range(n - 1):  # often a copy of the first member, so that votes get decided early
+        proposals.append(list(proposals[0]) if draw(st.booleans()) else draw(member_spans()))
+    return proposals, min_votes
+
+
+@settings(max_examples=400, deadline=None)
+@given(ensembles())
+def test_a_decided_vote_is_the_vote_of_all_members(case):
+    proposals, min_votes = case
+    n = len(proposals)
+    full = vote_spans(proposals, min_votes)
+    for ran in range(1, n + 1):
+        if decided(proposals[:ran], n, min_votes):
+            assert full == sorted(set(proposals[0])) == vote_spans(proposals[:ran], min_votes)
+
+
+def test_two_of_three_is_decided_when_the_first_two_agree():
+    a = [(0, 5, "PER"), (10, 14, "ORG")]
+    assert decided([a, list(reversed(a))], 3, 2)
+    assert not decided([a, a[:1]], 3, 2)
+    assert not decided([a], 3, 2)  # one vote never decides 2 of 3
+    assert not decided([a, a], 4, 2)  # two members left could still outvote
+    assert vote_spans([a, a, [(0, 14, "LOC")]], 2) == a
+
+
+def _seed_texts(seeds):
+    from analysis.corpus import load_corpus
+    from analysis.entities import text_units
+    from analysis.textnorm import nfc
+
+    corpus = load_corpus([str(seeds)])
+    return [nfc(u.text)[0] for i, (d, s) in enumerate(corpus.pages) for u in text_units(i, d, s)]
+
+
+def test_ensemble_output_is_the_plain_vote_of_every_member(seeds):
+    """Skipping the third member and tokenizing once change nothing on the seeds."""
+    from analysis.nlp import bundled_ref, load_pipeline
+
+    nlp = load_pipeline(bundled_ref())
+    texts = _seed_texts(seeds)
+    before = list(nlp.runs)
+    got = [([(e.start_char, e.end_char, e.label_) for e in d.ents], [(s.start_char, s.end_char) for s in d.sents])
+           for d in nlp.pipe(texts, batch_size=32)]
+    runs = [a - b for a, b in zip(nlp.runs, before)]
+    want = []
+    for t in texts:
+        own = [m(t) for m in nlp.members]  # each member on its own, tokenizing the text itself
+        votes = vote_spans([[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in own], nlp.min_votes)
+        want.append((votes, [(s.start_char, s.end_char) for s in own[0].sents]))
+    assert got == want
+    assert runs[0] == runs[1] == len(texts) and 0 < runs[2] < len(texts)
+
+
+def test_shared_vocab_gives_the_features_of_a_member_loaded_alone(seeds):
+    """The tok2vec layers read the same NORM/PREFIX/SUFFIX/SHAPE as with each member's own Vocab."""
+    from spacy.attrs import NORM, PREFIX, SHAPE, SUFFIX
+
+    from analysis.nlp import _load_spacy, _read_meta, bundled_ref, load_pipeline
+
+    nlp = load_pipeline(bundled_ref())
+    assert all(m.vocab is nlp.members[0].vocab for m in nlp.members)
+    path = bundled_ref().path / "m2_w128_d6_lead"
+    alone = _load_spacy(path, "m2", _read_meta(path), sentences=False)
+    assert alone.vocab is not nlp.members[0].vocab
+    attrs = [NORM, PREFIX, SUFFIX, SHAPE]
+    for t in _seed_texts(seeds):
+        shared, own = nlp.members[0].tokenizer(t), alone.tokenizer(t)
+        assert [x.text for x in shared] == [x.text for x in own]
+        assert (shared.to_array(attrs) == own.to_array(attrs)).all()
