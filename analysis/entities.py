@@ -145,6 +145,7 @@ def annotate(
     batch_size: int = BATCH_UNITS,
     jobs: int | None = 1,
     scheduler: str | None = None,
+    executor=None,
 ) -> AnnotatedCorpus:
     """Mentions and sentences for every story, from the store or the model.
 
@@ -157,6 +158,8 @@ def annotate(
 
     When the store's disk fills up, the run goes on without writing and the
     result's ``store_error`` says so (``unstored`` files were not kept).
+    ``executor``: an open executor to run the model on (the caller's, kept
+    open across calls) instead of one opened for this call.
     """
     key = model_ref.key
     results: dict[int, tuple[list[StoredSentence], list[StoredMention]]] = {}
@@ -175,9 +178,12 @@ def annotate(
     store_error: StoreFullError | None = None
     unstored = 0
     if todo:
+        from contextlib import nullcontext
+
         spec = worker_spec(model_ref)
         n_jobs = 1 if scheduler else choose_jobs(jobs, words=total)
-        with open_executor(spec, jobs=n_jobs, scheduler=scheduler) as executor:
+        with nullcontext(executor) if executor is not None else open_executor(spec, jobs=n_jobs,
+                                                                              scheduler=scheduler) as executor:
             for i, sents, ments in _run_model(executor, spec, corpus, todo, batch_size):
                 results[i] = (sents, ments)
                 if store is not None and store_error is None:

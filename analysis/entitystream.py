@@ -32,8 +32,9 @@ whose file names share a stem) is left to the in-memory path: see
 from __future__ import annotations
 
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -136,59 +137,86 @@ def stream_annotations(
         if on_warning:
             on_warning(w)
 
-    for a in range(0, len(entries), batch_files):
-        docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
-        found = cache.get_many([d.sha256 for d in docs])
-        misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
-        if misses:
-            pages = []
-            for doc in misses:
-                stories = split_page(doc)
-                for st in stories:  # dateline mentions carry the place as printed; named at the end
-                    st.places = list(st.dateline.places_raw) if st.dateline else []
-                pages.append((doc, stories))
-            annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store, jobs=jobs, scheduler=scheduler)
-            sc.processed += annotated.processed
-            sc.cached += annotated.cached
-            sc.unstored += annotated.unstored
-            if annotated.store_error is not None and sc.store_error is None:
-                sc.store_error = annotated.store_error
-            by_doc: dict[int, list] = defaultdict(list)
-            for ann in annotated.stories:
-                by_doc[id(ann.doc)].append(ann)
-            new = [(doc.sha256, page_record(by_doc.get(id(doc), []))) for doc in misses]
-            cache.put_many(new)
-            found.update((sha, (rec, None)) for sha, rec in new)
-            del pages, annotated, by_doc
-        sc.pages_cached += len(docs) - len(misses)
-        for doc in docs:
-            k = number[doc.path]
-            (stories, keys, rows, pairs), forms = found[doc.sha256]
-            if not stories:
-                no_text.append(doc.path)
-            m = np.frombuffer(rows, dtype=np.int32).reshape(-1, 3)
-            if len(m):
-                local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
-                g = m.copy()
-                g[:, 0] += n_stories
-                g[:, 2] = local[m[:, 2]]
-                mention_rows.frombytes(g.tobytes())
-            if pairs:
-                pair_rows.frombytes((np.frombuffer(pairs, dtype=np.int32).astype(np.int64) + n_mentions).tobytes())
-            for s in stories:
-                story_rows.extend((k, s[0], s[1], s[2] is not None))
-                digests.append(s[2] or 0)
-                if s[3]:
-                    places.update(p.casefold() for p in s[3] if p)
-            fp = None if forms is None else forms[0]
-            if forms is not None:
-                forms_by_set[fp].update(forms[1])
-            file_set[k] = fingerprints.setdefault(fp, len(fingerprints))
-            n_stories += len(stories)
-            n_mentions += len(m)
-        del docs, found
-        if progress:
-            progress(min(a + batch_files, len(entries)), len(entries))
+    pool = _Pools(model_ref, jobs, scheduler)
+    queue: deque = deque()  # per batch handed to the executor: (start, docs, found, files it rules)
+
+    def prepared():
+        """Per batch, the files whose page rules are still to apply (the executor's work); the rest done here."""
+        for a in range(0, len(entries), batch_files):
+            docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
+            found = cache.get_many([d.sha256 for d in docs])
+            misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
+            stored = store.get_many([d.sha256 for d in misses], model_ref.key) if misses else {}
+            ruled = [d for d in misses if d.sha256 in stored]
+            fresh = [d for d in misses if d.sha256 not in stored]
+            if fresh:  # the model's turn: the rules run here, with the records of the fill
+                pages = []
+                for doc in fresh:
+                    stories = split_page(doc)
+                    for st in stories:  # dateline mentions carry the place as printed; named at the end
+                        st.places = list(st.dateline.places_raw) if st.dateline else []
+                    pages.append((doc, stories))
+                words = sum(len(d.text.split()) for d in fresh) * max(1, (len(entries) - a) // batch_files)
+                annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store,
+                                     executor=pool.model(words))
+                sc.processed += annotated.processed
+                sc.cached += annotated.cached
+                sc.unstored += annotated.unstored
+                if annotated.store_error is not None and sc.store_error is None:
+                    sc.store_error = annotated.store_error
+                by_doc: dict[int, list] = defaultdict(list)
+                for ann in annotated.stories:
+                    by_doc[id(ann.doc)].append(ann)
+                new = [(doc.sha256, page_record(by_doc.get(id(doc), []))) for doc in fresh]
+                cache.put_many(new)
+                found.update((sha, (rec, None)) for sha, rec in new)
+                del pages, annotated, by_doc
+            sc.cached += len(ruled)
+            sc.pages_cached += len(docs) - len(misses)
+            queue.append((a, docs, found, [d.sha256 for d in ruled]))
+            yield [(d.path, d.text, d.encoding, d.sha256, stored[d.sha256]) for d in ruled]
+            del stored, ruled, misses, docs, found
+
+    batches = prepared()
+    with pool:
+        first = next(batches, None)
+        # The executor for the page rules, chosen on the first batch: how many files of it need them.
+        n_first = len(queue[0][1]) if queue else 0
+        rules = pool.rules(len(first or ()) * len(entries) // max(n_first, 1))
+        for records in rules.map_ordered(page_rows, None, chain([first] if first is not None else [], batches)):
+            a, docs, found, shas = queue.popleft()
+            if shas:
+                new = list(zip(shas, records))
+                cache.put_many(new)
+                found.update((sha, (rec, None)) for sha, rec in new)
+            for doc in docs:
+                k = number[doc.path]
+                (stories, keys, rows, pairs), forms = found[doc.sha256]
+                if not stories:
+                    no_text.append(doc.path)
+                m = np.frombuffer(rows, dtype=np.int32).reshape(-1, 3)
+                if len(m):
+                    local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
+                    g = m.copy()
+                    g[:, 0] += n_stories
+                    g[:, 2] = local[m[:, 2]]
+                    mention_rows.frombytes(g.tobytes())
+                if pairs:
+                    pair_rows.frombytes((np.frombuffer(pairs, dtype=np.int32).astype(np.int64) + n_mentions).tobytes())
+                for s in stories:
+                    story_rows.extend((k, s[0], s[1], s[2] is not None))
+                    digests.append(s[2] or 0)
+                    if s[3]:
+                        places.update(p.casefold() for p in s[3] if p)
+                fp = None if forms is None else forms[0]
+                if forms is not None:
+                    forms_by_set[fp].update(forms[1])
+                file_set[k] = fingerprints.setdefault(fp, len(fingerprints))
+                n_stories += len(stories)
+                n_mentions += len(m)
+            del docs, found
+            if progress:
+                progress(min(a + batch_files, len(entries)), len(entries))
     for path in no_text:
         warn(ReadWarning(path, "no text", skipped=False))
 
@@ -247,6 +275,79 @@ def stream_annotations(
     del mentions, mention_rows
     sc.acronym_pairs = np.frombuffer(pair_rows, dtype=np.int64) if pair_rows else np.zeros(0, np.int64)
     return sc
+
+
+def page_rows(spec, items: list[tuple]) -> list[tuple]:
+    """The page rules for files whose model output is stored: :func:`analysis.pagecache.page_record` per file.
+
+    ``items`` are ``(path, text, encoding, sha256, (sentences, mentions))``;
+    runs in the executor's workers like ``annotate_batch`` (``spec`` unused).
+    """
+    from .corpus import Corpus
+    from .entities import _assemble
+    from .pagecache import page_record
+    from .reader import Document
+    from .stories import split_page
+
+    out = []
+    for path, text, encoding, sha256, stored in items:
+        doc = Document(path, text, encoding, sha256)
+        stories = split_page(doc)
+        for st in stories:  # dateline mentions carry the place as printed; named at the end
+            st.places = list(st.dateline.places_raw) if st.dateline else []
+        out.append(page_record(_assemble(Corpus(pages=[(doc, stories)]), {0: stored})))
+    return out
+
+
+AUTO_MIN_PAGES = 1000  # --jobs auto: one worker for the page rules per this many files that need them
+
+
+class _Pools:
+    """The executors of one streamed pass, opened when first needed and kept to its end.
+
+    The page rules go to ``--jobs`` local processes (``auto``: the CPUs, one
+    per :data:`AUTO_MIN_PAGES` files that need them); the model runs on the
+    same processes when there are several (they load it when it is first
+    asked for), else on the executor the NLP pass would choose
+    (:func:`analysis.parallel.open_executor`, a Dask cluster with ``--scheduler``,
+    where the rules stay in this process).
+    """
+
+    def __init__(self, model_ref, jobs: int | None, scheduler: str | None) -> None:
+        from contextlib import ExitStack
+
+        self.model_ref, self.jobs, self.scheduler = model_ref, jobs, scheduler
+        self._rules = self._model = None
+        self._stack = ExitStack()
+
+    def rules(self, pages: int):
+        from .parallel import InProcessExecutor, LocalExecutor, available_cpus
+
+        if self._rules is None:
+            n = self.jobs if self.jobs is not None else max(1, min(available_cpus(), pages // AUTO_MIN_PAGES))
+            if self.scheduler or n <= 1:
+                self._rules = InProcessExecutor()
+            else:
+                self._rules = self._stack.enter_context(LocalExecutor(None, n))
+        return self._rules
+
+    def model(self, words: int):
+        from .parallel import LocalExecutor, choose_jobs, open_executor, worker_spec
+
+        if self._model is None:
+            if isinstance(self._rules, LocalExecutor) and not self.scheduler:
+                self._model = self._rules
+            else:
+                n = 1 if self.scheduler else choose_jobs(self.jobs, words=words)
+                self._model = self._stack.enter_context(
+                    open_executor(worker_spec(self.model_ref), jobs=n, scheduler=self.scheduler))
+        return self._model
+
+    def __enter__(self) -> "_Pools":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.__exit__(*exc)
 
 
 # -- canonical names on the tables ----------------------------------------------------

@@ -128,3 +128,56 @@ def test_inputs_sharing_a_stem_are_not_streamed(tmp_path):
     assert not es.streamable([str(tmp_path)])
     assert es.streamable([str(tmp_path / "x")])
     assert not es.streamable(["-"])
+
+
+def _emptied_copy(seeds_store, tmp_path):
+    import shutil
+
+    store = tmp_path / "s.sqlite"
+    shutil.copy(seeds_store, store)
+    with open_store(store) as st:
+        PageCache(st, "", "")
+        with st.conn:
+            st.conn.execute("DELETE FROM pages")
+    return store
+
+
+def test_page_rules_in_worker_processes_give_the_same_rows(seeds_store, tmp_path):
+    store = _emptied_copy(seeds_store, tmp_path)
+    with open_store(store) as st:
+        tables = es.stream_annotations([str(SEEDS)], model_ref=resolve_model(None), store=st, jobs=2,
+                                       batch_files=3)
+    nm = es.canonical_names(tables)
+    assert tables.pages_cached == 0 and tables.processed == 0 and tables.cached == len(tables.paths)
+    again, nm2 = _stream([SEEDS], store)
+    assert again.pages_cached == len(again.paths)
+    annotated, labels_of = _in_memory(seeds_store)
+    assert [nm.names[i] for i in nm.m_name.tolist()] == [m.canonical for m in annotated.mentions()]
+    assert _records(tables, nm) == _records(again, nm2)
+
+
+def test_a_model_fill_opens_one_executor_and_keeps_the_pages(tmp_path, tiny_model, monkeypatch):
+    from analysis import entities, parallel
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for k in range(4):
+        (corpus / f"p{k}.txt").write_text(f"Kop {k}\nALMATY (ANP) - Poetin sprak in Almaty met Tokajev.\n",
+                                          encoding="utf-8")
+    opened = []
+
+    def counting(*args, **kwargs):
+        opened.append(1)
+        return parallel.InProcessExecutor()
+
+    monkeypatch.setattr(parallel, "open_executor", counting)
+    monkeypatch.setattr(entities, "open_executor", counting)
+    store = tmp_path / "s.sqlite"
+    ref = resolve_model(str(tiny_model))
+    with open_store(store) as st:
+        filled = es.stream_annotations([str(corpus)], model_ref=ref, store=st, batch_files=1)
+    assert filled.processed == 4 and len(opened) == 1  # one executor for every batch, not one a batch
+    with open_store(store) as st:
+        again = es.stream_annotations([str(corpus)], model_ref=ref, store=st, batch_files=1)
+    assert again.processed == 0 and again.pages_cached == 4  # the fill left the page rows
+    assert len(opened) == 1
