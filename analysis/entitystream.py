@@ -651,12 +651,20 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
     kept_story = np.ones(n_stories, dtype=bool) if keep_duplicates else ~sc.story_dup
     m_story = _np(sc.m_story).astype(np.int64)[mask]
     m_name = nm.m_name[mask].astype(np.int64)
+    stems = sc.stems
+
+    def story_ids(rows, suffixes=None) -> list[str]:
+        files, index = _np(sc.story_file)[rows].tolist(), _np(sc.story_index)[rows].tolist()
+        if suffixes is None:
+            return [f"{stems[f]}:{i}" for f, i in zip(files, index)]
+        return [f"{stems[f]}:{i}.{k}" for f, i, k in zip(files, index, suffixes)]
+
     if unit == "story":
         codes = m_story
         n_units = int(kept_story.sum())
 
-        def ids(us: list[int]) -> list[str]:
-            return [sc.story_id(u) for u in us]
+        def ids(us) -> list[str]:
+            return story_ids(np.asarray(us, dtype=np.int64))
     elif unit == "sentence":
         m_sent = _np(sc.m_sentence).astype(np.int64)[mask]
         last = np.full(n_stories, -1, dtype=np.int64)
@@ -667,16 +675,17 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
         codes = first[m_story] + m_sent
         n_units = int(count.sum())
 
-        def ids(us: list[int]) -> list[str]:
-            rows = (np.searchsorted(first, us, side="right") - 1).tolist()
-            return [f"{sc.story_id(s)}.{u - int(first[s])}" for s, u in zip(rows, us)]
+        def ids(us) -> list[str]:
+            us = np.asarray(us, dtype=np.int64)
+            rows = np.searchsorted(first, us, side="right") - 1
+            return story_ids(rows, (us - first[rows]).tolist())
     else:
         story_file = _np(sc.story_file).astype(np.int64)
         codes = story_file[m_story]
         n_units = len(np.unique(story_file[kept_story]))
 
-        def ids(us: list[int]) -> list[str]:
-            return [sc.paths[u] for u in us]
+        def ids(us) -> list[str]:
+            return [sc.paths[u] for u in np.asarray(us, dtype=np.int64).tolist()]
     n = max(len(nm.names), 1)
     distinct = _distinct(codes * n + m_name)
     return UnitTable(unit, n_units, ids, distinct // n, distinct % n)
@@ -733,30 +742,42 @@ def _pairs(units, names, n_names: int, with_units: bool = False):
     return codes
 
 
-def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 1_000_000) -> dict:
-    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order.
+def pair_units(ut: UnitTable, n_names: int, wanted, counts, *, chunk_rows: int = 1_000_000) -> dict:
+    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order: ``{code: units}``.
 
-    Each pair's units come back as a slice of one sorted int64 array of
-    ``position in wanted * units + unit`` (no object per unit) and its offset.
+    ``counts[j]`` is how many units the pair ``wanted[j]`` has (:func:`pair_counts`).
+    Every pair's units are a slice of one array (int32 where the units fit),
+    filled chunk by chunk: what is held is the units printed plus one
+    chunk's pairs, never an object per unit.
     """
     import numpy as np
 
     if not len(wanted) or not len(ut.rows_unit):
         return {}
-    span = int(ut.rows_unit.max()) + 1
-    found = []
+    span = int(ut.rows_unit[-1]) + 1
+    starts = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+    out = np.empty(int(starts[-1]), dtype=np.int32 if span <= 1 << 31 else np.int64)
+    fill = starts[:-1].copy()  # where each pair's next unit goes
     for lo, hi in _chunks(ut.rows_unit, chunk_rows):
         codes, units = _pairs(ut.rows_unit[lo:hi], ut.rows_name[lo:hi], n_names, with_units=True)
         pos = np.searchsorted(wanted, codes)
         hit = pos < len(wanted)
         hit[hit] = wanted[pos[hit]] == codes[hit]
-        found.append(pos[hit].astype(np.int64) * span + units[hit])
+        key = pos[hit].astype(np.int64) * span + units[hit]  # by pair, then unit
         del codes, units, pos, hit
-    key = np.concatenate(found)
-    del found
-    key.sort()
-    bounds = np.searchsorted(key, np.arange(len(wanted) + 1, dtype=np.int64) * span)
-    return {int(c): (key[bounds[j]:bounds[j + 1]], j * span) for j, c in enumerate(wanted.tolist())}
+        if not len(key):
+            continue
+        key.sort()
+        pos = key // span
+        first = np.flatnonzero(np.concatenate(([True], pos[1:] != pos[:-1])))
+        size = np.diff(np.append(first, len(key)))
+        group = pos[first]
+        # A chunk holds whole units, later in the corpus than the chunks before: append.
+        at = np.repeat(fill[group] - first, size) + np.arange(len(key))
+        out[at] = key - pos * span
+        fill[group] += size
+        del key, pos, at
+    return {c: out[starts[j]:starts[j + 1]] for j, c in enumerate(wanted.tolist())}
 
 
 class Cooccurrences:
@@ -828,8 +849,8 @@ class Cooccurrences:
                 score = np.array([f(k, x, y, self.ut.n_units) for k, x, y in zip(counts[idx].tolist(), ea, eb)])
             cut = np.partition(score, len(score) - top)[len(score) - top]
             idx = idx[score >= cut]  # every pair that may make the top, ties included
-        units = pair_units(self.ut, self.n_names, self.codes[idx])
-        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(*units[int(self.codes[i])],
+        units = pair_units(self.ut, self.n_names, self.codes[idx], counts[idx])
+        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(units[int(self.codes[i])],
                                                                                self.ut.unit_ids)
                            for i in idx.tolist()})
 
@@ -838,23 +859,27 @@ class UnitIds(Sequence):
     """The ids of a pair's units, made from their integer codes when they are read (a million
     strings for the pairs of a big corpus would not fit where their codes do)."""
 
-    def __init__(self, codes, offset: int, ids: Callable[[list[int]], list[str]]) -> None:
-        self.codes, self.offset, self.ids = codes, offset, ids  # unit = code - offset
+    CHUNK = 65_536  # ids made at a time
+
+    def __init__(self, units, ids: Callable[[object], list[str]]) -> None:
+        self.units, self.ids = units, ids  # a numpy array of unit codes; codes -> ids
 
     def __len__(self) -> int:
-        return len(self.codes)
-
-    def _units(self, codes) -> list[int]:
-        return (codes - self.offset).tolist()
+        return len(self.units)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return self.ids(self._units(self.codes[i]))
-        return self.ids(self._units(self.codes[i:i + 1] if i >= 0 else self.codes[i:][:1]))[0]
+            return self.ids(self.units[i])
+        return self.ids(self.units[i:i + 1] if i >= 0 else self.units[i:][:1])[0]
 
     def __iter__(self):
-        for k in range(0, len(self.codes), 10_000):
-            yield from self.ids(self._units(self.codes[k:k + 10_000]))
+        for k in range(0, len(self.units), self.CHUNK):
+            yield from self.ids(self.units[k:k + self.CHUNK])
+
+    def joined(self, sep: str) -> str:
+        """``sep.join(self)``, made a chunk of ids at a time."""
+        return sep.join([sep.join(self.ids(self.units[k:k + self.CHUNK]))
+                         for k in range(0, len(self.units), self.CHUNK)])
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

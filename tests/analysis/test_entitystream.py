@@ -181,3 +181,26 @@ def test_a_model_fill_opens_one_executor_and_keeps_the_pages(tmp_path, tiny_mode
         again = es.stream_annotations([str(corpus)], model_ref=ref, store=st, batch_files=1)
     assert again.processed == 0 and again.pages_cached == 4  # the fill left the page rows
     assert len(opened) == 1
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 5, 1_000_000])
+def test_pair_units_in_chunks_are_every_unit_in_corpus_order(chunk_rows):
+    """Units gathered chunk by chunk into one array: each pair's slice holds its units, ascending."""
+    rng = np.random.default_rng(7)
+    rows = {(int(u), int(n)) for u, n in zip(rng.integers(0, 40, 300), rng.integers(0, 9, 300))}
+    rows_unit, rows_name = (np.array(x, dtype=np.int64) for x in zip(*sorted(rows)))
+    ut = es.UnitTable("story", 40, lambda us: [f"u{u}" for u in np.asarray(us).tolist()], rows_unit, rows_name)
+    expected: dict = {}
+    for u in range(40):
+        names = sorted(n for uu, n in rows if uu == u)
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                expected.setdefault(a * 9 + b, []).append(u)
+    codes, counts = es.pair_counts(ut, 9, chunk_rows=chunk_rows)
+    assert dict(zip(codes.tolist(), counts.tolist())) == {c: len(v) for c, v in expected.items()}
+    wanted = codes[counts >= 2]
+    got = es.pair_units(ut, 9, wanted, counts[counts >= 2], chunk_rows=chunk_rows)
+    assert {c: v.tolist() for c, v in got.items()} == {c: expected[c] for c in wanted.tolist()}
+    ids = es.UnitIds(got[int(wanted[0])], ut.unit_ids)
+    assert ids.joined(",") == ",".join(ids) == ",".join(f"u{u}" for u in expected[int(wanted[0])])
+    assert ids[-1] == f"u{expected[int(wanted[0])][-1]}" and ids[1:3] == [f"u{u}" for u in expected[int(wanted[0])][1:3]]
