@@ -146,6 +146,7 @@ def annotate(
     jobs: int | None = 1,
     scheduler: str | None = None,
     executor=None,
+    pages: bool = True,
 ) -> AnnotatedCorpus:
     """Mentions and sentences for every story, from the store or the model.
 
@@ -160,6 +161,11 @@ def annotate(
     result's ``store_error`` says so (``unstored`` files were not kept).
     ``executor``: an open executor to run the model on (the caller's, kept
     open across calls) instead of one opened for this call.
+
+    With the model's output, the page-level results of the files it read
+    are stored too (:mod:`analysis.pagecache`), so that ``entities`` and
+    ``cooccur`` after a fill by any command read them back; ``pages=False``
+    leaves that to the caller.
     """
     key = model_ref.key
     results: dict[int, tuple[list[StoredSentence], list[StoredMention]]] = {}
@@ -197,8 +203,24 @@ def annotate(
                 if progress:
                     progress(done, total)
     out = _assemble(corpus, results)
+    if pages and store is not None and store_error is None and todo:
+        _keep_pages(store, key, corpus, out, todo)
     return AnnotatedCorpus(corpus, out, processed=len(todo), cached=len(corpus.pages) - len(todo),
                            store_error=store_error, unstored=unstored)
+
+
+def _keep_pages(store: Store, key: str, corpus: Corpus, stories: list[AnnotatedStory], done: list[int]) -> None:
+    """Store the page-level results of the pages ``done`` (indexes into ``corpus.pages``) with their annotations."""
+    from .pagecache import PageCache, page_record, page_version
+
+    by_doc: dict[int, list[AnnotatedStory]] = defaultdict(list)
+    for ann in stories:
+        by_doc[id(ann.doc)].append(ann)
+    records = {}
+    for i in done:
+        doc = corpus.pages[i][0]
+        records[doc.sha256] = page_record(by_doc.get(id(doc), []))
+    PageCache(store, key, page_version(key)).put_many(list(records.items()))
 
 
 def _run_model(executor, spec, corpus: Corpus, todo: list[int], batch_size: int):

@@ -158,7 +158,7 @@ def stream_annotations(
                     pages.append((doc, stories))
                 words = sum(len(d.text.split()) for d in fresh) * max(1, (len(entries) - a) // batch_files)
                 annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store,
-                                     executor=pool.model(words))
+                                     executor=pool.model(words), pages=False)
                 sc.processed += annotated.processed
                 sc.cached += annotated.cached
                 sc.unstored += annotated.unstored

@@ -204,3 +204,31 @@ def test_pair_units_in_chunks_are_every_unit_in_corpus_order(chunk_rows):
     ids = es.UnitIds(got[int(wanted[0])], ut.unit_ids)
     assert ids.joined(",") == ",".join(ids) == ",".join(f"u{u}" for u in expected[int(wanted[0])])
     assert ids[-1] == f"u{expected[int(wanted[0])][-1]}" and ids[1:3] == [f"u{u}" for u in expected[int(wanted[0])][1:3]]
+
+
+def test_an_in_memory_fill_keeps_the_page_rows_a_streamed_fill_keeps(tmp_path, tiny_model):
+    """`entities --mentions` or `datelines --entity` (the in-memory path) filling the store leave the page
+    rows a streamed run would make (dateline places as printed), so the next streamed run reads them."""
+    import marshal
+    import sqlite3
+    import zlib
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Kop\nALMATY (ANP) - In Almaty en bij De Wallen was het rustig.\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("Kop\nDE WALLEN (ANP) - Poetin sprak met Tokajev.\n", encoding="utf-8")
+    ref = resolve_model(str(tiny_model))
+    memory, streamed = tmp_path / "m.sqlite", tmp_path / "s.sqlite"
+    with open_store(memory) as st:
+        annotate(load_corpus([str(corpus)]), model_ref=ref, store=st)
+    with open_store(streamed) as st:
+        es.stream_annotations([str(corpus)], model_ref=ref, store=st)
+
+    def pages(store):
+        with sqlite3.connect(store) as c:
+            return {sha: marshal.loads(zlib.decompress(data)) for sha, data in c.execute("SELECT sha256, data FROM pages")}
+
+    assert len(pages(memory)) == 2 and pages(memory) == pages(streamed)
+    with open_store(memory) as st:
+        tables = es.stream_annotations([str(corpus)], model_ref=ref, store=st)
+    assert tables.pages_cached == 2 and tables.processed == 0
