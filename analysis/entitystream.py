@@ -325,7 +325,7 @@ class _Pools:
 
         if self._rules is None:
             n = self.jobs if self.jobs is not None else max(1, min(available_cpus(), pages // AUTO_MIN_PAGES))
-            if self.scheduler or n <= 1:
+            if self.scheduler or n <= 1 or not pages:  # nothing to spread: no pool to start
                 self._rules = InProcessExecutor()
             else:
                 self._rules = self._stack.enter_context(LocalExecutor(None, n))

@@ -232,3 +232,14 @@ def test_an_in_memory_fill_keeps_the_page_rows_a_streamed_fill_keeps(tmp_path, t
     with open_store(memory) as st:
         tables = es.stream_annotations([str(corpus)], model_ref=ref, store=st)
     assert tables.pages_cached == 2 and tables.processed == 0
+
+
+def test_no_worker_pool_when_every_page_is_stored(seeds_store, monkeypatch):
+    from analysis import parallel
+
+    _stream([SEEDS], seeds_store)  # the page rows are there now
+    started = []
+    monkeypatch.setattr(parallel.LocalExecutor, "__init__", lambda self, *a: started.append(a))
+    with open_store(seeds_store) as st:
+        tables = es.stream_annotations([str(SEEDS)], model_ref=resolve_model(None), store=st, jobs=2)
+    assert tables.pages_cached == len(tables.paths) and not started
