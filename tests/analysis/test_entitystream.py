@@ -243,3 +243,29 @@ def test_no_worker_pool_when_every_page_is_stored(seeds_store, monkeypatch):
     with open_store(seeds_store) as st:
         tables = es.stream_annotations([str(SEEDS)], model_ref=resolve_model(None), store=st, jobs=2)
     assert tables.pages_cached == len(tables.paths) and not started
+
+
+def test_one_pool_runs_the_rules_and_then_the_model(tmp_path, tiny_model):
+    """Batches whose model output is stored go to the pool for the rules; later batches the store lacks
+    run the model on the same worker processes; the tables are those of a run on one core."""
+    import shutil
+
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    for k in range(6):
+        (corpus / f"p{k}.txt").write_text(f"Kop {k}\nALMATY (ANP) - Poetin sprak in Almaty met Tokajev over {k}.\n",
+                                          encoding="utf-8")
+    ref = resolve_model(str(tiny_model))
+    store = tmp_path / "s.sqlite"
+    with open_store(store) as st:  # the model's output for the first two files, without their page rows
+        annotate(load_corpus([str(corpus / "p0.txt"), str(corpus / "p1.txt")]), model_ref=ref, store=st)
+        with st.conn:
+            st.conn.execute("DELETE FROM pages")
+    shutil.copy(store, tmp_path / "one.sqlite")
+    with open_store(store) as st:
+        pooled = es.stream_annotations([str(corpus)], model_ref=ref, store=st, jobs=2, batch_files=2)
+    with open_store(tmp_path / "one.sqlite") as st:
+        alone = es.stream_annotations([str(corpus)], model_ref=ref, store=st, jobs=1, batch_files=2)
+    assert (pooled.cached, pooled.processed) == (alone.cached, alone.processed) == (2, 4)
+    assert _records(pooled, es.canonical_names(pooled)) == _records(alone, es.canonical_names(alone))
+    assert pooled.keys == alone.keys and pooled.m_key.tolist() == alone.m_key.tolist()
