@@ -11,6 +11,7 @@ import bisect
 import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from .corpus import Corpus
@@ -144,6 +145,8 @@ def annotate(
     batch_size: int = BATCH_UNITS,
     jobs: int | None = 1,
     scheduler: str | None = None,
+    executor=None,
+    pages: bool = True,
 ) -> AnnotatedCorpus:
     """Mentions and sentences for every story, from the store or the model.
 
@@ -156,6 +159,13 @@ def annotate(
 
     When the store's disk fills up, the run goes on without writing and the
     result's ``store_error`` says so (``unstored`` files were not kept).
+    ``executor``: an open executor to run the model on (the caller's, kept
+    open across calls) instead of one opened for this call.
+
+    With the model's output, the page-level results of the files it read
+    are stored too (:mod:`analysis.pagecache`), so that ``entities`` and
+    ``cooccur`` after a fill by any command read them back; ``pages=False``
+    leaves that to the caller.
     """
     key = model_ref.key
     results: dict[int, tuple[list[StoredSentence], list[StoredMention]]] = {}
@@ -174,9 +184,12 @@ def annotate(
     store_error: StoreFullError | None = None
     unstored = 0
     if todo:
+        from contextlib import nullcontext
+
         spec = worker_spec(model_ref)
         n_jobs = 1 if scheduler else choose_jobs(jobs, words=total)
-        with open_executor(spec, jobs=n_jobs, scheduler=scheduler) as executor:
+        with nullcontext(executor) if executor is not None else open_executor(spec, jobs=n_jobs,
+                                                                              scheduler=scheduler) as executor:
             for i, sents, ments in _run_model(executor, spec, corpus, todo, batch_size):
                 results[i] = (sents, ments)
                 if store is not None and store_error is None:
@@ -190,8 +203,24 @@ def annotate(
                 if progress:
                     progress(done, total)
     out = _assemble(corpus, results)
+    if pages and store is not None and store_error is None and todo:
+        _keep_pages(store, key, corpus, out, todo)
     return AnnotatedCorpus(corpus, out, processed=len(todo), cached=len(corpus.pages) - len(todo),
                            store_error=store_error, unstored=unstored)
+
+
+def _keep_pages(store: Store, key: str, corpus: Corpus, stories: list[AnnotatedStory], done: list[int]) -> None:
+    """Store the page-level results of the pages ``done`` (indexes into ``corpus.pages``) with their annotations."""
+    from .pagecache import PageCache, page_record, page_version
+
+    by_doc: dict[int, list[AnnotatedStory]] = defaultdict(list)
+    for ann in stories:
+        by_doc[id(ann.doc)].append(ann)
+    records = {}
+    for i in done:
+        doc = corpus.pages[i][0]
+        records[doc.sha256] = page_record(by_doc.get(id(doc), []))
+    PageCache(store, key, page_version(key)).put_many(list(records.items()))
 
 
 def _run_model(executor, spec, corpus: Corpus, todo: list[int], batch_size: int):
@@ -308,16 +337,22 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     text = doc.text
     lower_text = text.lower()
     forms = [f for f in labels if not _occurs(text, f.lower())] if lower_text != text else list(labels)
+    # Every whole-word occurrence on the page, found once per spelling (not once per story); a form
+    # is also found in capitals (a headline: ISTANBUL for Istanbul).
+    page_hits = sorted(
+        (s, -len(f), f, spelled) for f in forms for spelled in {f, f.upper()} if len(spelled) == len(f)
+        for s in _find_all(text, spelled, 0, len(text))
+    )
     added = 0
     for ann in page:
         story = ann.story
+        # The occurrences that lie inside the story, in the same order.
+        lo, hi = bisect.bisect_left(page_hits, (story.start,)), bisect.bisect_left(page_hits, (story.end,))
+        hits = [h for h in page_hits[lo:hi] if h[0] - h[1] <= story.end]
+        if not hits:
+            continue
         taken = _Covered.taken_in(ann)
         starts = [s for s, _ in ann.sentences]
-        # A form is also found in capitals (a headline: ISTANBUL for Istanbul).
-        hits = sorted(
-            (s, -len(f), f, spelled) for f in forms for spelled in {f, f.upper()} if len(spelled) == len(f)
-            for s in _find_all(text, spelled, story.start, story.end)
-        )
         for s, neg_len, form, spelled in hits:  # earliest first, longest first at one position
             e = s - neg_len
             if taken.overlaps(s, e):
@@ -465,36 +500,52 @@ def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
     story = ann.story
     taken = _Covered.taken_in(ann)
     starts = [s for s, _ in ann.sentences]
+    if _known_in not in kn._CACHED:
+        kn._CACHED.append(_known_in)  # its answers depend on the features: kn.disable() clears them
     for match in _CAP_SEQ.finditer(text, story.start, story.end):
-        words = match.group().split(" ")
-        offs = [match.start()]
-        for w in words[:-1]:
-            offs.append(offs[-1] + len(w) + 1)
-        found = []
-        # Known places inside the sequence, longest first; else a first name + surnames.
-        for n in range(min(len(words), 4), 0, -1):
-            for i in range(len(words) - n + 1):
-                name = " ".join(words[i:i + n]).rstrip("'’-")
-                if n == 1 and (kn.seen_lower(name) or kn.is_common_word(name, 3.0) or len(name) < 4):
-                    continue
-                if n == 1 and len(words) > 1 and kn.is_first_name(name):
-                    continue  # "Paris Hilton"
-                if kn.is_place(name) and kn.label_prior(name) == "LOC":
-                    found.append((offs[i], offs[i] + len(name), "LOC"))
-        if not found:
-            # A first name and the surnames after it: "Democraat Taylor Rehmet".
-            for i in range(len(words) - 1):
-                tail = words[i:i + 4]
-                if kn.is_first_name(words[i]) and kn.person_by_form(" ".join(tail)):
-                    name = " ".join(tail).rstrip("'’-")
-                    found.append((offs[i], offs[i] + len(name), "PER"))
-                    break
-        for s, e, label in found:
+        at = match.start()
+        for a, b, label in _known_in(match.group()):
+            s, e = at + a, at + b
             if taken.overlaps(s, e):
                 continue
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
             ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
             taken.add(s, e)
+
+
+@lru_cache(maxsize=1 << 16)
+def _known_in(seq: str) -> tuple[tuple[int, int, str], ...]:
+    """The names the lists know in a sequence of capitalised words: ``(start, end, label)`` in ``seq``.
+
+    Known places inside the sequence, longest first; else a first name and
+    the surnames after it. The answer depends on the words alone, so it is
+    worked out once per distinct sequence.
+    """
+    from . import knowledge as kn
+
+    words = seq.split(" ")
+    offs = [0]
+    for w in words[:-1]:
+        offs.append(offs[-1] + len(w) + 1)
+    found = []
+    for n in range(min(len(words), 4), 0, -1):
+        for i in range(len(words) - n + 1):
+            name = " ".join(words[i:i + n]).rstrip("'’-")
+            if n == 1 and (kn.seen_lower(name) or kn.is_common_word(name, 3.0) or len(name) < 4):
+                continue
+            if n == 1 and len(words) > 1 and kn.is_first_name(name):
+                continue  # "Paris Hilton"
+            if kn.is_place(name) and kn.label_prior(name) == "LOC":
+                found.append((offs[i], offs[i] + len(name), "LOC"))
+    if not found:
+        # A first name and the surnames after it: "Democraat Taylor Rehmet".
+        for i in range(len(words) - 1):
+            tail = words[i:i + 4]
+            if kn.is_first_name(words[i]) and kn.person_by_form(" ".join(tail)):
+                name = " ".join(tail).rstrip("'’-")
+                found.append((offs[i], offs[i] + len(name), "PER"))
+                break
+    return tuple(found)
 
 
 def _is_common_word(word: str) -> bool:

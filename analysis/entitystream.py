@@ -32,8 +32,9 @@ whose file names share a stem) is left to the in-memory path: see
 from __future__ import annotations
 
 from array import array
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -136,59 +137,86 @@ def stream_annotations(
         if on_warning:
             on_warning(w)
 
-    for a in range(0, len(entries), batch_files):
-        docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
-        found = cache.get_many([d.sha256 for d in docs])
-        misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
-        if misses:
-            pages = []
-            for doc in misses:
-                stories = split_page(doc)
-                for st in stories:  # dateline mentions carry the place as printed; named at the end
-                    st.places = list(st.dateline.places_raw) if st.dateline else []
-                pages.append((doc, stories))
-            annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store, jobs=jobs, scheduler=scheduler)
-            sc.processed += annotated.processed
-            sc.cached += annotated.cached
-            sc.unstored += annotated.unstored
-            if annotated.store_error is not None and sc.store_error is None:
-                sc.store_error = annotated.store_error
-            by_doc: dict[int, list] = defaultdict(list)
-            for ann in annotated.stories:
-                by_doc[id(ann.doc)].append(ann)
-            new = [(doc.sha256, page_record(by_doc.get(id(doc), []))) for doc in misses]
-            cache.put_many(new)
-            found.update((sha, (rec, None)) for sha, rec in new)
-            del pages, annotated, by_doc
-        sc.pages_cached += len(docs) - len(misses)
-        for doc in docs:
-            k = number[doc.path]
-            (stories, keys, rows, pairs), forms = found[doc.sha256]
-            if not stories:
-                no_text.append(doc.path)
-            m = np.frombuffer(rows, dtype=np.int32).reshape(-1, 3)
-            if len(m):
-                local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
-                g = m.copy()
-                g[:, 0] += n_stories
-                g[:, 2] = local[m[:, 2]]
-                mention_rows.frombytes(g.tobytes())
-            if pairs:
-                pair_rows.frombytes((np.frombuffer(pairs, dtype=np.int32).astype(np.int64) + n_mentions).tobytes())
-            for s in stories:
-                story_rows.extend((k, s[0], s[1], s[2] is not None))
-                digests.append(s[2] or 0)
-                if s[3]:
-                    places.update(p.casefold() for p in s[3] if p)
-            fp = None if forms is None else forms[0]
-            if forms is not None:
-                forms_by_set[fp].update(forms[1])
-            file_set[k] = fingerprints.setdefault(fp, len(fingerprints))
-            n_stories += len(stories)
-            n_mentions += len(m)
-        del docs, found
-        if progress:
-            progress(min(a + batch_files, len(entries)), len(entries))
+    pool = _Pools(model_ref, jobs, scheduler)
+    queue: deque = deque()  # per batch handed to the executor: (start, docs, found, files it rules)
+
+    def prepared():
+        """Per batch, the files whose page rules are still to apply (the executor's work); the rest done here."""
+        for a in range(0, len(entries), batch_files):
+            docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
+            found = cache.get_many([d.sha256 for d in docs])
+            misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
+            stored = store.get_many([d.sha256 for d in misses], model_ref.key) if misses else {}
+            ruled = [d for d in misses if d.sha256 in stored]
+            fresh = [d for d in misses if d.sha256 not in stored]
+            if fresh:  # the model's turn: the rules run here, with the records of the fill
+                pages = []
+                for doc in fresh:
+                    stories = split_page(doc)
+                    for st in stories:  # dateline mentions carry the place as printed; named at the end
+                        st.places = list(st.dateline.places_raw) if st.dateline else []
+                    pages.append((doc, stories))
+                words = sum(len(d.text.split()) for d in fresh) * max(1, (len(entries) - a) // batch_files)
+                annotated = annotate(Corpus(pages=pages), model_ref=model_ref, store=store,
+                                     executor=pool.model(words), pages=False)
+                sc.processed += annotated.processed
+                sc.cached += annotated.cached
+                sc.unstored += annotated.unstored
+                if annotated.store_error is not None and sc.store_error is None:
+                    sc.store_error = annotated.store_error
+                by_doc: dict[int, list] = defaultdict(list)
+                for ann in annotated.stories:
+                    by_doc[id(ann.doc)].append(ann)
+                new = [(doc.sha256, page_record(by_doc.get(id(doc), []))) for doc in fresh]
+                cache.put_many(new)
+                found.update((sha, (rec, None)) for sha, rec in new)
+                del pages, annotated, by_doc
+            sc.cached += len(ruled)
+            sc.pages_cached += len(docs) - len(misses)
+            queue.append((a, docs, found, [d.sha256 for d in ruled]))
+            yield [(d.path, d.text, d.encoding, d.sha256, stored[d.sha256]) for d in ruled]
+            del stored, ruled, misses, docs, found
+
+    batches = prepared()
+    with pool:
+        first = next(batches, None)
+        # The executor for the page rules, chosen on the first batch: how many files of it need them.
+        n_first = len(queue[0][1]) if queue else 0
+        rules = pool.rules(len(first or ()) * len(entries) // max(n_first, 1))
+        for records in rules.map_ordered(page_rows, None, chain([first] if first is not None else [], batches)):
+            a, docs, found, shas = queue.popleft()
+            if shas:
+                new = list(zip(shas, records))
+                cache.put_many(new)
+                found.update((sha, (rec, None)) for sha, rec in new)
+            for doc in docs:
+                k = number[doc.path]
+                (stories, keys, rows, pairs), forms = found[doc.sha256]
+                if not stories:
+                    no_text.append(doc.path)
+                m = np.frombuffer(rows, dtype=np.int32).reshape(-1, 3)
+                if len(m):
+                    local = np.array([key_ids.setdefault(key, len(key_ids)) for key in keys], dtype=np.int32)
+                    g = m.copy()
+                    g[:, 0] += n_stories
+                    g[:, 2] = local[m[:, 2]]
+                    mention_rows.frombytes(g.tobytes())
+                if pairs:
+                    pair_rows.frombytes((np.frombuffer(pairs, dtype=np.int32).astype(np.int64) + n_mentions).tobytes())
+                for s in stories:
+                    story_rows.extend((k, s[0], s[1], s[2] is not None))
+                    digests.append(s[2] or 0)
+                    if s[3]:
+                        places.update(p.casefold() for p in s[3] if p)
+                fp = None if forms is None else forms[0]
+                if forms is not None:
+                    forms_by_set[fp].update(forms[1])
+                file_set[k] = fingerprints.setdefault(fp, len(fingerprints))
+                n_stories += len(stories)
+                n_mentions += len(m)
+            del docs, found
+            if progress:
+                progress(min(a + batch_files, len(entries)), len(entries))
     for path in no_text:
         warn(ReadWarning(path, "no text", skipped=False))
 
@@ -247,6 +275,79 @@ def stream_annotations(
     del mentions, mention_rows
     sc.acronym_pairs = np.frombuffer(pair_rows, dtype=np.int64) if pair_rows else np.zeros(0, np.int64)
     return sc
+
+
+def page_rows(spec, items: list[tuple]) -> list[tuple]:
+    """The page rules for files whose model output is stored: :func:`analysis.pagecache.page_record` per file.
+
+    ``items`` are ``(path, text, encoding, sha256, (sentences, mentions))``;
+    runs in the executor's workers like ``annotate_batch`` (``spec`` unused).
+    """
+    from .corpus import Corpus
+    from .entities import _assemble
+    from .pagecache import page_record
+    from .reader import Document
+    from .stories import split_page
+
+    out = []
+    for path, text, encoding, sha256, stored in items:
+        doc = Document(path, text, encoding, sha256)
+        stories = split_page(doc)
+        for st in stories:  # dateline mentions carry the place as printed; named at the end
+            st.places = list(st.dateline.places_raw) if st.dateline else []
+        out.append(page_record(_assemble(Corpus(pages=[(doc, stories)]), {0: stored})))
+    return out
+
+
+AUTO_MIN_PAGES = 1000  # --jobs auto: one worker for the page rules per this many files that need them
+
+
+class _Pools:
+    """The executors of one streamed pass, opened when first needed and kept to its end.
+
+    The page rules go to ``--jobs`` local processes (``auto``: the CPUs, one
+    per :data:`AUTO_MIN_PAGES` files that need them); the model runs on the
+    same processes when there are several (they load it when it is first
+    asked for), else on the executor the NLP pass would choose
+    (:func:`analysis.parallel.open_executor`, a Dask cluster with ``--scheduler``,
+    where the rules stay in this process).
+    """
+
+    def __init__(self, model_ref, jobs: int | None, scheduler: str | None) -> None:
+        from contextlib import ExitStack
+
+        self.model_ref, self.jobs, self.scheduler = model_ref, jobs, scheduler
+        self._rules = self._model = None
+        self._stack = ExitStack()
+
+    def rules(self, pages: int):
+        from .parallel import InProcessExecutor, LocalExecutor, available_cpus
+
+        if self._rules is None:
+            n = self.jobs if self.jobs is not None else max(1, min(available_cpus(), pages // AUTO_MIN_PAGES))
+            if self.scheduler or n <= 1 or not pages:  # nothing to spread: no pool to start
+                self._rules = InProcessExecutor()
+            else:
+                self._rules = self._stack.enter_context(LocalExecutor(None, n))
+        return self._rules
+
+    def model(self, words: int):
+        from .parallel import LocalExecutor, choose_jobs, open_executor, worker_spec
+
+        if self._model is None:
+            if isinstance(self._rules, LocalExecutor) and not self.scheduler:
+                self._model = self._rules
+            else:
+                n = 1 if self.scheduler else choose_jobs(self.jobs, words=words)
+                self._model = self._stack.enter_context(
+                    open_executor(worker_spec(self.model_ref), jobs=n, scheduler=self.scheduler))
+        return self._model
+
+    def __enter__(self) -> "_Pools":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.__exit__(*exc)
 
 
 # -- canonical names on the tables ----------------------------------------------------
@@ -550,12 +651,20 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
     kept_story = np.ones(n_stories, dtype=bool) if keep_duplicates else ~sc.story_dup
     m_story = _np(sc.m_story).astype(np.int64)[mask]
     m_name = nm.m_name[mask].astype(np.int64)
+    stems = sc.stems
+
+    def story_ids(rows, suffixes=None) -> list[str]:
+        files, index = _np(sc.story_file)[rows].tolist(), _np(sc.story_index)[rows].tolist()
+        if suffixes is None:
+            return [f"{stems[f]}:{i}" for f, i in zip(files, index)]
+        return [f"{stems[f]}:{i}.{k}" for f, i, k in zip(files, index, suffixes)]
+
     if unit == "story":
         codes = m_story
         n_units = int(kept_story.sum())
 
-        def ids(us: list[int]) -> list[str]:
-            return [sc.story_id(u) for u in us]
+        def ids(us) -> list[str]:
+            return story_ids(np.asarray(us, dtype=np.int64))
     elif unit == "sentence":
         m_sent = _np(sc.m_sentence).astype(np.int64)[mask]
         last = np.full(n_stories, -1, dtype=np.int64)
@@ -566,16 +675,17 @@ def unit_table(sc: StreamedCorpus, nm: Names, mask, unit: str, keep_duplicates: 
         codes = first[m_story] + m_sent
         n_units = int(count.sum())
 
-        def ids(us: list[int]) -> list[str]:
-            rows = (np.searchsorted(first, us, side="right") - 1).tolist()
-            return [f"{sc.story_id(s)}.{u - int(first[s])}" for s, u in zip(rows, us)]
+        def ids(us) -> list[str]:
+            us = np.asarray(us, dtype=np.int64)
+            rows = np.searchsorted(first, us, side="right") - 1
+            return story_ids(rows, (us - first[rows]).tolist())
     else:
         story_file = _np(sc.story_file).astype(np.int64)
         codes = story_file[m_story]
         n_units = len(np.unique(story_file[kept_story]))
 
-        def ids(us: list[int]) -> list[str]:
-            return [sc.paths[u] for u in us]
+        def ids(us) -> list[str]:
+            return [sc.paths[u] for u in np.asarray(us, dtype=np.int64).tolist()]
     n = max(len(nm.names), 1)
     distinct = _distinct(codes * n + m_name)
     return UnitTable(unit, n_units, ids, distinct // n, distinct % n)
@@ -632,30 +742,42 @@ def _pairs(units, names, n_names: int, with_units: bool = False):
     return codes
 
 
-def pair_units(ut: UnitTable, n_names: int, wanted, *, chunk_rows: int = 1_000_000) -> dict:
-    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order.
+def pair_units(ut: UnitTable, n_names: int, wanted, counts, *, chunk_rows: int = 1_000_000) -> dict:
+    """The units of each pair code in ``wanted`` (sorted numpy array), in corpus order: ``{code: units}``.
 
-    Each pair's units come back as a slice of one sorted int64 array of
-    ``position in wanted * units + unit`` (no object per unit) and its offset.
+    ``counts[j]`` is how many units the pair ``wanted[j]`` has (:func:`pair_counts`).
+    Every pair's units are a slice of one array (int32 where the units fit),
+    filled chunk by chunk: what is held is the units printed plus one
+    chunk's pairs, never an object per unit.
     """
     import numpy as np
 
     if not len(wanted) or not len(ut.rows_unit):
         return {}
-    span = int(ut.rows_unit.max()) + 1
-    found = []
+    span = int(ut.rows_unit[-1]) + 1
+    starts = np.concatenate(([0], np.cumsum(np.asarray(counts, dtype=np.int64))))
+    out = np.empty(int(starts[-1]), dtype=np.int32 if span <= 1 << 31 else np.int64)
+    fill = starts[:-1].copy()  # where each pair's next unit goes
     for lo, hi in _chunks(ut.rows_unit, chunk_rows):
         codes, units = _pairs(ut.rows_unit[lo:hi], ut.rows_name[lo:hi], n_names, with_units=True)
         pos = np.searchsorted(wanted, codes)
         hit = pos < len(wanted)
         hit[hit] = wanted[pos[hit]] == codes[hit]
-        found.append(pos[hit].astype(np.int64) * span + units[hit])
+        key = pos[hit].astype(np.int64) * span + units[hit]  # by pair, then unit
         del codes, units, pos, hit
-    key = np.concatenate(found)
-    del found
-    key.sort()
-    bounds = np.searchsorted(key, np.arange(len(wanted) + 1, dtype=np.int64) * span)
-    return {int(c): (key[bounds[j]:bounds[j + 1]], j * span) for j, c in enumerate(wanted.tolist())}
+        if not len(key):
+            continue
+        key.sort()
+        pos = key // span
+        first = np.flatnonzero(np.concatenate(([True], pos[1:] != pos[:-1])))
+        size = np.diff(np.append(first, len(key)))
+        group = pos[first]
+        # A chunk holds whole units, later in the corpus than the chunks before: append.
+        at = np.repeat(fill[group] - first, size) + np.arange(len(key))
+        out[at] = key - pos * span
+        fill[group] += size
+        del key, pos, at
+    return {c: out[starts[j]:starts[j + 1]] for j, c in enumerate(wanted.tolist())}
 
 
 class Cooccurrences:
@@ -727,8 +849,8 @@ class Cooccurrences:
                 score = np.array([f(k, x, y, self.ut.n_units) for k, x, y in zip(counts[idx].tolist(), ea, eb)])
             cut = np.partition(score, len(score) - top)[len(score) - top]
             idx = idx[score >= cut]  # every pair that may make the top, ties included
-        units = pair_units(self.ut, self.n_names, self.codes[idx])
-        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(*units[int(self.codes[i])],
+        units = pair_units(self.ut, self.n_names, self.codes[idx], counts[idx])
+        return self._with({(nm.names[int(a[i])], nm.names[int(b[i])]): UnitIds(units[int(self.codes[i])],
                                                                                self.ut.unit_ids)
                            for i in idx.tolist()})
 
@@ -737,23 +859,27 @@ class UnitIds(Sequence):
     """The ids of a pair's units, made from their integer codes when they are read (a million
     strings for the pairs of a big corpus would not fit where their codes do)."""
 
-    def __init__(self, codes, offset: int, ids: Callable[[list[int]], list[str]]) -> None:
-        self.codes, self.offset, self.ids = codes, offset, ids  # unit = code - offset
+    CHUNK = 65_536  # ids made at a time
+
+    def __init__(self, units, ids: Callable[[object], list[str]]) -> None:
+        self.units, self.ids = units, ids  # a numpy array of unit codes; codes -> ids
 
     def __len__(self) -> int:
-        return len(self.codes)
-
-    def _units(self, codes) -> list[int]:
-        return (codes - self.offset).tolist()
+        return len(self.units)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return self.ids(self._units(self.codes[i]))
-        return self.ids(self._units(self.codes[i:i + 1] if i >= 0 else self.codes[i:][:1]))[0]
+            return self.ids(self.units[i])
+        return self.ids(self.units[i:i + 1] if i >= 0 else self.units[i:][:1])[0]
 
     def __iter__(self):
-        for k in range(0, len(self.codes), 10_000):
-            yield from self.ids(self._units(self.codes[k:k + 10_000]))
+        for k in range(0, len(self.units), self.CHUNK):
+            yield from self.ids(self.units[k:k + self.CHUNK])
+
+    def joined(self, sep: str) -> str:
+        """``sep.join(self)``, made a chunk of ids at a time."""
+        return sep.join([sep.join(self.ids(self.units[k:k + self.CHUNK]))
+                         for k in range(0, len(self.units), self.CHUNK)])
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Sequence) and list(self) == list(other)

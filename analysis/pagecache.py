@@ -53,7 +53,8 @@ class PageCache:
     """The ``pages`` table of the store: per file, its stories and mentions as compact rows."""
 
     def __init__(self, store, pipeline: str, version: str) -> None:
-        self.store, self.conn, self.pipeline, self.version = store, store.conn, pipeline, version
+        # A store without an SQLite connection (a stand-in) keeps no pages.
+        self.store, self.conn, self.pipeline, self.version = store, getattr(store, "conn", None), pipeline, version
         self.broken = False  # set when the store stopped taking writes (a full disk): go on without
         try:
             self.conn.executescript(_PAGE_SCHEMA)
@@ -114,10 +115,11 @@ def page_record(page: list) -> tuple:
     ``(stories, keys, mentions, acronym pairs)``: per story ``(index,
     sentences, digest of its text or None, dateline places as printed)``;
     the distinct ``(text, label, source, place as printed)`` of its
-    mentions; per mention ``(story, sentence, key)`` and the pairs of
+    mentions (a dateline mention's place as printed, whatever readable form
+    the caller gave it); per mention ``(story, sentence, key)`` and the pairs of
     consecutive model mentions 2-3 characters apart, as bytes of int32.
     """
-    from .entities import MODEL
+    from .entities import DATELINE, MODEL
     from .scan import story_digest
 
     stories, keys, key_ids = [], [], {}
@@ -130,9 +132,12 @@ def page_record(page: list) -> tuple:
         if digest is not None and digest >= 1 << 63:
             digest -= 1 << 64  # a signed 64-bit number, as numpy keeps it
         stories.append((s.index, len(ann.sentences), digest, tuple(s.dateline.places_raw) if s.dateline else ()))
+        # A dateline place is kept as printed (its readable form depends on the corpus, see the module).
+        printed = dict(zip(s.dateline.place_spans, s.dateline.places_raw)) if s.dateline else {}
         prev = None
         for m in ann.mentions:
-            key = (m.text, m.label, m.source, m.hint)
+            hint = printed.get((m.start, m.end), m.hint) if m.source == DATELINE else m.hint
+            key = (m.text, m.label, m.source, hint)
             kid = key_ids.get(key)
             if kid is None:
                 kid = key_ids[key] = len(keys)

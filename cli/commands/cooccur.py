@@ -155,7 +155,8 @@ def _for_format(row: dict, fmt: Format) -> dict:
         shown = ", ".join(units[:3]) + (f", … (+{len(units) - 3})" if len(units) > 3 else "")
         return {**row, "units": shown}
     if fmt in (Format.tsv, Format.csv, Format.excel_csv):
-        return {**row, "units": ",".join(units)}
+        joined = getattr(units, "joined", None)  # the streamed path's lazy ids join a chunk at a time
+        return {**row, "units": joined(",") if joined else ",".join(units)}
     return row if isinstance(units, list) else {**row, "units": list(units)}  # the streamed path's ids are lazy
 
 

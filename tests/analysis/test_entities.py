@@ -125,6 +125,51 @@ def test_propagation_within_a_page():
     assert [(text[m.start:m.end], m.label, m.sentence) for m in added] == [("Kazachstan", "LOC", 2)]
 
 
+def test_propagation_keeps_each_story_to_its_own_span():
+    """Occurrences are found once per page and handed to the story they lie in, none across a boundary."""
+    from analysis.entities import AnnotatedStory, Mention, propagate_within_file
+
+    text = ("Kop\nA (ANP) - Almaty ligt in Kazachstan. Almaty.\nMeer uit Buitenland\n"
+            "1 uur geledenASTANA (ANP) - In Kazachstan en Almaty, KAZACHSTAN.\n")
+    doc = Document("p.txt", text, "utf-8", "0")
+    page = [AnnotatedStory(s, doc, sentences=[(s.start, s.end)]) for s in split_page(doc)]
+    assert len(page) == 2
+    k = text.index("Kazachstan")
+    page[0].mentions = [Mention(page[0].story.id, "p.txt", 0, 0, k, k + 10, "Kazachstan", "LOC", "model")]
+    a = text.index("Almaty", page[1].story.start)
+    page[1].mentions = [Mention(page[1].story.id, "p.txt", 1, 0, a, a + 6, "Almaty", "LOC", "model")]
+    assert propagate_within_file(doc, page) == 4
+    spans = [[(text[m.start:m.end], m.start) for m in sorted(ann.mentions, key=lambda m: m.start)
+              if m.source == "model"] for ann in page]
+    first = text.index("Almaty")
+    assert spans[0] == [("Almaty", first), ("Kazachstan", k), ("Almaty", text.index("Almaty", k))]
+    k2 = text.index("Kazachstan", page[1].story.start)
+    assert spans[1] == [("Kazachstan", k2), ("Almaty", a), ("KAZACHSTAN", text.index("KAZACHSTAN"))]
+    assert all(ann.story.start <= m.start and m.end <= ann.story.end for ann in page for m in ann.mentions)
+
+
+def test_known_names_follow_the_switches():
+    """The per-sequence answers of the list look-up are cached, and dropped when a feature is switched."""
+    from analysis import knowledge as kn
+    from analysis.entities import AnnotatedStory, refine_page
+
+    text = "Kop\nA (ANP) - Er was onrust in Almaty en Kyiv.\n"
+    doc = Document("p.txt", text, "utf-8", "0")
+
+    def found():
+        page = [AnnotatedStory(s, doc, sentences=[(s.start, s.end)]) for s in split_page(doc)]
+        refine_page(doc, page)
+        return [(m.text, m.label) for ann in page for m in ann.mentions]
+
+    assert found() == [("Almaty", "LOC"), ("Kyiv", "LOC")]
+    kn.disable("prior")
+    try:
+        assert found() == []
+    finally:
+        kn.enable("prior")
+    assert found() == [("Almaty", "LOC"), ("Kyiv", "LOC")]
+
+
 def test_entities_named_ignores_case_diacritics_and_uses_last_words():
     from analysis.entities import entities_named
 

@@ -176,3 +176,18 @@ def test_matrix_headers_fit_and_differ():
     used = 11 + 5 + 5 + sum(max(len(h), 3) for h in headers) + 3 * (2 + len(shown)) + 2
     assert used <= 80 < used + 3 + len(headers[0])
     assert fit_matrix(ents, rows, 500) == (ents, ents)
+
+
+def test_streamed_output_is_the_in_memory_output_byte_for_byte(runner, in_root, seeds_store, monkeypatch):
+    """Every pair with every unit id (the streamed path joins them a chunk at a time) as the in-memory path prints it."""
+    from analysis import entitystream
+    from cli import nlpopts
+
+    monkeypatch.setattr(entitystream.UnitIds, "CHUNK", 3)
+    runs = [(unit, fmt) for unit in ("story", "sentence", "file") for fmt in ("tsv", "csv")] + [("story", "jsonl")]
+    streamed = [invoke(runner, ["cooccur", "seeds", "--unit", unit, "-f", fmt, "--store", seeds_store]).stdout
+                for unit, fmt in runs]
+    monkeypatch.setattr(nlpopts, "can_stream", lambda *a, **k: False)
+    for (unit, fmt), out in zip(runs, streamed):
+        assert invoke(runner, ["cooccur", "seeds", "--unit", unit, "-f", fmt, "--store", seeds_store]).stdout == out
+    assert streamed[0].count("\n") > 100
