@@ -660,7 +660,7 @@ def test_lean_readings_leave_other_queries_to_search(index, seeds):
         assert index.matching_paths(files, matcher) is None and index.hit_rows(files, matcher) is None
 
 
-_ZDICT = index_mod.make_zdict(["De regering van Oekraïne en België zegt dat de regering niets zegt. " * 40])
+_ZDICT = index_mod.make_zdict([("De regering van Oekraïne en België zegt dat de regering niets zegt. " * 40).encode()])
 
 
 @pytest.mark.parametrize("zdict", [b"", _ZDICT])
@@ -671,6 +671,20 @@ def test_a_story_comes_back_from_its_packed_bytes(text, zdict):
     data = packer.pack(text, "kop\twee")
     assert data[0] == (1 if zdict else 0)
     assert index_mod._unpack(data, {1: zdict}) == (text, "kop\twee")
+
+
+def test_a_dictionary_is_trained_on_many_stories():
+    import random
+
+    rng = random.Random(1)
+    words = "de regering van Oekraïne en België zegt dat niets kabinet minister premier Kyiv Brussel".split()
+    samples = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 80))).encode() for _ in range(2000)]
+    zdict = index_mod.make_zdict(samples)
+    assert zdict[:4] == b"\x37\xa4\x30\xec" and len(zdict) <= 32 * 1024  # zstd's magic: a trained dictionary
+    text = samples[7].decode()
+    data = index_mod._Packer(1, zdict).pack(text, "kop")
+    assert index_mod._unpack(data, {1: zdict}) == (text, "kop")
+    assert len(data) < len(index_mod._Packer().pack(text, "kop"))
 
 
 def test_a_preset_dictionary_makes_stories_smaller():
