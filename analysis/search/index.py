@@ -896,8 +896,9 @@ class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 
     def __init__(self, conn: sqlite3.Connection, *, keep_story_files: bool = False) -> None:
-        """``keep_story_files``: keep a table of story -> file in memory for :meth:`matching_paths`
-        (4 bytes a story; for a process that answers search after search, the watcher)."""
+        """``keep_story_files``: keep a table of story -> (file, story index) in memory for
+        :meth:`matching_paths` and the hits' order (8 bytes a story; for a process that answers
+        search after search, the watcher)."""
         from array import array
 
         self.conn = conn
