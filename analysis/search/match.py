@@ -11,6 +11,7 @@ import codecs
 import re
 import unicodedata
 from bisect import bisect_right
+from itertools import accumulate
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import QueryError
@@ -159,6 +160,19 @@ def _find_within_bytes(pattern: re.Pattern, text: bytes, ends: Sequence[int]) ->
         pos = m.end()
 
 
+def _split_spans(pattern: re.Pattern, text: bytes) -> list[tuple[int, int]]:
+    """The spans of ``pattern`` (one group: the whole match) in ``text``, from ``re.split``'s pieces.
+
+    No match object is made for a hit: the pieces' lengths, added up, are
+    where each match starts and ends.
+    """
+    pieces = pattern.split(text)
+    if len(pieces) == 1:
+        return []
+    ends = list(accumulate(map(len, pieces)))
+    return list(zip(ends[0::2], ends[1::2]))
+
+
 class Matcher:
     """Finds the hits of a query (or a regular expression) in one story's text.
 
@@ -236,9 +250,7 @@ class Matcher:
             if folded is not None:
                 if len(node.tokens) > 1:
                     return _find_within_bytes(pattern, folded, ends)
-                token = _TOKEN_BYTES
-                return [(s, e) for s, e in map(re.Match.span, pattern.finditer(folded))
-                        if not (s and folded[s - 1] in token)]
+                return _split_spans(self._split_pattern(node), folded)
         if joined.isascii():
             folded = joined.lower()
         else:
@@ -269,6 +281,22 @@ class Matcher:
                 pattern = re.compile(f"{body}{tail}(?!{_TOKEN_BYTE_CLASS})".encode("ascii"))
             self._patterns[key] = pattern
         return self._patterns[key]
+
+    def _split_pattern(self, term: Term) -> re.Pattern:
+        """A one-token term's pattern over folded bytes that checks the token's start too, as one group.
+
+        The look-behind comes after the token's letters (``re`` still skips
+        ahead to the literal fast) and looks past them at the byte before.
+        """
+        key = ("split", term)
+        pattern = self._patterns.get(key)
+        if pattern is None:
+            token = term.folded[0].encode("ascii")
+            tail = _TOKEN_BYTE_CLASS.encode() + b"*" if term.prefix else b""
+            pattern = self._patterns[key] = re.compile(
+                b"(" + re.escape(token) + b"(?<!" + _TOKEN_BYTE_CLASS.encode() + b"[\\x00-\\xff]{%d})" % len(token)
+                + tail + b"(?!" + _TOKEN_BYTE_CLASS.encode() + b"))")
+        return pattern
 
     def _pattern(self, term: Term) -> re.Pattern:
         p = self._patterns.get(term)

@@ -266,7 +266,13 @@ def write_hit_lines(index, files, matcher, out, *, context: int = 40, header: bo
     The same lines ``output.render`` writes for hit records, without making a
     record of each hit. None (nothing written) where the index cannot give them so.
     """
-    blocks = index.hit_lines(files, matcher, context, escape=tsv_field, specials=TSV_SPECIALS)
+    import codecs
+
+    try:
+        raw = getattr(out, "buffer", None) if codecs.lookup(out.encoding).name == "utf-8" else None
+    except (LookupError, TypeError, AttributeError):
+        raw = None
+    blocks = index.hit_lines(files, matcher, context, escape=tsv_field, specials=TSV_SPECIALS, utf8=raw is not None)
     if blocks is None:
         return None
     write = out.write
@@ -274,7 +280,11 @@ def write_hit_lines(index, files, matcher, out, *, context: int = 40, header: bo
         write("\t".join(c.name for c in HIT_COLUMNS) + "\n")
     n = 0
     for lines, k in blocks:
-        write(lines)
+        if isinstance(lines, bytes):  # strict UTF-8 made by a helper: what `out` would write for its text
+            out.flush()
+            raw.write(lines)
+        else:
+            write(lines)
         n += k
     out.flush()
     return n

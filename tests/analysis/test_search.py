@@ -660,7 +660,7 @@ def test_lean_readings_leave_other_queries_to_search(index, seeds):
         assert index.matching_paths(files, matcher) is None and index.hit_rows(files, matcher) is None
 
 
-_ZDICT = index_mod.make_zdict(["De regering van Oekraïne en België zegt dat de regering niets zegt. " * 40])
+_ZDICT = index_mod.make_zdict([("De regering van Oekraïne en België zegt dat de regering niets zegt. " * 40).encode()])
 
 
 @pytest.mark.parametrize("zdict", [b"", _ZDICT])
@@ -671,6 +671,20 @@ def test_a_story_comes_back_from_its_packed_bytes(text, zdict):
     data = packer.pack(text, "kop\twee")
     assert data[0] == (1 if zdict else 0)
     assert index_mod._unpack(data, {1: zdict}) == (text, "kop\twee")
+
+
+def test_a_dictionary_is_trained_on_many_stories():
+    import random
+
+    rng = random.Random(1)
+    words = "de regering van Oekraïne en België zegt dat niets kabinet minister premier Kyiv Brussel".split()
+    samples = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 80))).encode() for _ in range(2000)]
+    zdict = index_mod.make_zdict(samples)
+    assert zdict[:4] == b"\x37\xa4\x30\xec" and len(zdict) <= 32 * 1024  # zstd's magic: a trained dictionary
+    text = samples[7].decode()
+    data = index_mod._Packer(1, zdict).pack(text, "kop")
+    assert index_mod._unpack(data, {1: zdict}) == (text, "kop")
+    assert len(data) < len(index_mod._Packer().pack(text, "kop"))
 
 
 def test_a_preset_dictionary_makes_stories_smaller():
@@ -836,6 +850,57 @@ def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, mon
 
     monkeypatch.setattr(index_mod, "_chunk_lines", failing)
     assert _lines(index, files, Matcher("Oekraïne")) == alone
+
+
+# -- the watcher's hits: its helper gets the texts down a pipe ------------------------------
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+@pytest.mark.parametrize("query", ["de", "Oekraïne", "poetin*", '"de regering"', "poetin* OR navo"])
+def test_the_watchers_piped_hits_are_the_lean_hits(store, seeds, monkeypatch, query):
+    plain = SearchIndex(store.conn)
+    files = plain.refresh([str(seeds), str(seeds / "000_6886c8d2ffe8f8a4.txt")]).files  # a file named twice
+    expected = _lines(plain, files, Matcher(query))
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)  # a chunk a story: many chunks, most of them the helper's
+    piped = []
+    real = index_mod._Pipe.__init__
+    monkeypatch.setattr(index_mod._Pipe, "__init__", lambda self, *a: piped.append(1) or real(self, *a))
+    assert _lines(watcher, files, Matcher(query)) == expected
+    blocks = list(watcher.hit_lines(files, Matcher(query), 40, utf8=True))
+    assert "".join(b.decode() if isinstance(b, bytes) else b for b, _ in blocks) == expected[0]
+    if query == "de":
+        assert piped and any(isinstance(b, bytes) for b, _ in blocks)
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_piped_helper_that_fails_leaves_its_chunks_to_the_watcher(store, seeds, monkeypatch):
+    plain = SearchIndex(store.conn)
+    files = plain.refresh([str(seeds)]).files
+    expected = _lines(plain, files, Matcher("de"))
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    parent = os.getpid()
+    real = index_mod._chunk_lines
+
+    def failing(hits, *args):
+        if os.getpid() != parent and hits[3][0][1] > 2:
+            raise RuntimeError("the helper breaks down")
+        return real(hits, *args)
+
+    monkeypatch.setattr(index_mod, "_chunk_lines", failing)
+    assert _lines(SearchIndex(store.conn, keep_story_files=True), files, Matcher("de")) == expected
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_damaged_text_is_a_store_error_in_the_watchers_hits(store, seeds, monkeypatch):
+    from analysis.errors import StoreError
+
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    files = watcher.refresh([str(seeds)]).files
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    store.conn.execute("UPDATE search_stories SET data = x'00112233' WHERE story = 3")
+    store.conn.commit()
+    with pytest.raises(StoreError, match="damaged"):
+        list(watcher.hit_lines(files, Matcher("de")))
 
 
 @pytest.mark.parametrize("latin1", [True, False])
