@@ -231,6 +231,7 @@ SEARCH_SCHEMA = "7"  # 3: paths as bytes, NFC bodies; 4: texts compressed per fi
 # 6: texts deflated per story with a preset dictionary; 7: zstd frames with a trained dictionary
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
+_BUILT_KEY = "search_built"  # a token made with the tables: a rebuild by another process changes it
 _TABLES = ("search_fts", "search_stories", "search_texts", "search_dicts", "search_files", "search_scopes",
            "search_watches")  # search_texts: schema 5 and older
 _SCOPES_KEPT = 8  # saved scopes, newest first
@@ -905,6 +906,7 @@ class SearchIndex:
         self.keep_story_files = keep_story_files
         self._story_file = array("i")  # story id -> file id (0: none known)
         self._story_index = array("i")  # story id -> the story's index in its file
+        self._built = None  # the index's build token the two tables belong to (see load_story_files)
         self._places: tuple[list, object] | None = None  # files -> numpy array: file id -> first place (-1: none)
         self._bumps = 0  # generation bumps by this refresh
         self._last_files: tuple[bytes, list] | None = None  # the last saved scope's files, as stored and unpacked
@@ -978,6 +980,7 @@ class SearchIndex:
         self.conn.executescript(_DDL)
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_SCHEMA_KEY, _schema_tag()))
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_BUILT_KEY, os.urandom(8).hex()))
 
     @guarded
     def drop(self) -> None:
@@ -985,7 +988,7 @@ class SearchIndex:
         with self.conn:
             for table in _TABLES:
                 self.conn.execute(f"DROP TABLE IF EXISTS {table}")
-            self.conn.execute("DELETE FROM meta WHERE key = ?", (_SCHEMA_KEY,))
+            self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
 
     @guarded
     def rebuild(self) -> None:
@@ -1324,9 +1327,19 @@ class SearchIndex:
 
     @guarded
     def load_story_files(self) -> None:
-        """Add the stories made since the last call to the in-memory table of story -> file."""
+        """Add the stories made since the last call to the in-memory table of story -> file.
+
+        Story ids are never reused within one build of the index; when another
+        process has dropped and rebuilt it meanwhile (its token differs), the
+        tables start again.
+        """
         from array import array
 
+        built = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_BUILT_KEY,)).fetchone()
+        if built != self._built:
+            self._story_file, self._story_index = array("i"), array("i")
+            self._places = self._last_files = self._order = None
+            self._built = built
         table, index = self._story_file, self._story_index
         known = len(table)
         top = self.conn.execute("SELECT max(id) FROM search_stories").fetchone()[0] or 0

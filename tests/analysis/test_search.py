@@ -914,3 +914,37 @@ def test_text_folds_to_one_byte_a_character(monkeypatch, latin1):
     expected = bytes(ord(f) if f.isascii() else 0x80 if f.isalnum() else 0x81 for f in map(fold, text))
     assert folded == expected
     assert match_mod._fold_bytes("Oekrai\u0308ne") is None and match_mod._fold_bytes("\u212a") is None
+
+
+def test_a_rebuild_by_another_process_is_seen_by_a_watchers_tables(tmp_path, seeds):
+    """The watcher's in-memory story table must not outlive a `newsctl index --rebuild`
+    run beside it: the rebuilt index numbers its stories from 1 again."""
+    import shutil
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    names = sorted(p.name for p in seeds.glob("*.txt"))
+    a.mkdir()
+    b.mkdir()
+    (a / "0.txt").write_text("Kop\n\nDEN HAAG (ANP) - De regering valt.\n", encoding="utf-8")  # one story
+    for n in names[:2]:
+        shutil.copy(seeds / n, a / n)
+    for n in names[2:]:
+        shutil.copy(seeds / n, b / n)
+    path = tmp_path / "store.sqlite"
+    st1, st2 = open_store(path), open_store(path)
+    try:
+        watcher = SearchIndex(st1.conn, keep_story_files=True)
+        files = watcher.refresh([str(a), str(b)]).files
+        assert watcher.matching_paths(files, Matcher("de"))
+        _lines(watcher, files, Matcher("de"))  # the tables are filled
+        other = SearchIndex(st2.conn)
+        other.rebuild()
+        other.refresh([str(b)])  # story ids from 1 again, now naming b's stories
+        files = watcher.refresh([str(a)]).files
+        plain = SearchIndex(open_store(tmp_path / "fresh.sqlite").conn)
+        fresh = plain.refresh([str(a)]).files
+        assert watcher.matching_paths(files, Matcher("de")) == plain.matching_paths(fresh, Matcher("de"))
+        assert _lines(watcher, files, Matcher("de")) == _lines(plain, fresh, Matcher("de"))
+    finally:
+        st1.close()
+        st2.close()
