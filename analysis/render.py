@@ -207,8 +207,9 @@ def draw_network(graph, *, title: str | None = None) -> NetworkDrawing:
     shrink = min(1.0, 20 / n)
     sizes = [(300 + 2200 * u / top) * shrink for u in units]  # points², as scatter takes them
     radii = [(s ** 0.5 / 2 + 0.5) * dpi / 72 for s in sizes]  # pixels, edge line included
-    xy = _spread(_layout(graph, nodes, width, height), radii, width, height)
-    at = dict(zip(nodes, xy))
+    canon = sorted(range(n), key=lambda i: str(nodes[i]))  # the picture follows the data, not the order it came in
+    xy = _spread(_layout(graph, [nodes[i] for i in canon], width, height), [radii[i] for i in canon], width, height)
+    at = {nodes[i]: p for i, p in zip(canon, xy)}
 
     weights = [graph.edges[e].get("weight", 1) for e in graph.edges]
     wmax = max(weights, default=1)
@@ -273,7 +274,9 @@ def _layout(graph, nodes: list, width: float, height: float) -> list[list[float]
             top -= h
     at = {}
     for part, (x0, y0, w, h) in zip(parts, cells):
-        sub = graph.subgraph(part)
+        sub = nx.Graph()  # nodes in sorted order: the seeded layout starts from the same places
+        sub.add_nodes_from(part)
+        sub.add_edges_from(graph.subgraph(part).edges(data=True))
         pos = nx.spring_layout(sub, seed=7, k=1.6 / len(part) ** 0.5, weight="weight") if len(part) > 2 else \
             {v: (k, 0.5) for k, v in enumerate(part)}
         xs = [float(pos[v][0]) for v in part]

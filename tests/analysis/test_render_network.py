@@ -77,6 +77,29 @@ def test_labels_hide_nothing(n, long_names):
         plt.close(drawing.figure)
 
 
+def test_the_picture_does_not_depend_on_the_order_nodes_and_edges_came_in():
+    import random
+
+    import matplotlib.pyplot as plt
+
+    g = _graph(24)
+    shuffled = nx.Graph()
+    nodes, edges = list(g.nodes(data=True)), list(g.edges(data=True))
+    rnd = random.Random(11)
+    rnd.shuffle(nodes)
+    rnd.shuffle(edges)
+    shuffled.add_nodes_from(nodes)
+    shuffled.add_edges_from((b, a, d) for a, b, d in edges)
+    pictures = []
+    for graph in (g, shuffled):
+        drawing = draw_network(graph)
+        try:
+            pictures.append(({v: t.get_position() for v, t in drawing.labels.items()}, sorted(drawing.left_out)))
+        finally:
+            plt.close(drawing.figure)
+    assert pictures[0] == pictures[1]
+
+
 def test_crowded_picture_leaves_labels_out_and_says_so():
     import matplotlib.pyplot as plt
 
