@@ -9,7 +9,8 @@ install: $(BIN)/newsctl
 $(BIN)/newsctl: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,cluster]'
+	# compat: a plain path entry; the default editable finder costs ~9 ms at every start-up
+	$(BIN)/pip install --quiet -e '.[test,cluster]' --config-settings editable_mode=compat
 	$(BIN)/python -m compileall -q cli analysis  # byte-code up front: faster first start-up
 	touch $(BIN)/newsctl
 

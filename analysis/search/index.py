@@ -237,7 +237,8 @@ _TABLES = ("search_fts", "search_stories", "search_texts", "search_dicts", "sear
 _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _HIT_CHUNK = 512  # matching stories whose hits the lean readings find in one go
-_OWN_SHARE = 3  # the watcher makes the lines of one chunk in this many, its helper the rest (it also reads them all)
+_HIT_CHUNK_MIN = 128  # the watcher's chunks for fewer than 16 x _HIT_CHUNK hits: a sixteenth of them, at least this
+_OWN_SHARE = 0.4  # the watcher's share of the chunks whose lines it makes, its helper's the rest (it also reads them all)
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -1547,19 +1548,20 @@ class SearchIndex:
         """
         ids, places, stories = found
         zdicts = self._zdicts
-        bounds = list(range(0, len(ids), _HIT_CHUNK))
+        size = min(_HIT_CHUNK, max(_HIT_CHUNK_MIN, len(ids) // 16))  # few hits: smaller chunks keep both busy sooner
+        bounds = list(range(0, len(ids), size))
 
         get = _STEMS.get
 
         def lines(k: int, starts: list[int], datas: list[bytes]) -> tuple[str, int]:
             b = bounds[k]
-            paths = [files[w][0] for w in places[b:b + _HIT_CHUNK]]
+            paths = [files[w][0] for w in places[b:b + size]]
             metas = [(get(p) or _stem_of(p), story, p, start)
-                     for p, story, start in zip(paths, stories[b:b + _HIT_CHUNK], starts)]
+                     for p, story, start in zip(paths, stories[b:b + size], starts)]
             return _chunk_lines(_chunk_hits(datas, matcher, zdicts, metas), context, escape, specials)
 
         def rows(k: int) -> tuple[list[int], list[bytes]]:
-            return self._chunk_rows(ids[bounds[k]:bounds[k] + _HIT_CHUNK])
+            return self._chunk_rows(ids[bounds[k]:bounds[k] + size])
 
         if len(bounds) < 4:
             for k in range(len(bounds)):
@@ -1573,7 +1575,7 @@ class SearchIndex:
             nxt = 0
             for k in range(len(bounds)):
                 starts, datas = rows(k)
-                if k % _OWN_SHARE == 0 or not helper.send(k, starts, datas):
+                if int((k + 1) * _OWN_SHARE) > int(k * _OWN_SHARE) or not helper.send(k, starts, datas):
                     ready[k] = lines(k, starts, datas)
                 helper.pump()
                 while nxt <= k and (nxt in ready or helper.has(nxt)):
