@@ -82,21 +82,21 @@ class DaskExecutor(Executor):
                 f"Dask packages differ between this client and the cluster at {self.address}: "
                 f"{_one_line(exc)}"
             ) from None
-        except _LOST as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        except _LOST:
+            raise self._lost() from None
         try:
             # Raises the first worker's error (WorkerMismatchError, ModelError) here.
             self.client.register_plugin(ModelPlugin(spec), name=PLUGIN_NAME)
-        except _LOST as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        except _LOST:
+            raise self._lost() from None
 
     def submit(self, fn, spec, batch):
         key = f"newsctl-batch-{self._run}-{self._n}"
         self._n += 1
         try:
             fut = self.client.submit(fn, spec, batch, key=key, pure=False)
-        except _LOST as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        except _LOST:
+            raise self._lost() from None
         self._done.add(fut)
         self._pending.add(fut)
         return fut
@@ -104,19 +104,22 @@ class DaskExecutor(Executor):
     def wait_any(self, futures):
         try:
             return self._done.next_batch(block=True)
-        except _LOST as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        except _LOST:
+            raise self._lost() from None
 
     def result(self, future):
         self._pending.discard(future)
         try:
             return future.result()
-        except CancelledError:
-            raise ClusterError(f"lost the Dask scheduler at {self.address}") from None
-        except OSError as exc:
-            raise ClusterError(f"lost the Dask scheduler at {self.address}: {_one_line(exc)}") from None
+        except (CancelledError, OSError):
+            raise self._lost() from None
         except distributed.scheduler.KilledWorker as exc:
             raise ClusterError(f"a batch killed every Dask worker that tried it: {_one_line(exc)}") from None
+
+    def _lost(self) -> ClusterError:
+        """The one error for a scheduler gone mid-run, whichever call noticed it first
+        (the closed stream's details differ from call to call and say nothing more)."""
+        return ClusterError(f"lost the Dask scheduler at {self.address}")
 
     def close(self, *, cancel: bool = False) -> None:
         client = getattr(self, "client", None)
