@@ -181,12 +181,17 @@ class _Walk:
         """Stop the walk; its result is no longer wanted."""
         if self._pid is not None:
             os.close(self._fd)
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except OSError:
-                pass
-            os.waitpid(self._pid, 0)
+            _reap(self._pid)
             self._pid = None
+
+
+def _reap(pid: int) -> None:
+    """Kill a forked helper whose work is no longer wanted (or done), and wait for it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    os.waitpid(pid, 0)
 
 
 # -- what the FTS table holds ----------------------------------------------------
@@ -701,11 +706,7 @@ class _Helper:
         if self._pid is not None:
             self._file.close()
             self._file = None
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except OSError:
-                pass
-            os.waitpid(self._pid, 0)
+            _reap(self._pid)
             self._pid = None
 
 
@@ -835,11 +836,7 @@ class _Pipe:
                 if fd >= 0:
                     os.close(fd)
             self._w = self._r = -1
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-            except OSError:
-                pass
-            os.waitpid(self._pid, 0)
+            _reap(self._pid)
             self._pid = None
 
 
