@@ -97,6 +97,45 @@ def test_counting_casings_in_the_lower_cased_text_is_exact(text):
     assert fast == plain
 
 
+_NAME = st.text(alphabet="aden h'\u2019-s\u00e9.", min_size=1, max_size=8).map(str.strip).filter(bool)
+
+
+@st.composite
+def _names_and_text(draw):
+    """Names, and a text of those names in every casing, pieces of them, accents and word boundaries."""
+    names = draw(st.sets(_NAME, min_size=1, max_size=4))
+    for inner in sorted(names):  # longer names holding shorter ones ("den haag", "haag")
+        if draw(st.booleans()):
+            names.add(draw(_NAME) + draw(st.sampled_from([" ", "-", "", "'"])) + inner + draw(st.sampled_from(["", " a"])))
+    piece = st.one_of(
+        st.sampled_from(sorted(names)).flatmap(lambda n: st.sampled_from([n, n.upper(), n.title(), n.capitalize(),
+                                                                           n[1:], n[:-1], n.swapcase()])),
+        st.text(alphabet="aAdDeEnN hH'\u2019-sS\u00e9\u00c9x_1.\n\u2014", max_size=4),
+    )
+    return names, "".join(draw(st.lists(piece, max_size=12)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_names_and_text())
+def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
+    from analysis.datelines import _case_safe, _matches_at_anchors, forms_patterns
+
+    names, text = case
+    pattern, fast, anchors = forms_patterns(frozenset(names))
+    assert anchors is not None  # few names: the anchors are used
+    if fast is not None and _case_safe(text):
+        got = [(m.span(), m.group()) for m in _matches_at_anchors(pattern, anchors, text)]
+        assert got == [(m.span(), m.group()) for m in pattern.finditer(text)]
+
+
+def test_anchors_stand_for_the_longer_names_holding_them():
+    from analysis.datelines import _ANCHORS_MAX, _anchors
+
+    assert _anchors(["den haag", "haag", "'s-hage", "haag-oost"]) == (("'s-hage", (0,)), ("haag", (0, 4)))
+    assert _anchors([f"p{i}x" for i in range(_ANCHORS_MAX)]) is not None
+    assert _anchors([f"p{i}x" for i in range(_ANCHORS_MAX + 1)]) is None  # too many finds: the trie
+
+
 def test_a_dateline_seen_before_gets_its_own_offsets():
     text = "x\nDEN HAAG/ PARIJS (ANP) - Een\nDEN HAAG/ PARIJS (ANP) - Twee"
     first, second = parse_dateline(text, 2), parse_dateline(text, 31)
