@@ -596,20 +596,28 @@ def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes], metas: 
     (:meth:`Matcher.joined_spans`), else story by story. Damaged data raises
     ``sqlite3.DatabaseError``. With ``metas``, ``chunk`` is only the packed texts.
     """
-    unpack = _unpackers(zdicts)
-    texts: list[str] = []
-    add = texts.append
-    for data in (chunk if metas is not None else (c[3] for c in chunk)):
-        try:
-            raw = unpack[data[0]](data[1:])
-            add(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
-        except Exception:  # noqa: BLE001 - zstd's errors among them
-            add(_unpack(data, zdicts)[0])  # raises the damaged store's error
-    ends = list(accumulate(map(len, texts), lambda pos, n: pos + 1 + n))  # each text's end; a JOIN after it
-    starts = [e - len(t) for e, t in zip(ends, texts)]
-    joined = JOIN.join(texts)
+    datas = chunk if metas is not None else [c[3] for c in chunk]
+    got = _joined_texts(datas, zdicts)
+    if got is not None:
+        joined, starts, ends = got
+        texts = None
+    else:  # a text that holds a JOIN, or damaged data: story by story
+        unpack = _unpackers(zdicts)
+        texts = []
+        add = texts.append
+        for data in datas:
+            try:
+                raw = unpack[data[0]](data[1:])
+                add(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
+            except Exception:  # noqa: BLE001 - zstd's errors among them
+                add(_unpack(data, zdicts)[0])  # raises the damaged store's error
+        ends = list(accumulate(map(len, texts), lambda pos, n: pos + 1 + n))  # each text's end; a JOIN after it
+        starts = [e - len(t) for e, t in zip(ends, texts)]
+        joined = JOIN.join(texts)
     spans = matcher.joined_spans(joined, ends)
     if spans is None:
+        if texts is None:
+            texts = joined.split(JOIN)
         spans = []
         for t, b in zip(texts, starts):
             spans.extend((s + b, e + b) for s, e in matcher.spans(t) or ())
@@ -617,6 +625,42 @@ def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes], metas: 
         get = _STEMS.get
         metas = [(get(path) or _stem_of(path), story, path, base) for (_, path), story, base, _ in chunk]
     return joined, starts, ends, metas, spans
+
+
+_JOIN_BYTE = JOIN.encode("ascii")
+
+
+def _joined_texts(datas: list, zdicts: dict[int, bytes]) -> tuple[str, list[int], list[int]] | None:
+    """``(joined, starts, ends)`` of :func:`_chunk_hits` for the packed texts ``datas``, decoded in one go.
+
+    The texts' UTF-8 is joined by :data:`JOIN` and decoded once (not text by
+    text); where each starts and ends comes from the JOINs found in the
+    result. None where that cannot say: a text that holds a JOIN itself,
+    or data that does not unpack or decode (the caller goes story by story).
+    """
+    unpack = _unpackers(zdicts)
+    raws = []
+    add = raws.append
+    try:
+        for data in datas:
+            raw = unpack[data[0]](data[1:])
+            add(raw[:raw.rindex(0)])
+        joined = _JOIN_BYTE.join(raws).decode("utf-8", "surrogatepass")
+    except Exception:  # noqa: BLE001 - zstd's errors among them
+        return None
+    ends = []
+    put = ends.append
+    find = joined.find
+    pos = find(JOIN)
+    while pos >= 0:
+        put(pos)
+        pos = find(JOIN, pos + 1)
+    put(len(joined))
+    if len(ends) != len(raws):
+        return None
+    starts = [0]
+    starts += [e + 1 for e in ends[:-1]]
+    return joined, starts, ends
 
 
 def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
@@ -1526,8 +1570,13 @@ class SearchIndex:
 
     def _chunk_rows(self, ids: list[int]) -> tuple[list[int], list[bytes]]:
         """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError."""
-        got = {sid: (start, data) for sid, start, data in self.conn.execute(
-            f"SELECT id, start, data FROM search_stories WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        rows = self.conn.execute(
+            f"SELECT id, start, data FROM search_stories WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        if rows:
+            order, starts, datas = zip(*rows)
+            if list(order) == ids:  # the usual case: ids ascending, as SQLite gives them
+                return list(starts), list(datas)
+        got = {sid: (start, data) for sid, start, data in rows}
         try:
             rows = [got[sid] for sid in ids]
         except KeyError:

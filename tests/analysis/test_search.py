@@ -903,6 +903,33 @@ def test_a_damaged_text_is_a_store_error_in_the_watchers_hits(store, seeds, monk
         list(watcher.hit_lines(files, Matcher("de")))
 
 
+def test_a_chunks_texts_decoded_in_one_go_give_the_same_hits_as_text_by_text():
+    import zstandard
+
+    from analysis.search.match import JOIN
+
+    pack = zstandard.ZstdCompressor().compress
+    cases = [["de regering zei", "Regéring – “regering”", "geen"],
+             ["een\x00regering", "regering\x00", "\x00"]]  # texts that hold a JOIN: read text by text
+    for texts in cases:
+        datas = [b"\x00" + pack(f"{t}\x00kop".encode()) for t in texts]
+        assert (index_mod._joined_texts(datas, {}) is None) == (JOIN in "".join(texts))
+        joined, starts, ends, _, spans = index_mod._chunk_hits(datas, Matcher("regering"), {}, [])
+        assert joined == JOIN.join(texts)
+        assert [joined[s:e] for s, e in zip(starts, ends)] == texts
+        assert [(s, e) for s, e in spans] == [
+            (b + s, b + e) for t, b in zip(texts, starts) for s, e in Matcher("regering").spans(t) or ()]
+
+
+def test_a_chunks_rows_come_in_the_order_asked_for(store, seeds):
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    watcher.refresh([str(seeds)])
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM search_stories ORDER BY id LIMIT 5")]
+    starts, datas = watcher._chunk_rows(ids)
+    back = watcher._chunk_rows(ids[::-1])
+    assert back == (starts[::-1], datas[::-1]) and len(set(datas)) == 5
+
+
 @pytest.mark.parametrize("latin1", [True, False])
 def test_text_folds_to_one_byte_a_character(monkeypatch, latin1):
     from analysis.search import match as match_mod
