@@ -637,7 +637,9 @@ def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpu
 def test_lean_readings_give_what_search_gives(index, seeds, tmp_path, query, context):
     nfd = tmp_path / "nfd.txt"  # decomposed diacritics: offsets must stay those of the text
     nfd.write_text("Kop\nKYIV (ANP) - Oekrai\u0308ne en\nPoetin, de regering.\n", encoding="utf-8")
-    paths = [str(seeds), str(nfd), str(seeds / "000_6886c8d2ffe8f8a4.txt")]  # a file named twice
+    odd = tmp_path / "odd.txt"  # a tab, a backslash and a byte that is not UTF-8 near hits: fields escaped
+    odd.write_bytes(b"Kop\nDe regering\tzegt \\ iets \xff over Poetin.\n\nOekraine en de regering.\n")
+    paths = [str(seeds), str(nfd), str(odd), str(seeds / "000_6886c8d2ffe8f8a4.txt")]  # a file named twice
     files = index.refresh(paths).files
     matcher = Matcher(query)
     matches = list(index.search(files, matcher))
@@ -873,6 +875,19 @@ def test_the_watchers_piped_hits_are_the_lean_hits(store, seeds, monkeypatch, qu
 
 
 @pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_the_watcher_keeps_at_most_a_few_chunks_waiting_on_its_helper(store, seeds, monkeypatch):
+    plain = SearchIndex(store.conn)
+    files = plain.refresh([str(seeds)]).files
+    expected = _lines(plain, files, Matcher("de"))
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    waiting = []
+    real = index_mod._Pipe.send
+    monkeypatch.setattr(index_mod._Pipe, "send", lambda self, *a: waiting.append(self.backlog()) or real(self, *a))
+    assert _lines(SearchIndex(store.conn, keep_story_files=True), files, Matcher("de")) == expected
+    assert waiting and max(waiting) < index_mod._HELPER_AHEAD
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
 def test_a_piped_helper_that_fails_leaves_its_chunks_to_the_watcher(store, seeds, monkeypatch):
     plain = SearchIndex(store.conn)
     files = plain.refresh([str(seeds)]).files
@@ -914,7 +929,7 @@ def test_a_chunks_texts_decoded_in_one_go_give_the_same_hits_as_text_by_text():
     for texts in cases:
         datas = [b"\x00" + pack(f"{t}\x00kop".encode()) for t in texts]
         assert (index_mod._joined_texts(datas, {}) is None) == (JOIN in "".join(texts))
-        joined, starts, ends, _, spans = index_mod._chunk_hits(datas, Matcher("regering"), {}, [])
+        joined, starts, ends, _, spans, _ = index_mod._chunk_hits(datas, Matcher("regering"), {}, [])
         assert joined == JOIN.join(texts)
         assert [joined[s:e] for s, e in zip(starts, ends)] == texts
         assert [(s, e) for s, e in spans] == [
