@@ -765,9 +765,9 @@ _TRICKY = ["De regering, REGERING en Regéring.", "regeringen regering-Rutte ant
            "Oekrai\u0308ne en Oekraïne", "OEKRAÏNE!", "xregering regeringx _regering regering_ 2regering",
            "straße STRASSE", "İstanbul ıstanbul ISTANBUL", "ΣΟΦΟΣ σοφος σοφός", "ﬁets fiets", "", "regering",
            "de regering van de regering", "de\nregering", "de - regering", "de_regering", "dé Regering",
-           "rege ring", "régering\u00a0van"]
+           "rege ring", "régering\u00a0van", "regeringregering regering", "nananan nanan ananan nanan."]
 _QUERIES = ["regering", "oekraine", "Oekraïne", "regering*", "rege*", '"de regering"', '"regering van"', "istanbul",
-            "σοφος", "fiets", "strasse", "straße", "anti", "rutte", "de", '"de regering"*', "2regering"]
+            "σοφος", "fiets", "strasse", "straße", "anti", "rutte", "de", '"de regering"*', "2regering", "nanan"]
 
 
 def _joined_vs_each(matcher, texts):
