@@ -669,15 +669,20 @@ def _joined_texts(datas: list, zdicts: dict[int, bytes]) -> tuple[str, list[int]
     return joined, starts, ends, strict
 
 
+_WINDOW_SPARSE = 300  # characters a hit, at least, for _chunk_lines to flatten hit by hit (not the whole text)
+
+
 def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
     """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``."""
     joined, starts, ends, metas, spans, strict = hits
     if not spans:
         return "", 0
-    # clean: no field needs escape (a newline becomes a space first); then only each hit's window is flattened
+    # clean: no field needs escape (a newline becomes a space first); then where hits are few next to
+    # the text (window), only each hit's window is flattened, not the whole text
     clean = (not any(c in joined for c in specials if c != "\n") and (" " not in specials or "\n" not in joined)
              and (strict or _plain(joined, "")))
-    flat = joined if clean else joined.replace("\n", " ")
+    window = clean and len(spans) * _WINDOW_SPARSE < len(joined)
+    flat = joined if window else joined.replace("\n", " ")
     pres = []
     names: dict[str, bool] = {}
     for stem, story, path, _ in metas:
@@ -703,9 +708,11 @@ def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str
         if hi > end:
             hi = end
         off = offs[j]
-        if clean:
+        if window:
             w = flat[lo:hi].replace("\n", " ")
             add(f"{pres[j]}{s + off}\t{e + off}\t{w[:s - lo]}\t{w[s - lo:e - lo]}\t{w[e - lo:]}\n")
+        elif clean:
+            add(f"{pres[j]}{s + off}\t{e + off}\t{flat[lo:s]}\t{flat[s:e]}\t{flat[e:hi]}\n")
         else:
             add(f"{pres[j]}{s + off}\t{e + off}\t{escape(flat[lo:s])}\t{escape(flat[s:e])}\t{escape(flat[e:hi])}\n")
     return "".join(lines), len(lines)
