@@ -243,7 +243,7 @@ _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _HIT_CHUNK = 512  # matching stories whose hits the lean readings find in one go
 _HIT_CHUNK_MIN = 128  # the watcher's chunks for fewer than 16 x _HIT_CHUNK hits: a sixteenth of them, at least this
-_OWN_SHARE = 0.4  # the watcher's share of the chunks whose lines it makes, its helper's the rest (it also reads them all)
+_HELPER_AHEAD = 2  # the watcher's helper's chunks sent and not back yet, at most: the watcher makes the rest itself
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -588,44 +588,101 @@ def _stem_of(path: str) -> str:
 def _chunk_hits(chunk: list, matcher: Matcher, zdicts: dict[int, bytes], metas: list | None = None):
     """The texts of a chunk of matching stories (from ``SearchIndex._hit_stories``) and their hits.
 
-    ``(joined, starts, ends, metas, spans)``: the stories' texts joined by
+    ``(joined, starts, ends, metas, spans, strict)``: the stories' texts joined by
     :data:`analysis.search.match.JOIN`, where each starts and ends in
     ``joined``, each one's ``(stem, story, path, offset in the file)``, and
     the hits as offsets into ``joined``, in order. The hits of all the
     chunk's stories are found in one go where the matcher can
-    (:meth:`Matcher.joined_spans`), else story by story. Damaged data raises
+    (:meth:`Matcher.joined_spans`), else story by story; ``strict``: True when
+    ``joined`` is known to be strict UTF-8 (no lone surrogates). Damaged data raises
     ``sqlite3.DatabaseError``. With ``metas``, ``chunk`` is only the packed texts.
     """
-    unpack = _unpackers(zdicts)
-    texts: list[str] = []
-    add = texts.append
-    for data in (chunk if metas is not None else (c[3] for c in chunk)):
-        try:
-            raw = unpack[data[0]](data[1:])
-            add(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
-        except Exception:  # noqa: BLE001 - zstd's errors among them
-            add(_unpack(data, zdicts)[0])  # raises the damaged store's error
-    ends = list(accumulate(map(len, texts), lambda pos, n: pos + 1 + n))  # each text's end; a JOIN after it
-    starts = [e - len(t) for e, t in zip(ends, texts)]
-    joined = JOIN.join(texts)
+    datas = chunk if metas is not None else [c[3] for c in chunk]
+    got = _joined_texts(datas, zdicts)
+    if got is not None:
+        joined, starts, ends, strict = got
+        texts = None
+    else:  # a text that holds a JOIN, or damaged data: story by story
+        unpack = _unpackers(zdicts)
+        texts = []
+        add = texts.append
+        for data in datas:
+            try:
+                raw = unpack[data[0]](data[1:])
+                add(raw[:raw.rindex(0)].decode("utf-8", "surrogatepass"))
+            except Exception:  # noqa: BLE001 - zstd's errors among them
+                add(_unpack(data, zdicts)[0])  # raises the damaged store's error
+        ends = list(accumulate(map(len, texts), lambda pos, n: pos + 1 + n))  # each text's end; a JOIN after it
+        starts = [e - len(t) for e, t in zip(ends, texts)]
+        joined = JOIN.join(texts)
+        strict = False
     spans = matcher.joined_spans(joined, ends)
     if spans is None:
+        if texts is None:
+            texts = joined.split(JOIN)
         spans = []
         for t, b in zip(texts, starts):
             spans.extend((s + b, e + b) for s, e in matcher.spans(t) or ())
     if metas is None:
         get = _STEMS.get
         metas = [(get(path) or _stem_of(path), story, path, base) for (_, path), story, base, _ in chunk]
-    return joined, starts, ends, metas, spans
+    return joined, starts, ends, metas, spans, strict
+
+
+_JOIN_BYTE = JOIN.encode("ascii")
+
+
+def _joined_texts(datas: list, zdicts: dict[int, bytes]) -> tuple[str, list[int], list[int]] | None:
+    """``(joined, starts, ends, strict)`` of :func:`_chunk_hits` for the packed texts ``datas``, decoded in one go.
+
+    The texts' UTF-8 is joined by :data:`JOIN` and decoded once (not text by
+    text); where each starts and ends comes from the JOINs found in the
+    result. None where that cannot say: a text that holds a JOIN itself,
+    or data that does not unpack or decode (the caller goes story by story).
+    """
+    unpack = _unpackers(zdicts)
+    raws = []
+    add = raws.append
+    try:
+        for data in datas:
+            raw = unpack[data[0]](data[1:])
+            add(raw[:raw.rindex(0)])
+        data = _JOIN_BYTE.join(raws)
+        try:
+            joined, strict = data.decode("utf-8"), True
+        except UnicodeDecodeError:
+            joined, strict = data.decode("utf-8", "surrogatepass"), False
+    except Exception:  # noqa: BLE001 - zstd's errors among them
+        return None
+    ends = []
+    put = ends.append
+    find = joined.find
+    pos = find(JOIN)
+    while pos >= 0:
+        put(pos)
+        pos = find(JOIN, pos + 1)
+    put(len(joined))
+    if len(ends) != len(raws):
+        return None
+    starts = [0]
+    starts += [e + 1 for e in ends[:-1]]
+    return joined, starts, ends, strict
+
+
+_WINDOW_SPARSE = 300  # characters a hit, at least, for _chunk_lines to flatten hit by hit (not the whole text)
 
 
 def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
     """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``."""
-    joined, starts, ends, metas, spans = hits
+    joined, starts, ends, metas, spans, strict = hits
     if not spans:
         return "", 0
-    flat = joined.replace("\n", " ")
-    clean = _plain(flat, specials)
+    # clean: no field needs escape (a newline becomes a space first); then where hits are few next to
+    # the text (window), only each hit's window is flattened, not the whole text
+    clean = (not any(c in joined for c in specials if c != "\n") and (" " not in specials or "\n" not in joined)
+             and (strict or _plain(joined, "")))
+    window = clean and len(spans) * _WINDOW_SPARSE < len(joined)
+    flat = joined if window else joined.replace("\n", " ")
     pres = []
     names: dict[str, bool] = {}
     for stem, story, path, _ in metas:
@@ -651,7 +708,10 @@ def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str
         if hi > end:
             hi = end
         off = offs[j]
-        if clean:
+        if window:
+            w = flat[lo:hi].replace("\n", " ")
+            add(f"{pres[j]}{s + off}\t{e + off}\t{w[:s - lo]}\t{w[s - lo:e - lo]}\t{w[e - lo:]}\n")
+        elif clean:
             add(f"{pres[j]}{s + off}\t{e + off}\t{flat[lo:s]}\t{flat[s:e]}\t{flat[e:hi]}\n")
         else:
             add(f"{pres[j]}{s + off}\t{e + off}\t{escape(flat[lo:s])}\t{escape(flat[s:e])}\t{escape(flat[e:hi])}\n")
@@ -726,6 +786,7 @@ class _Pipe:
         self._utf8 = utf8  # lines may stay UTF-8 bytes (see SearchIndex.hit_lines)
         self.sent: set[int] = set()  # chunks sent
         self.got: dict[int, tuple[str, int]] = {}
+        self.back = 0  # chunks whose lines came back
         self._out = bytearray()  # chunks not yet written to the helper
         self._in = bytearray()  # lines read from the helper, not yet parsed
         self._pid = None
@@ -805,7 +866,12 @@ class _Pipe:
             n &= ~_STRICT
             data = bytes(buf[16:16 + size])
             self.got[k] = (data if strict and self._utf8 else data.decode("utf-8", "surrogatepass"), n)
+            self.back += 1
             del buf[:16 + size]
+
+    def backlog(self) -> int:
+        """How many chunks the helper has yet to send back."""
+        return len(self.sent) - self.back
 
     def has(self, k: int) -> bool:
         return k in self.got
@@ -1526,8 +1592,13 @@ class SearchIndex:
 
     def _chunk_rows(self, ids: list[int]) -> tuple[list[int], list[bytes]]:
         """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError."""
-        got = {sid: (start, data) for sid, start, data in self.conn.execute(
-            f"SELECT id, start, data FROM search_stories WHERE id IN ({','.join('?' * len(ids))})", ids)}
+        rows = self.conn.execute(
+            f"SELECT id, start, data FROM search_stories WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        if rows:
+            order, starts, datas = zip(*rows)
+            if list(order) == ids:  # the usual case: ids ascending, as SQLite gives them
+                return list(starts), list(datas)
+        got = {sid: (start, data) for sid, start, data in rows}
         try:
             rows = [got[sid] for sid in ids]
         except KeyError:
@@ -1536,11 +1607,13 @@ class SearchIndex:
         return [r[0] for r in rows], [r[1] for r in rows]
 
     def _piped_lines(self, files, found, matcher: Matcher, context: int, escape, specials: str, utf8: bool):
-        """:meth:`hit_lines` for the watcher: each chunk's texts read here, and two chunks in three made by a helper.
+        """:meth:`hit_lines` for the watcher: each chunk's texts read here, and most chunks made by a helper.
 
         The helper (forked) gets the packed texts of its chunks down a pipe as
         they are read and sends back their lines; this process reads every
-        chunk and makes the rest, and gives the lines in order. A helper that
+        chunk, sends it to the helper while fewer than :data:`_HELPER_AHEAD` of
+        the helper's are not back yet (so neither waits long on the other),
+        makes the rest itself, and gives the lines in order. A helper that
         fails leaves its chunks to this process: the output is the same.
         """
         ids, places, stories = found
@@ -1572,7 +1645,8 @@ class SearchIndex:
             nxt = 0
             for k in range(len(bounds)):
                 starts, datas = rows(k)
-                if int((k + 1) * _OWN_SHARE) > int(k * _OWN_SHARE) or not helper.send(k, starts, datas):
+                helper.pump()
+                if helper.backlog() >= _HELPER_AHEAD or not helper.send(k, starts, datas):
                     ready[k] = lines(k, starts, datas)
                 helper.pump()
                 while nxt <= k and (nxt in ready or helper.has(nxt)):
@@ -1594,7 +1668,7 @@ class SearchIndex:
     def _hit_rows(self, files, matcher: Matcher, context: int):
         picked, zdicts = self._hit_stories(files, matcher)
         for c in range(0, len(picked), _HIT_CHUNK):
-            joined, starts, ends, metas, spans = _chunk_hits(picked[c:c + _HIT_CHUNK], matcher, zdicts)
+            joined, starts, ends, metas, spans, _ = _chunk_hits(picked[c:c + _HIT_CHUNK], matcher, zdicts)
             j = 0
             for s, e in spans:
                 while s >= ends[j]:

@@ -173,6 +173,32 @@ def _split_spans(pattern: re.Pattern, text: bytes) -> list[tuple[int, int]]:
     return list(zip(ends[0::2], ends[1::2]))
 
 
+_TOKEN_TABLE = bytes(b in _TOKEN_BYTES for b in range(256))  # byte -> 1 where it is a token byte
+
+
+def _token_spans(token: bytes, text: bytes) -> list[tuple[int, int]]:
+    """:func:`_split_spans` for a one-token term that is no prefix: each ``token`` in ``text`` that is a whole token.
+
+    Found with ``bytes.find``, faster than the pattern where hits are few
+    next to the text (a longer word: ``joined_spans`` leaves short ones to it). After an occurrence that is not a whole token the
+    search goes on at its end: one that starts inside it comes after a
+    token byte (``token`` is token bytes only), so is none either.
+    """
+    out = []
+    add = out.append
+    find = text.find
+    tok = _TOKEN_TABLE
+    n = len(token)
+    last = len(text) - 1
+    pos = find(token)
+    while pos >= 0:
+        end = pos + n
+        if (not pos or not tok[text[pos - 1]]) and (end > last or not tok[text[end]]):
+            add((pos, end))
+        pos = find(token, end)
+    return out
+
+
 class Matcher:
     """Finds the hits of a query (or a regular expression) in one story's text.
 
@@ -250,6 +276,9 @@ class Matcher:
             if folded is not None:
                 if len(node.tokens) > 1:
                     return _find_within_bytes(pattern, folded, ends)
+                token = node.folded[0].encode("ascii")
+                if not node.prefix and len(token) >= 5 and all(_TOKEN_TABLE[b] for b in token):  # short: many hits
+                    return _token_spans(token, folded)
                 return _split_spans(self._split_pattern(node), folded)
         if joined.isascii():
             folded = joined.lower()

@@ -637,7 +637,9 @@ def test_a_text_gone_before_it_is_read_is_an_error_not_a_wrong_text(index, corpu
 def test_lean_readings_give_what_search_gives(index, seeds, tmp_path, query, context):
     nfd = tmp_path / "nfd.txt"  # decomposed diacritics: offsets must stay those of the text
     nfd.write_text("Kop\nKYIV (ANP) - Oekrai\u0308ne en\nPoetin, de regering.\n", encoding="utf-8")
-    paths = [str(seeds), str(nfd), str(seeds / "000_6886c8d2ffe8f8a4.txt")]  # a file named twice
+    odd = tmp_path / "odd.txt"  # a tab, a backslash and a byte that is not UTF-8 near hits: fields escaped
+    odd.write_bytes(b"Kop\nDe regering\tzegt \\ iets \xff over Poetin.\n\nOekraine en de regering.\n")
+    paths = [str(seeds), str(nfd), str(odd), str(seeds / "000_6886c8d2ffe8f8a4.txt")]  # a file named twice
     files = index.refresh(paths).files
     matcher = Matcher(query)
     matches = list(index.search(files, matcher))
@@ -763,9 +765,9 @@ _TRICKY = ["De regering, REGERING en Regéring.", "regeringen regering-Rutte ant
            "Oekrai\u0308ne en Oekraïne", "OEKRAÏNE!", "xregering regeringx _regering regering_ 2regering",
            "straße STRASSE", "İstanbul ıstanbul ISTANBUL", "ΣΟΦΟΣ σοφος σοφός", "ﬁets fiets", "", "regering",
            "de regering van de regering", "de\nregering", "de - regering", "de_regering", "dé Regering",
-           "rege ring", "régering\u00a0van"]
+           "rege ring", "régering\u00a0van", "regeringregering regering", "nananan nanan ananan nanan."]
 _QUERIES = ["regering", "oekraine", "Oekraïne", "regering*", "rege*", '"de regering"', '"regering van"', "istanbul",
-            "σοφος", "fiets", "strasse", "straße", "anti", "rutte", "de", '"de regering"*', "2regering"]
+            "σοφος", "fiets", "strasse", "straße", "anti", "rutte", "de", '"de regering"*', "2regering", "nanan"]
 
 
 def _joined_vs_each(matcher, texts):
@@ -873,6 +875,19 @@ def test_the_watchers_piped_hits_are_the_lean_hits(store, seeds, monkeypatch, qu
 
 
 @pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_the_watcher_keeps_at_most_a_few_chunks_waiting_on_its_helper(store, seeds, monkeypatch):
+    plain = SearchIndex(store.conn)
+    files = plain.refresh([str(seeds)]).files
+    expected = _lines(plain, files, Matcher("de"))
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    waiting = []
+    real = index_mod._Pipe.send
+    monkeypatch.setattr(index_mod._Pipe, "send", lambda self, *a: waiting.append(self.backlog()) or real(self, *a))
+    assert _lines(SearchIndex(store.conn, keep_story_files=True), files, Matcher("de")) == expected
+    assert waiting and max(waiting) < index_mod._HELPER_AHEAD
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
 def test_a_piped_helper_that_fails_leaves_its_chunks_to_the_watcher(store, seeds, monkeypatch):
     plain = SearchIndex(store.conn)
     files = plain.refresh([str(seeds)]).files
@@ -901,6 +916,33 @@ def test_a_damaged_text_is_a_store_error_in_the_watchers_hits(store, seeds, monk
     store.conn.commit()
     with pytest.raises(StoreError, match="damaged"):
         list(watcher.hit_lines(files, Matcher("de")))
+
+
+def test_a_chunks_texts_decoded_in_one_go_give_the_same_hits_as_text_by_text():
+    import zstandard
+
+    from analysis.search.match import JOIN
+
+    pack = zstandard.ZstdCompressor().compress
+    cases = [["de regering zei", "Regéring – “regering”", "geen"],
+             ["een\x00regering", "regering\x00", "\x00"]]  # texts that hold a JOIN: read text by text
+    for texts in cases:
+        datas = [b"\x00" + pack(f"{t}\x00kop".encode()) for t in texts]
+        assert (index_mod._joined_texts(datas, {}) is None) == (JOIN in "".join(texts))
+        joined, starts, ends, _, spans, _ = index_mod._chunk_hits(datas, Matcher("regering"), {}, [])
+        assert joined == JOIN.join(texts)
+        assert [joined[s:e] for s, e in zip(starts, ends)] == texts
+        assert [(s, e) for s, e in spans] == [
+            (b + s, b + e) for t, b in zip(texts, starts) for s, e in Matcher("regering").spans(t) or ()]
+
+
+def test_a_chunks_rows_come_in_the_order_asked_for(store, seeds):
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    watcher.refresh([str(seeds)])
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM search_stories ORDER BY id LIMIT 5")]
+    starts, datas = watcher._chunk_rows(ids)
+    back = watcher._chunk_rows(ids[::-1])
+    assert back == (starts[::-1], datas[::-1]) and len(set(datas)) == 5
 
 
 @pytest.mark.parametrize("latin1", [True, False])
