@@ -682,16 +682,36 @@ def test_a_dictionary_is_trained_on_many_stories():
     words = "de regering van Oekraïne en België zegt dat niets kabinet minister premier Kyiv Brussel".split()
     samples = [" ".join(rng.choice(words) for _ in range(rng.randint(20, 80))).encode() for _ in range(2000)]
     zdict = index_mod.make_zdict(samples)
-    assert zdict[:4] == b"\x37\xa4\x30\xec" and len(zdict) <= 32 * 1024  # zstd's magic: a trained dictionary
+    assert zdict[:4] == b"\x37\xa4\x30\xec" and len(zdict) <= index_mod._ZDICT_MAX  # zstd's magic: a trained dictionary
     text = samples[7].decode()
     data = index_mod._Packer(1, zdict).pack(text, "kop")
     assert index_mod._unpack(data, {1: zdict}) == (text, "kop")
     assert len(data) < len(index_mod._Packer().pack(text, "kop"))
 
 
+def test_a_dictionary_is_made_from_small_files_too(tmp_path, seeds):
+    """The files first sampled (spread over the refresh) may hold less than the minimum: those
+    beside them are read too, up to the sample's size (a corpus of 3 KB pages got no dictionary)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt")))
+    lines = text.splitlines()
+    n = 4 * index_mod._ZDICT_FILES
+    for k in range(n):
+        page = "\n".join(lines[(7 * k) % len(lines):][:12]) + f"\nregel {k}\n"
+        (tmp_path / f"p{k:04d}.txt").write_text(page[:1500], encoding="utf-8")
+    sizes = sorted(p.stat().st_size for p in tmp_path.glob("p*.txt"))
+    assert sum(sizes[-index_mod._ZDICT_FILES:]) < index_mod._ZDICT_MIN_TEXT < sum(sizes)
+    st = open_store(tmp_path / "store.sqlite")
+    try:
+        SearchIndex(st.conn).refresh([str(tmp_path)])
+        assert st.conn.execute("SELECT count(*) FROM search_dicts").fetchone()[0] == 1
+        assert st.conn.execute("SELECT count(*) FROM search_stories WHERE substr(data, 1, 1) = x'00'").fetchone()[0] == 0
+    finally:
+        st.close()
+
+
 def test_a_preset_dictionary_makes_stories_smaller():
     text = "De regering van Oekraïne en België zegt dat de regering niets zegt."
-    assert 0 < len(_ZDICT) <= 32 * 1024 and b"regering" in _ZDICT
+    assert 0 < len(_ZDICT) <= index_mod._ZDICT_MAX and b"regering" in _ZDICT
     assert len(index_mod._Packer(1, _ZDICT).pack(text, "")) < len(index_mod._Packer().pack(text, "")) / 2
 
 
