@@ -855,13 +855,8 @@ def test_hits_made_beside_a_forked_helper_come_in_order(index, seeds, monkeypatc
     assert _lines(index, files, Matcher(query)) == alone and alone[1] > 4 and forked
 
 
-@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
-def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, monkeypatch):
-    files = index.refresh([str(seeds)]).files
-    monkeypatch.setattr(index_mod._Helper, "fork", False)
-    alone = _lines(index, files, Matcher("Oekraïne"))
-    monkeypatch.setattr(index_mod._Helper, "fork", True)
-    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+def _break_helpers(monkeypatch):
+    """A forked helper fails on every story after the third of a file: its chunks are left to the parent."""
     parent = os.getpid()
     real = index_mod._chunk_lines
 
@@ -871,6 +866,16 @@ def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, mon
         return real(hits, *args)
 
     monkeypatch.setattr(index_mod, "_chunk_lines", failing)
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_helper_that_fails_leaves_its_chunks_to_this_process(index, seeds, monkeypatch):
+    files = index.refresh([str(seeds)]).files
+    monkeypatch.setattr(index_mod._Helper, "fork", False)
+    alone = _lines(index, files, Matcher("Oekraïne"))
+    monkeypatch.setattr(index_mod._Helper, "fork", True)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    _break_helpers(monkeypatch)
     assert _lines(index, files, Matcher("Oekraïne")) == alone
 
 
@@ -913,15 +918,7 @@ def test_a_piped_helper_that_fails_leaves_its_chunks_to_the_watcher(store, seeds
     files = plain.refresh([str(seeds)]).files
     expected = _lines(plain, files, Matcher("de"))
     monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
-    parent = os.getpid()
-    real = index_mod._chunk_lines
-
-    def failing(hits, *args):
-        if os.getpid() != parent and hits[3][0][1] > 2:
-            raise RuntimeError("the helper breaks down")
-        return real(hits, *args)
-
-    monkeypatch.setattr(index_mod, "_chunk_lines", failing)
+    _break_helpers(monkeypatch)
     assert _lines(SearchIndex(store.conn, keep_story_files=True), files, Matcher("de")) == expected
 
 
