@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from functools import lru_cache
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable, NamedTuple
 
 # Known agency codes and their full names (documented in the README).
 AGENCIES = {
@@ -189,25 +189,33 @@ def _case_safe(text: str) -> bool:
 
 @lru_cache(maxsize=8)
 def forms_patterns(wanted: frozenset[str]) -> tuple:
-    """The pattern finding any of the casefolded ``wanted`` names in running text (None: no names),
-    the same names as plain lower-case alternatives (None when a name is not case-safe), and
-    the :func:`_anchors` of the names (None when not case-safe, or too many)."""
+    """How :func:`count_forms` finds the casefolded ``wanted`` names in running text.
+
+    ``(pattern, True, anchors, index, odd)``: the pattern finding any of the
+    names (None: no names); the case-safe names' :func:`_anchors` (None
+    when there are too many) or else their :func:`_word_index`; and a
+    pattern finding where any other name starts (``ĐẮK LẮK``: its case is
+    not the lower-cased text's; None when there is none). A text is searched
+    lower-cased for the case-safe names, and with ``odd`` for the others.
+    """
     if not wanted:
-        return None, None, None
+        return None, None, None, None, None
     names = sorted(wanted, key=len, reverse=True)
-    pattern = re.compile(
-        r"(?<![\w'\u2019-])(?:"
-        + "|".join(re.escape(w) for w in names)
-        + r")(?![\w-])",
-        re.IGNORECASE,
-    )
-    safe = all(n == n.lower() and _case_safe(n) for n in names)
-    if not safe:
-        return pattern, None, None
-    return pattern, re.compile(_trie(names)), _anchors(names)
+    pattern = re.compile(_alternatives(names), re.IGNORECASE)
+    plain = [n for n in names if n == n.lower() and _case_safe(n)]
+    others = [n for n in names if n not in set(plain)]
+    # Every place where one of the others matches, overlapping ones too: the pattern is tried at each.
+    odd = re.compile(f"(?={_alternatives(others)})", re.IGNORECASE) if others else None
+    anchors = _anchors(plain)
+    return pattern, True, anchors, _word_index(plain) if anchors is None else None, odd
 
 
-_ANCHORS_MAX = 48  # a str.find a name beats the trie's one pass up to about 72 names (datelines bench pages)
+def _alternatives(names: list[str]) -> str:
+    """Any of ``names`` (longest first), standing as a word of running text."""
+    return r"(?<![\w'\u2019-])(?:" + "|".join(re.escape(w) for w in names) + r")(?![\w-])"
+
+
+_ANCHORS_MAX = 20  # a str.find a piece beats the word index up to about 20 pieces (datelines bench pages)
 
 
 def _anchors(names: Iterable[str]) -> tuple[tuple[str, tuple[int, ...]], ...] | None:
@@ -233,27 +241,45 @@ def _anchors(names: Iterable[str]) -> tuple[tuple[str, tuple[int, ...]], ...] | 
     return tuple((key, tuple(sorted(offsets))) for key, offsets in sorted(found.items()))
 
 
-def _trie(words: Iterable[str]) -> str:
-    """A pattern matching any of ``words`` where one of them starts, with shared beginnings taken once.
+# Letters a-z stay, every other byte becomes a space: the words of a lower-cased text
+# encoded as ASCII (every other character one "?") are its runs of a-z.
+_WORD_BYTES = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 
-    ``(?:den\\ haag|den\\ helder)`` becomes ``den\\ h(?:aag|elder)``: the regex
-    engine tries one branch per character instead of one per word.
+
+def _words(lowered: str) -> list[bytes]:
+    """The runs of letters a-z of a lower-cased text, as bytes (all in C: encode, translate, split)."""
+    return lowered.encode("ascii", "replace").translate(_WORD_BYTES).split()
+
+
+class _WordIndex(NamedTuple):
+    """Which names a text may hold, from the set of its :func:`_words` (:func:`_word_index`)."""
+
+    words: frozenset[bytes]  # every word of every name
+    by_word: dict[bytes, tuple[tuple[str, frozenset[bytes]], ...]]  # a name's longest word -> (name, its words)
+    always: tuple[str, ...]  # names without a word a-z: looked for in every text
+
+
+def _word_index(names: Iterable[str]) -> _WordIndex:
+    """The :class:`_WordIndex` of case-safe lower-case names.
+
+    A name found in a lower-cased text (a match of :func:`forms_patterns`'
+    pattern) is that text's characters exactly, with no letter, digit or
+    hyphen on either side; so each of its :func:`_words` is a whole word of
+    the text's words, and a name with a word the text lacks is not in it.
+    The text is then searched only for the names whose words it has: one
+    pass of the text in C however many names there are.
     """
-    trie: dict = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict) -> str:
-        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(trie)
+    every: set[bytes] = set()
+    by_word: dict[bytes, list[tuple[str, frozenset[bytes]]]] = {}
+    always = []
+    for name in names:
+        words = _words(name)
+        if not words:
+            always.append(name)
+            continue
+        every.update(words)
+        by_word.setdefault(max(words, key=len), []).append((name, frozenset(words)))
+    return _WordIndex(frozenset(every), {w: tuple(v) for w, v in by_word.items()}, tuple(always))
 
 
 def count_forms(patterns: tuple, text: str, forms: Counter,
@@ -261,36 +287,49 @@ def count_forms(patterns: tuple, text: str, forms: Counter,
     """Count in ``forms`` each match of the :func:`forms_patterns` in ``text`` that is not all upper case.
 
     The matches are those of ``pattern.finditer(text)``. For a text of
-    case-safe characters (nearly every Dutch text) the names are looked for in
-    ``text.lower()`` with the plain pattern, which the regex engine skips
-    through quickly, and ``pattern`` itself is tried only where a name
-    starts: a match there is the one ``finditer`` finds, as both see the
-    same case. With few names (:func:`_anchors`) the places where one may
-    start are found with one ``str.find`` pass of the lower-cased text per
-    name instead, far quicker than the regex engine's pass over every
-    character. ``low``: ``text.lower()``, when the caller has it.
+    case-safe characters (nearly every Dutch text) the places where a name
+    may start are found in ``text.lower()`` with ``str.find``, and
+    ``pattern`` itself is tried only there: a match at such a place is the
+    one ``finditer`` finds, as both see the same case. With few names
+    (:func:`_anchors`) every name is looked for; with more, only the names
+    whose words the text has (:func:`_word_index`). Either is far quicker
+    than the regex engine's pass over every character. ``low``:
+    ``text.lower()``, when the caller has it. ``patterns[2:]`` may be left
+    out (or None): the plain ``finditer``.
     """
-    pattern, fast = patterns[0], patterns[1]
-    anchors = patterns[2] if len(patterns) > 2 else None
+    pattern, safe = patterns[0], patterns[1]
+    anchors, index, odd = (*patterns[2:], None, None, None)[:3]
     if pattern is None:
         return
-    if fast is None or len(text) > _LOWER_MAX or not _case_safe(text):
+    if not safe or (anchors is None and index is None) or len(text) > _LOWER_MAX or not _case_safe(text):
         matches = pattern.finditer(text)
-    elif anchors is not None:
-        matches = _matches_at_anchors(pattern, anchors, text, low)
     else:
-        matches = _matches_at_names(pattern, fast, text, low)
+        extra = [m.start() for m in odd.finditer(text)] if odd is not None else None
+        if anchors is not None:
+            matches = _matches_at_anchors(pattern, anchors, text, low, extra)
+        else:
+            matches = _matches_of_words(pattern, index, text, low, extra)
     found = Counter(m.group(0) for m in matches)
     for form, n in found.items():  # each form checked once, however often it occurs
-        letters = [c for c in form if c.isalpha()]
-        if letters and not all(c.isupper() for c in letters):
+        mixed = _MIXED.get(form)
+        if mixed is None:
+            if len(_MIXED) >= 65536:
+                _MIXED.clear()
+            letters = [c for c in form if c.isalpha()]
+            mixed = _MIXED[form] = bool(letters) and not all(c.isupper() for c in letters)
+        if mixed:
             forms[form] += n
 
 
-def _matches_at_anchors(pattern: re.Pattern, anchors: tuple, text: str, low: str | None = None) -> list[re.Match]:
+_MIXED: dict[str, bool] = {}  # form -> not all upper case (a corpus repeats its forms)
+
+
+def _matches_at_anchors(pattern: re.Pattern, anchors: tuple, text: str, low: str | None = None,
+                        extra: list[int] | None = None) -> list[re.Match]:
+    """``pattern.finditer(text)``, the pattern tried only where a key of ``anchors`` or one of ``extra`` starts."""
     if low is None:
         low = text.lower()
-    starts: list[int] = []
+    starts: list[int] = extra or []
     add = starts.append
     find = low.find
     for key, offsets in anchors:
@@ -321,20 +360,19 @@ def _matches_at_anchors(pattern: re.Pattern, anchors: tuple, text: str, low: str
     return out
 
 
-def _matches_at_names(pattern: re.Pattern, fast: re.Pattern, text: str, low: str | None = None) -> Iterator[re.Match]:
+def _matches_of_words(pattern: re.Pattern, index: _WordIndex, text: str, low: str | None = None,
+                      extra: list[int] | None = None) -> list[re.Match]:
+    """:func:`_matches_at_anchors` for the names whose words the text has (:func:`_word_index`)."""
     if low is None:
-        low = text.lower()  # as long as text: no character below U+0250 but U+0130 grows
-    pos = 0
-    while True:
-        hit = fast.search(low, pos)
-        if hit is None:
-            return
-        m = pattern.match(text, hit.start())
-        if m is None:
-            pos = hit.start() + 1
-        else:
-            yield m
-            pos = max(m.end(), hit.start() + 1)
+        low = text.lower()
+    present = index.words.intersection(_words(low))
+    names = [(name, (0,)) for name in index.always]
+    by_word = index.by_word
+    for word in present:
+        for name, words in by_word.get(word, ()):
+            if words <= present:
+                names.append((name, (0,)))
+    return _matches_at_anchors(pattern, names, text, low, extra) if names or extra else []
 
 
 def title_case_place(place: str) -> str:
@@ -391,8 +429,26 @@ class PlaceNamer:
     def add_forms(self, forms: Iterable[tuple[str, int]] | Counter) -> None:
         """Add counts of running-text forms (from :func:`count_forms`) of names being learnt."""
         items = forms.items() if isinstance(forms, dict) else forms
+        seen = self._seen
         for form, n in items:
-            self._seen[form.casefold()][form] += n
+            counts = seen.get(form.casefold())
+            if counts is None:
+                counts = seen.get(self._name_of(form))
+                if counts is None:
+                    continue  # a form of no name being learnt
+            counts[form] += n
+
+    def _name_of(self, form: str) -> str | None:
+        """The name a form found by :func:`count_forms` stands for, where its case fold is another.
+
+        The regex engine's IGNORECASE matches ``i`` with dotless ``ı`` and
+        ``s`` with long ``ſ``, so the text's ``Şanlıurfa`` is a form of
+        ``ŞANLIURFA`` (case fold ``şanliurfa``) though it folds to ``şanlıurfa``.
+        """
+        for key in sorted(self._seen):
+            if re.fullmatch(re.escape(key), form, re.IGNORECASE):
+                return key
+        return None
 
     def expect(self, names: Iterable[str]) -> None:
         """Start learning these casefolded names (their forms come through :meth:`add_forms`)."""

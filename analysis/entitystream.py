@@ -35,10 +35,9 @@ from array import array
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from itertools import chain
-from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .reader import STDIN, ReadWarning
+from .reader import STDIN, ReadWarning, path_stem
 
 BATCH_FILES = 256  # files annotated and reduced at a time
 
@@ -82,7 +81,7 @@ def streamable(paths: Iterable[str]) -> bool:
     for e in walk(paths):
         if e.path == STDIN:
             return False
-        stem = Path(e.path).stem
+        stem = path_stem(e.path)
         if stem in stems:
             return False
         stems.add(stem)
@@ -117,7 +116,7 @@ def stream_annotations(
 
     entries = walk(paths)
     sc = StreamedCorpus(paths=[e.path for e in entries])
-    sc.stems = [Path(p).stem for p in sc.paths]
+    sc.stems = [path_stem(p) for p in sc.paths]
     number = {p: k for k, p in enumerate(sc.paths)}
     cache = PageCache(store, model_ref.key, page_version(model_ref.key))
     key_ids: dict[tuple, int] = {}

@@ -27,12 +27,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .datelines import _LOWER_MAX, PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
-from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, read_regular, walk
+from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, path_stem, read_regular, walk
 from .stories import page_fields
 
 BATCH_FILES = 32  # files per batch
@@ -323,8 +322,7 @@ class DatelineScan:
                 yield k, None if k in self._problems else next(files), result if k == b - 1 else None
 
     def _stem(self, k: int) -> str:
-        path = self._paths[k]
-        return "stdin" if path == STDIN else Path(path).stem
+        return path_stem(self._paths[k])
 
     def _first_id(self, first: int, own: int) -> str | None:
         """The id of the story ``first`` (file number << 32 | index) unless it is the id of ``own`` too."""
@@ -431,13 +429,14 @@ class DatelineScan:
         if not clash and len(new) == len(digests):
             return  # no story of this batch is a duplicate
         from array import array
+        from itertools import compress, count
+        from operator import ne
 
         combo_of = array("I", batch.combo_of)
-        for i, (d, own) in enumerate(zip(digests, keys)):
-            first = first_of[d]
-            if first == own:
-                continue
-            dup = self._first_id(first, own)
+        firsts = list(map(new.__getitem__, digests))  # each story's first occurrence, this batch's or earlier
+        for i in compress(count(), map(ne, firsts, keys)):  # only the duplicates, picked out in C
+            own = keys[i]
+            dup = self._first_id(firsts[i], own)
             if dup is None:
                 continue
             self._dups.setdefault(own >> 32, {})[own & 0xFFFFFFFF] = dup
@@ -546,7 +545,7 @@ def _rows(records: Iterable[tuple], name: Callable[[str], str], filt, dups: dict
     """The rows of :meth:`DatelineScan.rows` from the spilled ``(file number, path, stories)``."""
     named: dict[tuple[str, ...], tuple[str, ...]] = {}  # places as printed -> readable
     for k, path, stories in records:
-        prefix = ("stdin" if path == STDIN else Path(path).stem) + ":"
+        prefix = path_stem(path) + ":"
         of = dups.get(k)
         for index, kind, section, places_raw, agencies, age, dateline, headline in stories:
             places = named.get(places_raw)

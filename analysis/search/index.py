@@ -39,7 +39,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from ..errors import InputError, QueryError, StoreError
 from ..reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
-from ..reader import open_regular
+from ..reader import open_regular, path_stem
 from ..reader import walk as _reader_walk
 from ..store import guarded
 from ..textnorm import nfc
@@ -219,15 +219,6 @@ def _body_char(m: re.Match) -> str:
     if out is None:
         out = _BODY_CHAR[ch] = ch if ch.isalnum() else " "
     return out
-
-
-def _stem(path: str) -> str:
-    """What :attr:`analysis.reader.Document.stem` gives for ``path`` (a normalised path)."""
-    if path == STDIN:
-        return "stdin"
-    name = path.rsplit(os.sep, 1)[-1]
-    i = name.rfind(".")
-    return name[:i] if 0 < i < len(name) - 1 else name
 
 
 # -- the index ----------------------------------------------------------------------
@@ -573,7 +564,7 @@ class _IndexMatch(Match):
         return self.spans
 
 
-_STEMS: dict[str, str] = {}  # path -> _stem(path), kept from search to search (a watcher answers many)
+_STEMS: dict[str, str] = {}  # path -> path_stem(path), kept from search to search (a watcher answers many)
 
 
 def _stem_of(path: str) -> str:
@@ -581,7 +572,7 @@ def _stem_of(path: str) -> str:
     if stem is None:
         if len(_STEMS) > 1_000_000:
             _STEMS.clear()
-        stem = _STEMS[path] = _stem(path)
+        stem = _STEMS[path] = path_stem(path)
     return stem
 
 
@@ -1749,7 +1740,7 @@ class SearchIndex:
                 where = order.get(row[1])
                 if where is None:
                     continue
-                stem = stems.get(where[1]) or stems.setdefault(where[1], _stem(where[1]))
+                stem = stems.get(where[1]) or stems.setdefault(where[1], path_stem(where[1]))
                 rec = _IndexRec(f"{stem}:{row[2]}", where[1], row[2], row[3], row[4], row[5], row[6], "",
                                 tuple(row[7].split(_SEP)) if row[7] else (),
                                 tuple(row[8].split(_SEP)) if row[8] else ())

@@ -89,13 +89,16 @@ def test_counting_casings_in_the_lower_cased_text_is_exact(text):
 
     from analysis.datelines import count_forms, forms_patterns
 
-    patterns = forms_patterns(frozenset({"den haag", "haag", "'s-hage", "dé", "ss"}))
-    assert patterns[1] is not None  # these names take the fast path where the text allows
-    fast, trie, plain = Counter(), Counter(), Counter()
+    from analysis.datelines import _word_index
+
+    names = frozenset({"den haag", "haag", "'s-hage", "dé", "ss"})
+    patterns = forms_patterns(names)
+    assert patterns[1] and patterns[2] is not None  # these names take the fast path where the text allows
+    fast, words, plain = Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
-    count_forms((patterns[0], patterns[1], None), text, trie)  # the trie, as for more than _ANCHORS_MAX names
-    count_forms((patterns[0], None), text, plain)
-    assert fast == plain and trie == plain
+    count_forms((patterns[0], True, None, _word_index(names)), text, words)  # as for more than _ANCHORS_MAX names
+    count_forms((patterns[0], False), text, plain)
+    assert fast == plain and words == plain
 
 
 _NAME = st.text(alphabet="aden h'\u2019-s\u00e9.", min_size=1, max_size=8).map(str.strip).filter(bool)
@@ -112,7 +115,7 @@ def _names_and_text(draw):
     piece = st.one_of(
         st.sampled_from(sorted(names)).flatmap(lambda n: st.sampled_from([n, n.upper(), n.title(), n.capitalize(),
                                                                            n[1:], n[:-1], n.swapcase()])),
-        st.text(alphabet="aAdDeEnN hH'\u2019-sS\u00e9\u00c9x_1.\n\u2014", max_size=4),
+        st.text(alphabet="aAdDeEnN hH'\u2019-sS\u00e9\u00c9x_1.\n\u2014\u201c", max_size=4),
     )
     return names, "".join(draw(st.lists(piece, max_size=12)))
 
@@ -123,11 +126,17 @@ def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
     from analysis.datelines import _case_safe, _matches_at_anchors, forms_patterns
 
     names, text = case
-    pattern, fast, anchors = forms_patterns(frozenset(names))
+    from analysis.datelines import _matches_of_words, _word_index
+
+    pattern, safe, anchors, _, odd = forms_patterns(frozenset(names))
     assert anchors is not None  # few names: the anchors are used
-    if fast is not None and _case_safe(text):
+    if safe and _case_safe(text):
+        want = [(m.span(), m.group()) for m in pattern.finditer(text)]
         got = [(m.span(), m.group()) for m in _matches_at_anchors(pattern, anchors, text)]
-        assert got == [(m.span(), m.group()) for m in pattern.finditer(text)]
+        assert got == want
+        # The word index, as for many names: the names whose words the text lacks are not looked for.
+        got = [(m.span(), m.group()) for m in _matches_of_words(pattern, _word_index(names), text)]
+        assert got == want
 
 
 def test_anchors_stand_for_the_longer_names_holding_them():
@@ -160,16 +169,30 @@ def test_case_safe_takes_every_latin1_character():
         assert _case_safe(text) == plain(text)
 
 
-@settings(max_examples=200, deadline=None)
-@given(names=st.sets(st.text(alphabet="abdn h'-é", min_size=1, max_size=6), min_size=1, max_size=8),
-       text=st.text(alphabet="abdn h'-éx", max_size=40))
-def test_the_trie_finds_a_name_where_the_plain_alternation_does(names, text):
-    import re
+def test_many_names_are_looked_for_through_the_word_index():
+    from collections import Counter
 
-    from analysis.datelines import _trie
+    from analysis.datelines import _ANCHORS_MAX, count_forms, forms_patterns
 
-    trie = re.compile(_trie(names))
-    plain = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
-    for pos in range(len(text) + 1):
-        a, b = trie.search(text, pos), plain.search(text, pos)
-        assert (a and a.start()) == (b and b.start())
+    names = frozenset({f"plaats{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(3 * _ANCHORS_MAX)}
+                      | {"den haag", "'s-hertogenbosch", "belém", "ōita"})
+    patterns = forms_patterns(names)
+    assert patterns[2] is None and patterns[3] is not None  # too many names for a find each
+    text = ("In Den Haag en \u201cDen haag\u201d, niet in DEN HAAG; Plaatsba, plaatsBA-oost en xplaatsca. "
+            "Bel\u00e9m, BEL\u00c9M en bel\u00e9m; 's-Hertogenbosch; \u014cita; den haag-zuid, Den Haagse.")
+    got, plain = Counter(), Counter()
+    count_forms(patterns, text, got)
+    count_forms((patterns[0], False), text, plain)
+    assert got == plain
+    assert got == Counter({"Den Haag": 1, "Den haag": 1, "Plaatsba": 1, "Bel\u00e9m": 1, "bel\u00e9m": 1,
+                           "'s-Hertogenbosch": 1, "\u014cita": 1})
+
+
+def test_a_form_whose_case_fold_is_another_names_its_place():
+    """IGNORECASE finds "Şanlıurfa" (dotless ı) for ŞANLIURFA, which folds to "şanliurfa": no KeyError."""
+    from analysis.datelines import PlaceNamer
+
+    namer = PlaceNamer()
+    namer.learn(["ŞANLIURFA", "KASSEL"], ["In \u015eanl\u0131urfa en \u015eanl\u0131urfa, Ka\u017f\u017fel."])
+    assert namer.name("ŞANLIURFA") == "\u015eanl\u0131urfa"
+    assert namer.name("KASSEL") == "Ka\u017f\u017fel"
