@@ -196,3 +196,23 @@ def test_a_form_whose_case_fold_is_another_names_its_place():
     namer.learn(["ŞANLIURFA", "KASSEL"], ["In \u015eanl\u0131urfa en \u015eanl\u0131urfa, Ka\u017f\u017fel."])
     assert namer.name("ŞANLIURFA") == "\u015eanl\u0131urfa"
     assert namer.name("KASSEL") == "Ka\u017f\u017fel"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="aAbB\u00b5\u03bc\u039c dDeEnNhHgG-'\u1eaf\u1eae", max_size=40))
+def test_names_of_another_case_are_found_beside_the_lower_cased_search(text):
+    """A name the lower-cased text cannot show ("a\u03bcb": the regex engine matches \u03bc with the micro
+    sign \u00b5; "\u0111\u1eafk") is looked for on its own, and the counts stay those of the plain pattern."""
+    from collections import Counter
+
+    from analysis.datelines import _word_index, count_forms, forms_patterns
+
+    names = frozenset({"a\u03bcb", "den haag", "haag", "\u0111\u1eafk", "b\u1eaf"})
+    patterns = forms_patterns(names)
+    assert patterns[4] is not None and patterns[2] is not None
+    fast, words, plain = Counter(), Counter(), Counter()
+    count_forms(patterns, text, fast)
+    count_forms((*patterns[:2], None, _word_index(["den haag", "haag"]), patterns[4]), text, words)
+    count_forms((patterns[0], False), text, plain)
+    assert fast == plain and words == plain
+    assert count_forms(patterns, "A\u00b5B", got := Counter()) is None and got == Counter({"A\u00b5B": 1})
