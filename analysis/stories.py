@@ -118,6 +118,8 @@ def _collapse(text: str) -> str:
 
 
 def _is_abbreviation(line: str, dot: int) -> bool:
+    if dot > _ABBREVIATION_MAX and line[dot - _ABBREVIATION_MAX - 1: dot].isalpha():
+        return False  # a word longer than any abbreviation (the common case, checked in C)
     k = dot
     stop = max(0, dot - _ABBREVIATION_MAX - 1)  # a longer word is no abbreviation: no need to walk it all
     while k > stop and (line[k - 1].isalpha() or line[k - 1] == "."):

@@ -249,3 +249,25 @@ def test_page_fields_are_page_parts_without_objects(text):
             if found:
                 (raw, places, agencies, _), end = found
                 assert (raw, places, agencies, at, end) == (dl.raw, dl.places_raw, dl.agencies, dl.start, dl.end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.text(alphabet="abAB.d wzDRsr", max_size=16), data=st.data())
+def test_is_abbreviation_short_cut_agrees_with_the_walk(line, data):
+    """The quick answer for a long word before the dot is the one the walk back over the word gives."""
+    from analysis import stories
+
+    dots = [i for i, c in enumerate(line) if c == "."]
+    if not dots:
+        return
+    dot = data.draw(st.sampled_from(dots))
+    k = dot
+    while k > max(0, dot - stories._ABBREVIATION_MAX - 1) and (line[k - 1].isalpha() or line[k - 1] == "."):
+        k -= 1
+    word = line[k:dot]
+    if len(word) == 1 and word.isupper():
+        following = line[dot + 1:].split(None, 1)
+        want = bool(following) and following[0] not in stories._SENTENCE_STARTERS
+    else:
+        want = len(word) <= stories._ABBREVIATION_MAX and word.lower() in stories._ABBREVIATIONS
+    assert stories._is_abbreviation(line, dot) == want
