@@ -390,6 +390,8 @@ def title_case_place(place: str) -> str:
             else:
                 new_parts.append(_capitalise(part))
         out.append("-".join(new_parts))
+    if "\u0130" in place:  # a dotted capital I lower-cases to i and a combining dot: İZMİR -> İzmir
+        return " ".join(out).replace("I\u0307", "\u0130").replace("i\u0307", "i")
     return " ".join(out)
 
 

@@ -216,3 +216,10 @@ def test_names_of_another_case_are_found_beside_the_lower_cased_search(text):
     count_forms((patterns[0], False), text, plain)
     assert fast == plain and words == plain
     assert count_forms(patterns, "A\u00b5B", got := Counter()) is None and got == Counter({"A\u00b5B": 1})
+
+
+def test_title_case_of_a_dotted_capital_i_has_no_stray_dot():
+    from analysis.datelines import title_case_place
+
+    assert title_case_place("\u0130ZM\u0130R") == "\u0130zmir"
+    assert title_case_place("D\u0130YARBAKIR") == "Diyarbakir"
