@@ -414,6 +414,7 @@ class PlaceNamer:
 
     def __init__(self) -> None:
         self._seen: dict[str, Counter[str]] = {}
+        self._odd: dict[str, str] = {}  # form -> the name it stands for, where its case fold is another
 
     def learn(self, names: Iterable[str], texts: Iterable[str]) -> None:
         wanted = {n.casefold() for n in names if n}
@@ -447,10 +448,12 @@ class PlaceNamer:
         ``s`` with long ``ſ``, so the text's ``Şanlıurfa`` is a form of
         ``ŞANLIURFA`` (case fold ``şanliurfa``) though it folds to ``şanlıurfa``.
         """
-        for key in sorted(self._seen):
-            if re.fullmatch(re.escape(key), form, re.IGNORECASE):
-                return key
-        return None
+        if form in self._odd:
+            return self._odd[form]
+        name = next((key for key in sorted(self._seen) if re.fullmatch(re.escape(key), form, re.IGNORECASE)), None)
+        if name is not None and len(self._odd) < 65536:  # names are only ever added: a found one stays right
+            self._odd[form] = name
+        return name
 
     def expect(self, names: Iterable[str]) -> None:
         """Start learning these casefolded names (their forms come through :meth:`add_forms`)."""
