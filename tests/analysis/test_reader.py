@@ -2,6 +2,7 @@ import io
 import os
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from analysis.errors import InputError
 from analysis.reader import (
@@ -229,3 +230,13 @@ def test_display_name_shows_undecodable_bytes_as_backslash_x():
     assert display_name("x\ud800") == "x\\ud800"  # not from a byte: still valid UTF-8
     for text in (name, "x\ud800"):
         display_name(text).encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab./-_ \u00e9\n", max_size=14))
+def test_path_stem_is_the_stem_pathlib_gives(path):
+    from pathlib import Path
+
+    from analysis.reader import STDIN, path_stem
+
+    assert path_stem(path) == ("stdin" if path == STDIN else Path(path).stem)
