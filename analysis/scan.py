@@ -34,8 +34,9 @@ from .errors import NewsctlError
 from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, path_stem, read_regular, walk
 from .stories import page_fields
 
-BATCH_FILES = 32  # files per batch
-BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this
+BATCH_FILES = 32  # files in the first batches
+BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this (the first batches)
+BATCH_GROWTH = 8  # later batches grow to this many times the first: fewer, larger messages to and from the workers
 SPILL_STORIES = 512  # rows written to the temporary file at a time
 FORMAT_STORIES = 4096  # rows formatted in one piece by DatelineScan.formatted (about)
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
@@ -281,6 +282,10 @@ class DatelineScan:
                  names: Callable[[], frozenset[str]] | None = None, spans: list | None = None) -> Iterator[ScanItem]:
         """Batches of the readable files (in ``ranges`` of file numbers, or all); ``spans`` gets each one's range."""
         paths, sizes, problems = self._paths, self._sizes, self._problems
+        # The first batches are small, so that the place names are known soon (a batch counts the
+        # casings of the names known when it is sent, and is counted again if more turn up); each
+        # batch after them is twice the one before, up to BATCH_GROWTH times.
+        scale = 1
         for a, b in ranges if ranges is not None else [(0, len(paths))]:
             batch: list[tuple[str, bytes | None]] = []
             numbers: list[int] = []
@@ -290,11 +295,12 @@ class DatelineScan:
                 if k in problems:
                     continue
                 n = max(sizes[k], 0)
-                if batch and (len(batch) >= BATCH_FILES or size + n > BATCH_BYTES):
+                if batch and (len(batch) >= BATCH_FILES * scale or size + n > BATCH_BYTES * scale):
                     if spans is not None:
                         spans.append((start, k))
                     yield ScanItem(mode, names() if names else frozenset(), tuple(batch), tuple(numbers))
                     batch, numbers, size, start = [], [], 0, k
+                    scale = min(2 * scale, BATCH_GROWTH)
                 path = paths[k]
                 batch.append((path, self._stdin_of(k) if path == STDIN else None))
                 numbers.append(k)
