@@ -243,7 +243,7 @@ _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _HIT_CHUNK = 512  # matching stories whose hits the lean readings find in one go
 _HIT_CHUNK_MIN = 128  # the watcher's chunks for fewer than 16 x _HIT_CHUNK hits: a sixteenth of them, at least this
-_HELPER_AHEAD = 2  # the watcher's helper's chunks sent and not back yet, at most: the watcher makes the rest itself
+_HELPER_AHEAD = 3  # the watcher's helper's chunks sent and not back yet, at most: the watcher makes the rest itself
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -672,8 +672,35 @@ def _joined_texts(datas: list, zdicts: dict[int, bytes]) -> tuple[str, list[int]
 _WINDOW_SPARSE = 300  # characters a hit, at least, for _chunk_lines to flatten hit by hit (not the whole text)
 
 
-def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
-    """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``."""
+def _heads(paths: list[str], stories: list[int], bases: list[int], escape: Callable[[str], str],
+           specials: str) -> tuple[list[str], list[int]]:
+    """What :func:`_chunk_lines` puts before each story's hits (``id``, ``file``, tab-separated), and ``bases``.
+
+    For stories ``(path, story index)``; ``bases``: where each story starts
+    in its file. The paths are checked for what ``escape`` would change
+    all at once (:func:`_plain` of them joined), and one by one only where
+    that finds something.
+    """
+    get = _STEMS.get
+    if _plain("".join(paths), specials):
+        return [f"{get(p) or _stem_of(p)}:{story}\t{p}\t" for p, story in zip(paths, stories)], bases
+    names: dict[str, bool] = {}
+    pres = []
+    for p, story in zip(paths, stories):
+        plain = names.get(p)
+        if plain is None:
+            plain = names[p] = _plain(p, specials)
+        stem = get(p) or _stem_of(p)
+        pres.append(f"{stem}:{story}\t{p}\t" if plain else f"{escape(f'{stem}:{story}')}\t{escape(p)}\t")
+    return pres, bases
+
+
+def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str,
+                 heads: tuple[list[str], list[int]] | None = None) -> tuple[str, int]:
+    """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``.
+
+    ``heads``: :func:`_heads` of the chunk's stories, when ``hits`` holds no metas.
+    """
     joined, starts, ends, metas, spans, strict = hits
     if not spans:
         return "", 0
@@ -683,14 +710,10 @@ def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str
              and (strict or _plain(joined, "")))
     window = clean and len(spans) * _WINDOW_SPARSE < len(joined)
     flat = joined if window else joined.replace("\n", " ")
-    pres = []
-    names: dict[str, bool] = {}
-    for stem, story, path, _ in metas:
-        plain = names.get(path)
-        if plain is None:
-            plain = names[path] = _plain(path, specials)
-        pres.append(f"{stem}:{story}\t{path}\t" if plain else f"{escape(f'{stem}:{story}')}\t{escape(path)}\t")
-    offs = [m[3] - b for m, b in zip(metas, starts)]
+    if heads is None:
+        heads = _heads([m[2] for m in metas], [m[1] for m in metas], [m[3] for m in metas], escape, specials)
+    pres, bases = heads
+    offs = [base - b for base, b in zip(bases, starts)]
     lines: list[str] = []
     add = lines.append
     j = 0
@@ -1557,23 +1580,31 @@ class SearchIndex:
     def _sorted_hits(self, files, matcher: Matcher):
         """The matching stories of ``files`` in output order, from the in-memory table of stories (the watcher).
 
-        ``(story ids, places in files, story indexes)``, as lists; the query
-        reads only the index's rowids. None where the table does not hold a
-        story the query gives (then :meth:`_hit_stories` reads them).
-        Called in a read transaction.
+        ``(story ids, places in files, story indexes, ascending)``, as lists;
+        ``ascending``: True when the ids ascend too (as they do when the files
+        were indexed in the order given). The query reads only the index's
+        rowids, as one string (``group_concat``: no row object a story). None
+        where the table does not hold a story the query gives (then
+        :meth:`_hit_stories` reads them). Called in a read transaction.
         """
         import numpy as np
 
         self._load_zdicts()
         self.load_story_files()
         try:
-            rows = self.conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (matcher.fts,)).fetchall()
+            got = self.conn.execute("SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?",
+                                    (matcher.fts,)).fetchone()[0]
         except sqlite3.OperationalError as exc:
             if str(exc).startswith("fts5: syntax error"):
                 raise QueryError(f"the index cannot run this query: {exc}") from exc
             raise
-        ids = np.array(rows, dtype=np.int64).reshape(-1)
-        del rows
+        if got:
+            ids = np.fromstring(got, dtype=np.int64, sep=",")  # text mode: C's strtol, one pass
+            if len(ids) != got.count(",") + 1:
+                raise sqlite3.DatabaseError(f"unexpected rowids from the index: {got[:40]!r}")
+        else:
+            ids = np.zeros(0, dtype=np.int64)
+        del got
         if len(ids) and int(ids.max()) >= len(self._story_file):
             return None
         table = np.frombuffer(self._story_file, dtype=np.int32)  # views: dropped before the arrays grow again
@@ -1587,25 +1618,46 @@ class SearchIndex:
         places = self._file_places(files)
         where = np.where(fids < len(places), places[np.minimum(fids, len(places) - 1)], -1)
         keep = where >= 0
-        ids, where, stories = ids[keep], where[keep], stories[keep]
-        order = np.lexsort((stories, where))
-        return ids[order].tolist(), where[order].tolist(), stories[order].tolist()
+        ids, where, stories = ids[keep], where[keep], stories[keep].astype(np.int64)
+        key = (where << 32) | stories  # a story's index in its file is below 2**31
+        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):  # not in output order yet
+            order = np.lexsort((stories, where))
+            ids, where, stories = ids[order], where[order], stories[order]
+        ascending = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
+        return ids.tolist(), where.tolist(), stories.tolist(), ascending
 
-    def _chunk_rows(self, ids: list[int]) -> tuple[list[int], list[bytes]]:
-        """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError."""
-        rows = self.conn.execute(
-            f"SELECT id, start, data FROM search_stories WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
-        if rows:
-            order, starts, datas = zip(*rows)
-            if list(order) == ids:  # the usual case: ids ascending, as SQLite gives them
+    def _chunk_rows(self, ids: list[int], ascending: bool = False) -> tuple[list[int], list[bytes]]:
+        """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError.
+
+        ``ascending``: the ids are known to ascend; they are read in that
+        order (``ORDER BY id``, which the rowid look-ups give as they are)
+        without the ids themselves.
+        """
+        marks = ",".join("?" * len(ids))
+        if ascending:
+            rows = self.conn.execute(f"SELECT start, data FROM search_stories WHERE id IN ({marks}) ORDER BY id",
+                                     ids).fetchall()
+            if len(rows) == len(ids):
+                if not rows:
+                    return [], []
+                starts, datas = zip(*rows)
                 return list(starts), list(datas)
-        got = {sid: (start, data) for sid, start, data in rows}
-        try:
-            rows = [got[sid] for sid in ids]
-        except KeyError:
-            raise StoreError(f"the index in {self.path} changed while this search read it "
-                             "(another newsctl indexed a file again); run the search again") from None
-        return [r[0] for r in rows], [r[1] for r in rows]
+        else:
+            rows = self.conn.execute(f"SELECT id, start, data FROM search_stories WHERE id IN ({marks})",
+                                     ids).fetchall()
+            if rows:
+                order, starts, datas = zip(*rows)
+                if list(order) == ids:  # the usual case: ids ascending, as SQLite gives them
+                    return list(starts), list(datas)
+            got = {sid: (start, data) for sid, start, data in rows}
+            try:
+                rows = [got[sid] for sid in ids]
+            except KeyError:
+                pass
+            else:
+                return [r[0] for r in rows], [r[1] for r in rows]
+        raise StoreError(f"the index in {self.path} changed while this search read it "
+                         "(another newsctl indexed a file again); run the search again")
 
     def _piped_lines(self, files, found, matcher: Matcher, context: int, escape, specials: str, utf8: bool):
         """:meth:`hit_lines` for the watcher: each chunk's texts read here, and most chunks made by a helper.
@@ -1617,22 +1669,19 @@ class SearchIndex:
         makes the rest itself, and gives the lines in order. A helper that
         fails leaves its chunks to this process: the output is the same.
         """
-        ids, places, stories = found
+        ids, places, stories, ascending = found
         zdicts = self._zdicts
         size = min(_HIT_CHUNK, max(_HIT_CHUNK_MIN, len(ids) // 16))  # few hits: smaller chunks keep both busy sooner
         bounds = list(range(0, len(ids), size))
 
-        get = _STEMS.get
-
         def lines(k: int, starts: list[int], datas: list[bytes]) -> tuple[str, int]:
             b = bounds[k]
             paths = [files[w][0] for w in places[b:b + size]]
-            metas = [(get(p) or _stem_of(p), story, p, start)
-                     for p, story, start in zip(paths, stories[b:b + size], starts)]
-            return _chunk_lines(_chunk_hits(datas, matcher, zdicts, metas), context, escape, specials)
+            heads = _heads(paths, stories[b:b + size], starts, escape, specials)
+            return _chunk_lines(_chunk_hits(datas, matcher, zdicts, ()), context, escape, specials, heads)
 
         def rows(k: int) -> tuple[list[int], list[bytes]]:
-            return self._chunk_rows(ids[bounds[k]:bounds[k] + size])
+            return self._chunk_rows(ids[bounds[k]:bounds[k] + size], ascending)
 
         if len(bounds) < 4:
             for k in range(len(bounds)):
