@@ -1580,8 +1580,9 @@ class SearchIndex:
     def _sorted_hits(self, files, matcher: Matcher):
         """The matching stories of ``files`` in output order, from the in-memory table of stories (the watcher).
 
-        ``(story ids, places in files, story indexes, ascending)``, as lists;
-        ``ascending``: True when the ids ascend too (as they do when the files
+        ``(story ids, places in files, story indexes, ascending)``: numpy
+        arrays (a chunk at a time becomes Python ints: less memory where a
+        query matches most stories); ``ascending``: True when the ids ascend too (as they do when the files
         were indexed in the order given). The query reads only the index's
         rowids, as one string (``group_concat``: no row object a story). None
         where the table does not hold a story the query gives (then
@@ -1624,7 +1625,7 @@ class SearchIndex:
             order = np.lexsort((stories, where))
             ids, where, stories = ids[order], where[order], stories[order]
         ascending = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
-        return ids.tolist(), where.tolist(), stories.tolist(), ascending
+        return ids, where, stories, ascending
 
     def _chunk_rows(self, ids: list[int], ascending: bool = False) -> tuple[list[int], list[bytes]]:
         """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError.
@@ -1676,12 +1677,12 @@ class SearchIndex:
 
         def lines(k: int, starts: list[int], datas: list[bytes]) -> tuple[str, int]:
             b = bounds[k]
-            paths = [files[w][0] for w in places[b:b + size]]
-            heads = _heads(paths, stories[b:b + size], starts, escape, specials)
+            paths = [files[w][0] for w in places[b:b + size].tolist()]
+            heads = _heads(paths, stories[b:b + size].tolist(), starts, escape, specials)
             return _chunk_lines(_chunk_hits(datas, matcher, zdicts, ()), context, escape, specials, heads)
 
         def rows(k: int) -> tuple[list[int], list[bytes]]:
-            return self._chunk_rows(ids[bounds[k]:bounds[k] + size], ascending)
+            return self._chunk_rows(ids[bounds[k]:bounds[k] + size].tolist(), ascending)
 
         if len(bounds) < 4:
             for k in range(len(bounds)):
