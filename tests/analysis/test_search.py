@@ -1047,9 +1047,11 @@ def test_odd_file_names_and_texts_in_the_watchers_hits_are_escaped_as_the_plain_
     for query in ("regering", "de", '"de regering"'):
         expected = _tsv_bytes(SearchIndex(store.conn), files, Matcher(query))
         monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)  # a chunk a story: most of them the helper's
-        got = _tsv_bytes(SearchIndex(store.conn, keep_story_files=True), files, Matcher(query))
+        watcher = SearchIndex(store.conn, keep_story_files=True)
+        got = _tsv_bytes(watcher, files, Matcher(query))
         monkeypatch.undo()
         assert got == expected
+        assert watcher._worker is not None and watcher._worker.pid is not None  # made by the kept worker
         if query == "regering":
             assert rb"caf\\xff.txt" in got and rb"a\tb.txt" in got and rb"back\\slash.txt" in got
 
