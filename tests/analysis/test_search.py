@@ -856,13 +856,16 @@ def test_hits_made_beside_a_forked_helper_come_in_order(index, seeds, monkeypatc
 
 
 def _break_helpers(monkeypatch):
-    """A forked helper fails on every story after the third of a file: its chunks are left to the parent."""
+    """A forked helper (or worker) fails after its third chunk: the chunks it did not send are left to the parent."""
     parent = os.getpid()
     real = index_mod._chunk_lines
+    made = [0]
 
     def failing(hits, *args):
-        if os.getpid() != parent and hits[3][0][1] > 2:
-            raise RuntimeError("the helper breaks down")
+        if os.getpid() != parent:
+            made[0] += 1  # the helper's own count (a fork's copy)
+            if made[0] > 3:
+                raise RuntimeError("the helper breaks down")
         return real(hits, *args)
 
     monkeypatch.setattr(index_mod, "_chunk_lines", failing)
@@ -1110,3 +1113,22 @@ def test_a_chunks_rows_read_by_ascending_id_are_those_read_with_their_ids(store,
     for ascending in (True, False):
         with pytest.raises(StoreError, match="changed while this search read it"):
             watcher._chunk_rows(ids, ascending)
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_worker_that_fails_or_is_gone_leaves_its_chunks_to_the_watcher(store, seeds, monkeypatch):
+    import signal
+
+    files = SearchIndex(store.conn).refresh([str(seeds)]).files
+    expected = _tsv_bytes(SearchIndex(store.conn), files, Matcher("de"))
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
+    first = watcher._worker.pid
+    os.kill(first, signal.SIGKILL)  # gone between two searches
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected and watcher._worker.pid not in (None, first)
+    _break_helpers(monkeypatch)  # the next worker fails in the middle of a search
+    watcher._worker.stop()
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
