@@ -1059,6 +1059,24 @@ class _Worker:
             self.pid = None
 
 
+_SPARE: list = []  # a worker forked ahead (start_worker), for the first index that needs one
+
+
+def start_worker() -> None:
+    """Fork the watcher's worker now (:class:`_Worker`), while this process is small and has no thread.
+
+    The first search that needs a worker takes it (``SearchIndex._piped_lines``);
+    without this call it is forked then. A worker shares the pages of the
+    process it was forked from and keeps them when that process writes
+    them: forked before the index is read, it keeps little.
+    """
+    if not _SPARE and _Helper.fork:
+        worker = _Worker()
+        if worker.pid is not None:
+            _SPARE.append(worker)
+            weakref.finalize(worker, worker.stop)
+
+
 def _close_fds_but(*keep: int) -> None:
     """Close every descriptor of this process but ``keep``."""
     try:
@@ -1897,7 +1915,7 @@ class SearchIndex:
         search = self._worker_search(matcher, context, escape, specials)
         if search is not None:
             if self._worker is None or self._worker.pid is None:
-                self._worker = _Worker()
+                self._worker = _SPARE.pop() if _SPARE else _Worker()
                 self._worker_end = weakref.finalize(self, self._worker.stop)
             helper = _Pipe(lines, utf8, self._worker, search)
         else:
