@@ -1882,11 +1882,14 @@ class SearchIndex:
     def _piped_lines(self, files, found, matcher: Matcher, context: int, escape, specials: str, utf8: bool):
         """:meth:`hit_lines` for the watcher: each chunk's texts read here, and most chunks made by a helper.
 
-        The helper (forked) gets the packed texts of its chunks down a pipe as
-        they are read and sends back their lines; this process reads every
-        chunk, sends it to the helper while fewer than :data:`_HELPER_AHEAD` of
-        the helper's are not back yet (so neither waits long on the other),
-        makes the rest itself, and gives the lines in order. A helper that
+        The helper gets the packed texts of its chunks down a pipe as they
+        are read and sends back their lines; this process reads every chunk,
+        sends it to the helper while fewer than :data:`_HELPER_AHEAD` of the
+        helper's are not back yet (so neither waits long on the other), makes
+        the rest itself, and gives the lines in order. The helper is this
+        index's :class:`_Worker`, kept from search to search (forked ahead by
+        :func:`start_worker`, or at the first search), where the search's
+        context can be pickled; else one forked for this search. A helper that
         fails leaves its chunks to this process: the output is the same.
         """
         ids, places, stories, ascending = found
