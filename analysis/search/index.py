@@ -32,6 +32,7 @@ import sqlite3
 import sys
 import time
 import unicodedata
+import weakref
 import zlib
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, islice
@@ -234,7 +235,7 @@ _SCOPES_KEPT = 8  # saved scopes, newest first
 _TEXT_CHUNK = 64  # files whose texts a search reads in one statement
 _HIT_CHUNK = 512  # matching stories whose hits the lean readings find in one go
 _HIT_CHUNK_MIN = 128  # the watcher's chunks for fewer than 16 x _HIT_CHUNK hits: a sixteenth of them, at least this
-_HELPER_AHEAD = 2  # the watcher's helper's chunks sent and not back yet, at most: the watcher makes the rest itself
+_HELPER_AHEAD = 3  # the watcher's helper's chunks sent and not back yet, at most: the watcher makes the rest itself
 _AHEAD = 20_000  # matches found while the walk runs; the rest come after it
 _SCOPE_MAX_FILES = 200_000  # beyond this a saved scope (~150 bytes a file) costs more than it saves
 _DDL = """
@@ -663,8 +664,35 @@ def _joined_texts(datas: list, zdicts: dict[int, bytes]) -> tuple[str, list[int]
 _WINDOW_SPARSE = 300  # characters a hit, at least, for _chunk_lines to flatten hit by hit (not the whole text)
 
 
-def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str) -> tuple[str, int]:
-    """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``."""
+def _heads(paths: list[str], stories: list[int], bases: list[int], escape: Callable[[str], str],
+           specials: str) -> tuple[list[str], list[int]]:
+    """What :func:`_chunk_lines` puts before each story's hits (``id``, ``file``, tab-separated), and ``bases``.
+
+    For stories ``(path, story index)``; ``bases``: where each story starts
+    in its file. The paths are checked for what ``escape`` would change
+    all at once (:func:`_plain` of them joined), and one by one only where
+    that finds something.
+    """
+    get = _STEMS.get
+    if _plain("".join(paths), specials):
+        return [f"{get(p) or _stem_of(p)}:{story}\t{p}\t" for p, story in zip(paths, stories)], bases
+    names: dict[str, bool] = {}
+    pres = []
+    for p, story in zip(paths, stories):
+        plain = names.get(p)
+        if plain is None:
+            plain = names[p] = _plain(p, specials)
+        stem = get(p) or _stem_of(p)
+        pres.append(f"{stem}:{story}\t{p}\t" if plain else f"{escape(f'{stem}:{story}')}\t{escape(p)}\t")
+    return pres, bases
+
+
+def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str,
+                 heads: tuple[list[str], list[int]] | None = None) -> tuple[str, int]:
+    """The tab-separated lines of :func:`_chunk_hits`'s hits (see ``SearchIndex.hit_lines``): ``(lines, how many)``.
+
+    ``heads``: :func:`_heads` of the chunk's stories, when ``hits`` holds no metas.
+    """
     joined, starts, ends, metas, spans, strict = hits
     if not spans:
         return "", 0
@@ -674,14 +702,10 @@ def _chunk_lines(hits, context: int, escape: Callable[[str], str], specials: str
              and (strict or _plain(joined, "")))
     window = clean and len(spans) * _WINDOW_SPARSE < len(joined)
     flat = joined if window else joined.replace("\n", " ")
-    pres = []
-    names: dict[str, bool] = {}
-    for stem, story, path, _ in metas:
-        plain = names.get(path)
-        if plain is None:
-            plain = names[path] = _plain(path, specials)
-        pres.append(f"{stem}:{story}\t{path}\t" if plain else f"{escape(f'{stem}:{story}')}\t{escape(path)}\t")
-    offs = [m[3] - b for m, b in zip(metas, starts)]
+    if heads is None:
+        heads = _heads([m[2] for m in metas], [m[1] for m in metas], [m[3] for m in metas], escape, specials)
+    pres, bases = heads
+    offs = [base - b for base, b in zip(bases, starts)]
     lines: list[str] = []
     add = lines.append
     j = 0
@@ -770,7 +794,10 @@ class _Pipe:
     could not write yet and writes it when it next can.
     """
 
-    def __init__(self, lines: Callable, utf8: bool = False) -> None:
+    def __init__(self, lines: Callable, utf8: bool = False, worker: "_Worker | None" = None,
+                 search: bytes | None = None) -> None:
+        """``worker``: a :class:`_Worker` to send the chunks to, with ``search`` (the search's
+        context, pickled: see :func:`_worker_lines`), instead of a helper forked for this search."""
         import select
 
         self._select = select.select
@@ -782,6 +809,14 @@ class _Pipe:
         self._in = bytearray()  # lines read from the helper, not yet parsed
         self._pid = None
         self._w = self._r = -1
+        self._worker = worker
+        self.finished = False  # the worker has answered every chunk of this search
+        self._ended = False  # the search's end is sent (once: the worker answers each with _DONE)
+        if worker is not None:
+            if worker.pid is not None and search is not None:
+                self._pid, self._r, self._w = worker.pid, worker.r, worker.w
+                self._out += _message(_SEARCH, 0, search)
+            return
         try:
             r, w = os.pipe()
         except OSError:
@@ -804,12 +839,19 @@ class _Pipe:
         os.set_blocking(w, False)
         os.set_blocking(self._r, False)
 
-    def send(self, k: int, starts: list[int], datas: list[bytes]) -> bool:
-        """Queue chunk ``k`` for the helper; False when there is no helper."""
+    def send(self, k: int, starts: list[int], datas: list[bytes], heads: tuple[list[str], list[int]] = ((), ())
+             ) -> bool:
+        """Queue chunk ``k`` for the helper; False when there is no helper.
+
+        ``heads``: the chunk's stories' ``(paths, story indexes)``, for a worker.
+        """
         if self._pid is None or self._w < 0:
             return False
-        data = marshal.dumps((starts, datas))
-        self._out += k.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
+        if self._worker is not None:
+            self._out += _message(_CHUNK, k, marshal.dumps((heads[0], heads[1], starts, datas)))
+        else:
+            data = marshal.dumps((starts, datas))
+            self._out += k.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
         self.sent.add(k)
         return True
 
@@ -821,7 +863,7 @@ class _Pipe:
         try:
             readable, writable, _ = self._select([self._r], writing, [], None if wait else 0)
         except (OSError, ValueError):
-            self.close()
+            self._gone()
             return
         if writable:
             try:
@@ -830,7 +872,7 @@ class _Pipe:
             except BlockingIOError:
                 pass
             except OSError:
-                self.close()
+                self._gone()
                 return
         if readable:
             try:
@@ -840,7 +882,7 @@ class _Pipe:
             except OSError:
                 data = b""
             if data == b"":
-                self.close()  # the helper is gone: what it did not send is made here
+                self._gone()  # the helper is gone: what it did not send is made here
                 return
             if data:
                 self._in += data
@@ -853,6 +895,10 @@ class _Pipe:
             if len(buf) < 16 + size:
                 break
             k, n = int.from_bytes(buf[:4], "little"), int.from_bytes(buf[4:8], "little")
+            if k == _DONE:
+                self.finished = True
+                del buf[:16 + size]
+                continue
             strict = n & _STRICT  # the text encoded as strict UTF-8 (no lone surrogates)
             n &= ~_STRICT
             data = bytes(buf[16:16 + size])
@@ -871,23 +917,50 @@ class _Pipe:
         return self.got.pop(k)
 
     def done(self) -> None:
-        """Tell the helper that no more chunks come (it finishes and leaves)."""
+        """Tell the helper that no more chunks come (it finishes and leaves; a worker says it is done)."""
         if self._pid is not None and self._w >= 0:
-            self._out += (0xFFFFFFFF).to_bytes(4, "little") + (0).to_bytes(8, "little")
+            if self._worker is not None:
+                if not self._ended:
+                    self._out += _message(_END, 0, b"")
+                    self._ended = True
+            else:
+                self._out += (0xFFFFFFFF).to_bytes(4, "little") + (0).to_bytes(8, "little")
 
     def result(self, k: int) -> tuple[str, int] | None:
         """Chunk ``k``'s lines, waiting for them; None when it is not the helper's or the helper failed."""
         while k not in self.got and self._pid is not None and k in self.sent:
             if self._out:
                 self.pump(wait=True)
-                if not self._out and self._w >= 0:
+                if not self._out and self._w >= 0 and self._worker is None:
                     os.close(self._w)  # all sent: the helper sees the end
                     self._w = -1
             else:
                 self.pump(wait=True)
         return self.got.pop(k, None)
 
+    def _gone(self) -> None:
+        """The helper failed or left: it is stopped, and this process makes what it did not send."""
+        if self._worker is not None:
+            if self._pid is not None:
+                self._worker.stop()
+                self._pid = None
+                self._w = self._r = -1
+            return
+        self.close()
+
     def close(self) -> None:
+        """The end of this search: a worker is left with nothing to do (it has said so), a helper is stopped."""
+        if self._worker is not None:
+            if self._pid is not None and not self.finished:
+                self.done()
+                deadline = time.monotonic() + 30
+                while self._pid is not None and not self.finished:  # what it still makes is dropped
+                    if time.monotonic() > deadline:
+                        self._gone()
+                        break
+                    self.pump(wait=True)
+                self.got.clear()
+            return
         if self._pid is not None:
             for fd in (self._w, self._r):
                 if fd >= 0:
@@ -898,6 +971,174 @@ class _Pipe:
 
 
 _STRICT = 1 << 31  # in a helper's line count: its lines are strict UTF-8
+_SEARCH, _CHUNK, _END = 1, 2, 3  # what the watcher sends its worker: a search's context, a chunk, the search's end
+_DONE = 0xFFFFFFFE  # the worker's answer to _END, after the search's last lines
+
+
+def _message(kind: int, k: int, payload: bytes) -> bytes:
+    return bytes((kind,)) + k.to_bytes(4, "little") + len(payload).to_bytes(8, "little") + payload
+
+
+class _Worker:
+    """A helper forked once and kept from search to search by the watcher's index (``SearchIndex._worker``).
+
+    A helper forked for each search cost the watcher about as much as a
+    tenth of the search: the fork, and the copy-on-write page faults of
+    every page of its heap that either process wrote while both lived (some
+    14,000 a search of 92,000 hits). The worker is forked once, closes every
+    descriptor it got (the request's output, the store, the watcher's lock:
+    none may outlive the watcher through it) and touches no database: each
+    search sends it its context (the matcher, the escaping, the
+    dictionaries; :func:`_worker_lines`) and then the packed texts of its
+    chunks, as to a helper forked for the search (:class:`_Pipe`). It leaves
+    when the watcher does (the end of its pipe) or when a chunk fails (the
+    watcher then makes that search's other chunks, and forks another worker
+    for the next search).
+    """
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.r = self.w = -1
+        try:
+            down_r, down_w = os.pipe()
+        except OSError:
+            return
+        try:
+            up_r, up_w = os.pipe()
+        except OSError:
+            os.close(down_r)
+            os.close(down_w)
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            return
+        if pid == 0:
+            code = 1
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)  # not the watcher's output either: a reader of it sees its end with the watcher's
+                _close_fds_but(0, 1, 2, down_r, up_w)
+                gc.freeze()  # what the watcher made is not the worker's garbage: never traversed (written)
+                _pipe_size(down_r)
+                _pipe_size(up_w)
+                _worker_loop(down_r, up_w)
+                code = 0
+            except BaseException:  # noqa: BLE001 - the watcher makes what is missing
+                pass
+            finally:
+                os._exit(code)
+        os.close(down_r)
+        os.close(up_w)
+        self.pid, self.r, self.w = pid, up_r, down_w
+        _pipe_size(down_w)
+        os.set_blocking(down_w, False)
+        os.set_blocking(up_r, False)
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            for fd in (self.w, self.r):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            self.r = self.w = -1
+            _reap(self.pid)
+            self.pid = None
+
+
+_SPARE: list = []  # a worker forked ahead (start_worker), for the first index that needs one
+
+
+def start_worker() -> None:
+    """Fork the watcher's worker now (:class:`_Worker`), while this process is small and has no thread.
+
+    The first search that needs a worker takes it (``SearchIndex._piped_lines``);
+    without this call it is forked then. A worker shares the pages of the
+    process it was forked from and keeps them when that process writes
+    them: forked before the index is read, it keeps little.
+    """
+    if not _SPARE and _Helper.fork:
+        worker = _Worker()
+        if worker.pid is not None:
+            _SPARE.append(worker)
+            weakref.finalize(worker, worker.stop)
+
+
+def _close_fds_but(*keep: int) -> None:
+    """Close every descriptor of this process but ``keep``."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = list(range(3, 4096))
+    for fd in fds:
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+_LAST_ZDICTS: list = [None]  # the worker's dictionaries: the same object while they stay the same
+
+
+def _worker_lines(matcher: Matcher, context: int, escape: Callable[[str], str], specials: str,
+                  zdicts: dict[int, bytes]) -> Callable:
+    """A search's ``lines(paths, story indexes, starts, packed texts)`` in the worker: what the watcher makes."""
+    if zdicts == _LAST_ZDICTS[0]:
+        zdicts = _LAST_ZDICTS[0]  # its unpackers are made already (_unpackers)
+    _LAST_ZDICTS[0] = zdicts
+
+    def lines(paths: list[str], stories: list[int], starts: list[int], datas: list[bytes]) -> tuple[str, int]:
+        heads = _heads(paths, stories, starts, escape, specials)
+        return _chunk_lines(_chunk_hits(datas, matcher, zdicts, ()), context, escape, specials, heads)
+
+    return lines
+
+
+def _worker_loop(r: int, w: int) -> None:
+    """The worker (:class:`_Worker`): searches and their chunks in from ``r``, lines out to ``w``, until the end of ``r``."""
+    import pickle
+    import select
+
+    pending = bytearray()
+    inbox = open(r, "rb", buffering=1 << 20)
+    os.set_blocking(w, False)
+    lines = None
+    while True:
+        head = inbox.read(13)
+        if len(head) < 13:
+            return
+        kind, k, size = head[0], int.from_bytes(head[1:5], "little"), int.from_bytes(head[5:], "little")
+        payload = inbox.read(size)
+        if len(payload) < size:
+            return
+        if kind == _SEARCH:
+            lines = _worker_lines(*pickle.loads(payload))
+            continue
+        if kind == _END:
+            pending += _DONE.to_bytes(4, "little") + bytes(12)
+            while pending:
+                select.select([], [w], [])
+                try:
+                    del pending[:os.write(w, pending)]
+                except BlockingIOError:
+                    pass
+            continue
+        text, n = lines(*marshal.loads(payload))
+        try:
+            data = text.encode("utf-8")
+            n |= _STRICT
+        except UnicodeEncodeError:
+            data = text.encode("utf-8", "surrogatepass")
+        pending += k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
+        try:
+            del pending[:os.write(w, pending)]
+        except BlockingIOError:
+            pass
 
 
 def _pipe_size(fd: int) -> None:
@@ -966,6 +1207,7 @@ class SearchIndex:
         self._bumps = 0  # generation bumps by this refresh
         self._last_files: tuple[bytes, list] | None = None  # the last saved scope's files, as stored and unpacked
         self._order: tuple[list, dict] | None = None  # files -> {file id: (place, path)}, for the last files searched
+        self._worker: _Worker | None = None  # the helper kept from search to search (keep_story_files)
         self.path = _store_path(conn)  # named by every StoreError
         self._ensure_schema()
         self._zdicts: dict[int, bytes] = {}  # the preset dictionaries, by id (see _Packer)
@@ -1548,23 +1790,32 @@ class SearchIndex:
     def _sorted_hits(self, files, matcher: Matcher):
         """The matching stories of ``files`` in output order, from the in-memory table of stories (the watcher).
 
-        ``(story ids, places in files, story indexes)``, as lists; the query
-        reads only the index's rowids. None where the table does not hold a
-        story the query gives (then :meth:`_hit_stories` reads them).
-        Called in a read transaction.
+        ``(story ids, places in files, story indexes, ascending)``: numpy
+        arrays (a chunk at a time becomes Python ints: less memory where a
+        query matches most stories); ``ascending``: True when the ids ascend too (as they do when the files
+        were indexed in the order given). The query reads only the index's
+        rowids, as one string (``group_concat``: no row object a story). None
+        where the table does not hold a story the query gives (then
+        :meth:`_hit_stories` reads them). Called in a read transaction.
         """
         import numpy as np
 
         self._load_zdicts()
         self.load_story_files()
         try:
-            rows = self.conn.execute("SELECT rowid FROM search_fts WHERE search_fts MATCH ?", (matcher.fts,)).fetchall()
+            got = self.conn.execute("SELECT group_concat(rowid) FROM search_fts WHERE search_fts MATCH ?",
+                                    (matcher.fts,)).fetchone()[0]
         except sqlite3.OperationalError as exc:
             if str(exc).startswith("fts5: syntax error"):
                 raise QueryError(f"the index cannot run this query: {exc}") from exc
             raise
-        ids = np.array(rows, dtype=np.int64).reshape(-1)
-        del rows
+        if got:
+            ids = np.fromstring(got, dtype=np.int64, sep=",")  # text mode: C's strtol, one pass
+            if len(ids) != got.count(",") + 1:
+                raise sqlite3.DatabaseError(f"unexpected rowids from the index: {got[:40]!r}")
+        else:
+            ids = np.zeros(0, dtype=np.int64)
+        del got
         if len(ids) and int(ids.max()) >= len(self._story_file):
             return None
         table = np.frombuffer(self._story_file, dtype=np.int32)  # views: dropped before the arrays grow again
@@ -1578,52 +1829,76 @@ class SearchIndex:
         places = self._file_places(files)
         where = np.where(fids < len(places), places[np.minimum(fids, len(places) - 1)], -1)
         keep = where >= 0
-        ids, where, stories = ids[keep], where[keep], stories[keep]
-        order = np.lexsort((stories, where))
-        return ids[order].tolist(), where[order].tolist(), stories[order].tolist()
+        ids, where, stories = ids[keep], where[keep], stories[keep].astype(np.int64)
+        key = (where << 32) | stories  # a story's index in its file is below 2**31
+        if len(key) > 1 and not bool((key[1:] > key[:-1]).all()):  # not in output order yet
+            order = np.lexsort((stories, where))
+            ids, where, stories = ids[order], where[order], stories[order]
+        ascending = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
+        return ids, where, stories, ascending
 
-    def _chunk_rows(self, ids: list[int]) -> tuple[list[int], list[bytes]]:
-        """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError."""
-        rows = self.conn.execute(
-            f"SELECT id, start, data FROM search_stories WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
-        if rows:
-            order, starts, datas = zip(*rows)
-            if list(order) == ids:  # the usual case: ids ascending, as SQLite gives them
+    def _chunk_rows(self, ids: list[int], ascending: bool = False) -> tuple[list[int], list[bytes]]:
+        """``(starts, packed texts)`` of the stories ``ids``, in that order; a story gone is a StoreError.
+
+        ``ascending``: the ids are known to ascend; they are read in that
+        order (``ORDER BY id``, which the rowid look-ups give as they are)
+        without the ids themselves.
+        """
+        marks = ",".join("?" * len(ids))
+        if ascending:
+            rows = self.conn.execute(f"SELECT start, data FROM search_stories WHERE id IN ({marks}) ORDER BY id",
+                                     ids).fetchall()
+            if len(rows) == len(ids):
+                if not rows:
+                    return [], []
+                starts, datas = zip(*rows)
                 return list(starts), list(datas)
-        got = {sid: (start, data) for sid, start, data in rows}
-        try:
-            rows = [got[sid] for sid in ids]
-        except KeyError:
-            raise StoreError(f"the index in {self.path} changed while this search read it "
-                             "(another newsctl indexed a file again); run the search again") from None
-        return [r[0] for r in rows], [r[1] for r in rows]
+        else:
+            rows = self.conn.execute(f"SELECT id, start, data FROM search_stories WHERE id IN ({marks})",
+                                     ids).fetchall()
+            if rows:
+                order, starts, datas = zip(*rows)
+                if list(order) == ids:  # the usual case: ids ascending, as SQLite gives them
+                    return list(starts), list(datas)
+            got = {sid: (start, data) for sid, start, data in rows}
+            try:
+                rows = [got[sid] for sid in ids]
+            except KeyError:
+                pass
+            else:
+                return [r[0] for r in rows], [r[1] for r in rows]
+        raise StoreError(f"the index in {self.path} changed while this search read it "
+                         "(another newsctl indexed a file again); run the search again")
 
     def _piped_lines(self, files, found, matcher: Matcher, context: int, escape, specials: str, utf8: bool):
         """:meth:`hit_lines` for the watcher: each chunk's texts read here, and most chunks made by a helper.
 
-        The helper (forked) gets the packed texts of its chunks down a pipe as
-        they are read and sends back their lines; this process reads every
-        chunk, sends it to the helper while fewer than :data:`_HELPER_AHEAD` of
-        the helper's are not back yet (so neither waits long on the other),
-        makes the rest itself, and gives the lines in order. A helper that
+        The helper gets the packed texts of its chunks down a pipe as they
+        are read and sends back their lines; this process reads every chunk,
+        sends it to the helper while fewer than :data:`_HELPER_AHEAD` of the
+        helper's are not back yet (so neither waits long on the other), makes
+        the rest itself, and gives the lines in order. The helper is this
+        index's :class:`_Worker`, kept from search to search (forked ahead by
+        :func:`start_worker`, or at the first search), where the search's
+        context can be pickled; else one forked for this search. A helper that
         fails leaves its chunks to this process: the output is the same.
         """
-        ids, places, stories = found
+        ids, places, stories, ascending = found
         zdicts = self._zdicts
         size = min(_HIT_CHUNK, max(_HIT_CHUNK_MIN, len(ids) // 16))  # few hits: smaller chunks keep both busy sooner
         bounds = list(range(0, len(ids), size))
 
-        get = _STEMS.get
+        def meta(k: int) -> tuple[list[str], list[int]]:
+            b = bounds[k]
+            return [files[w][0] for w in places[b:b + size].tolist()], stories[b:b + size].tolist()
 
         def lines(k: int, starts: list[int], datas: list[bytes]) -> tuple[str, int]:
-            b = bounds[k]
-            paths = [files[w][0] for w in places[b:b + size]]
-            metas = [(get(p) or _stem_of(p), story, p, start)
-                     for p, story, start in zip(paths, stories[b:b + size], starts)]
-            return _chunk_lines(_chunk_hits(datas, matcher, zdicts, metas), context, escape, specials)
+            paths, indexes = meta(k)
+            heads = _heads(paths, indexes, starts, escape, specials)
+            return _chunk_lines(_chunk_hits(datas, matcher, zdicts, ()), context, escape, specials, heads)
 
         def rows(k: int) -> tuple[list[int], list[bytes]]:
-            return self._chunk_rows(ids[bounds[k]:bounds[k] + size])
+            return self._chunk_rows(ids[bounds[k]:bounds[k] + size].tolist(), ascending)
 
         if len(bounds) < 4:
             for k in range(len(bounds)):
@@ -1631,14 +1906,22 @@ class SearchIndex:
                 if got[1]:
                     yield got
             return
-        helper = _Pipe(lines, utf8)
+        search = self._worker_search(matcher, context, escape, specials)
+        if search is not None:
+            if self._worker is None or self._worker.pid is None:
+                self._worker = _SPARE.pop() if _SPARE else _Worker()
+                self._worker_end = weakref.finalize(self, self._worker.stop)
+            helper = _Pipe(lines, utf8, self._worker, search)
+        else:
+            helper = _Pipe(lines, utf8)
         try:
             ready: dict[int, tuple[str, int]] = {}
             nxt = 0
             for k in range(len(bounds)):
                 starts, datas = rows(k)
                 helper.pump()
-                if helper.backlog() >= _HELPER_AHEAD or not helper.send(k, starts, datas):
+                if (helper.backlog() >= _HELPER_AHEAD
+                        or not helper.send(k, starts, datas, meta(k) if search is not None else ((), ()))):
                     ready[k] = lines(k, starts, datas)
                 helper.pump()
                 while nxt <= k and (nxt in ready or helper.has(nxt)):
@@ -1655,6 +1938,16 @@ class SearchIndex:
                     yield got
         finally:
             helper.close()
+
+    def _worker_search(self, matcher: Matcher, context: int, escape, specials: str) -> bytes | None:
+        """The search's context for the worker (:func:`_worker_lines`), pickled; None where it cannot be
+        (an ``escape`` that is no module's function: a helper is forked for the search instead)."""
+        import pickle
+
+        try:
+            return pickle.dumps((matcher, context, escape, specials, self._zdicts))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None
 
     @guarded
     def _hit_rows(self, files, matcher: Matcher, context: int):

@@ -377,9 +377,11 @@ class Watcher:
         import threading
 
         from ..store import open_store
-        from .index import SearchIndex
+        from .index import SearchIndex, start_worker
 
         inotify_c = _inotify_class()
+        if self.answer is not None:
+            start_worker()  # the helper of the hits it answers: forked before the index and the threads exist
         with open_store(self.store_path) as st:
             index = SearchIndex(st.conn, keep_story_files=True)  # it answers search after search
             own = {str(st.path) + suffix for suffix in ("", "-wal", "-shm", "-journal")}

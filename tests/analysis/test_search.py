@@ -856,13 +856,16 @@ def test_hits_made_beside_a_forked_helper_come_in_order(index, seeds, monkeypatc
 
 
 def _break_helpers(monkeypatch):
-    """A forked helper fails on every story after the third of a file: its chunks are left to the parent."""
+    """A forked helper (or worker) fails after its third chunk: the chunks it did not send are left to the parent."""
     parent = os.getpid()
     real = index_mod._chunk_lines
+    made = [0]
 
     def failing(hits, *args):
-        if os.getpid() != parent and hits[3][0][1] > 2:
-            raise RuntimeError("the helper breaks down")
+        if os.getpid() != parent:
+            made[0] += 1  # the helper's own count (a fork's copy)
+            if made[0] > 3:
+                raise RuntimeError("the helper breaks down")
         return real(hits, *args)
 
     monkeypatch.setattr(index_mod, "_chunk_lines", failing)
@@ -1007,3 +1010,125 @@ def test_a_rebuild_by_another_process_is_seen_by_a_watchers_tables(tmp_path, see
     finally:
         st1.close()
         st2.close()
+
+
+# -- the watcher's hits: ids read as one string, rows by ascending id, prefixes per chunk -------
+
+def _tsv_field(text):
+    """What cli's tsv renderer makes of a text field (cli.commands.search.tsv_field)."""
+    from analysis.reader import display_name
+
+    return display_name(text).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _tsv_bytes(index, files, matcher):
+    """The hit lines as the CLI writes them (UTF-8), through the tsv escaping."""
+    blocks = index.hit_lines(files, matcher, 40, escape=_tsv_field, specials="\\\t\r\n", utf8=True)
+    return b"".join(b if isinstance(b, bytes) else b.encode("utf-8") for b, _ in blocks)
+
+
+def _sorted(watcher, files, matcher):
+    watcher.conn.execute("BEGIN")
+    try:
+        return watcher._sorted_hits(files, matcher)
+    finally:
+        watcher.conn.execute("COMMIT")
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_odd_file_names_and_texts_in_the_watchers_hits_are_escaped_as_the_plain_path_escapes_them(
+        store, seeds, tmp_path, monkeypatch):
+    odd = tmp_path / "odd"
+    shutil.copytree(seeds, odd)
+    story = "Kop\n\nDEN HAAG (ANP) - De regering\tzei: C:\\regering \\t en de regering.\n"
+    (odd / "a\tb.txt").write_text(story, encoding="utf-8")
+    (odd / "back\\slash.txt").write_text(story.replace("\t", " "), encoding="utf-8")
+    with open(os.path.join(os.fsencode(odd), b"caf\xff.txt"), "wb") as fh:  # a name that is not UTF-8
+        fh.write("Kop\n\nBRUSSEL (ANP) - Regering, regéring en REGERING.\n".encode())
+    (odd / "plain.txt").write_text(story.replace("\t", " ").replace("\\", "/"), encoding="utf-8")
+    files = SearchIndex(store.conn).refresh([str(odd)]).files
+    for query in ("regering", "de", '"de regering"'):
+        expected = _tsv_bytes(SearchIndex(store.conn), files, Matcher(query))
+        monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)  # a chunk a story: most of them the helper's
+        watcher = SearchIndex(store.conn, keep_story_files=True)
+        got = _tsv_bytes(watcher, files, Matcher(query))
+        monkeypatch.undo()
+        assert got == expected
+        assert watcher._worker is not None and watcher._worker.pid is not None  # made by the kept worker
+        if query == "regering":
+            assert rb"caf\\xff.txt" in got and rb"a\tb.txt" in got and rb"back\\slash.txt" in got
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_stories_whose_ids_are_not_in_output_order_come_out_in_order(store, corpus_copy, monkeypatch):
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    files = watcher.refresh([str(corpus_copy)]).files
+    assert _sorted(watcher, files, Matcher("de"))[3]  # indexed in the order given: the ids ascend
+    first = corpus_copy / sorted(os.listdir(corpus_copy))[0]
+    first.write_text("Kop\n\nDEN HAAG (ANP) - De regering valt.\n\nKop 2\n\nMOSKOU (ANP) - De regering.\n",
+                     encoding="utf-8")
+    files = watcher.refresh([str(corpus_copy)]).files  # the first file's stories: the highest ids now
+    ids, places, _, ascending = _sorted(watcher, files, Matcher("de"))
+    assert not ascending and list(places) == sorted(places)
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    plain = SearchIndex(store.conn)
+    for query in ("de", "regering"):
+        assert _tsv_bytes(watcher, files, Matcher(query)) == _tsv_bytes(plain, files, Matcher(query))
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_file_changed_between_chunks_leaves_the_watchers_answer_that_of_one_read(tmp_path, corpus_copy,
+                                                                                   monkeypatch):
+    path = tmp_path / "store.sqlite"
+    st1, st2 = open_store(path), open_store(path)
+    try:
+        watcher = SearchIndex(st1.conn, keep_story_files=True)
+        files = watcher.refresh([str(corpus_copy)]).files
+        expected = _tsv_bytes(SearchIndex(st1.conn), files, Matcher("de"))
+        monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+        blocks = watcher.hit_lines(files, Matcher("de"), 40, escape=_tsv_field, specials="\\\t\r\n", utf8=True)
+        got = [next(blocks)]
+        last = corpus_copy / sorted(os.listdir(corpus_copy))[-1]  # its chunks are still to come
+        last.write_text("Kop\n\nDEN HAAG (ANP) - De nieuwe tekst van de regering.\n", encoding="utf-8")
+        assert SearchIndex(st2.conn).refresh([str(corpus_copy)]).changed == 1  # committed meanwhile
+        got += list(blocks)
+        assert b"".join(b if isinstance(b, bytes) else b.encode() for b, _ in got) == expected
+        now = watcher.refresh([str(corpus_copy)]).files  # the next search sees the change
+        fresh = _tsv_bytes(watcher, now, Matcher("de"))
+        assert b"De nieuwe tekst" in fresh and fresh == _tsv_bytes(SearchIndex(st2.conn), now, Matcher("de"))
+    finally:
+        st1.close()
+        st2.close()
+
+
+def test_a_chunks_rows_read_by_ascending_id_are_those_read_with_their_ids(store, seeds):
+    from analysis.errors import StoreError
+
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    watcher.refresh([str(seeds)])
+    ids = [r[0] for r in store.conn.execute("SELECT id FROM search_stories ORDER BY id LIMIT 6")]
+    assert watcher._chunk_rows(ids, True) == watcher._chunk_rows(ids)
+    store.conn.execute("DELETE FROM search_stories WHERE id = ?", (ids[2],))
+    store.conn.commit()
+    for ascending in (True, False):
+        with pytest.raises(StoreError, match="changed while this search read it"):
+            watcher._chunk_rows(ids, ascending)
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_a_worker_that_fails_or_is_gone_leaves_its_chunks_to_the_watcher(store, seeds, monkeypatch):
+    import signal
+
+    files = SearchIndex(store.conn).refresh([str(seeds)]).files
+    expected = _tsv_bytes(SearchIndex(store.conn), files, Matcher("de"))
+    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    watcher = SearchIndex(store.conn, keep_story_files=True)
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
+    first = watcher._worker.pid
+    os.kill(first, signal.SIGKILL)  # gone between two searches
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected and watcher._worker.pid not in (None, first)
+    _break_helpers(monkeypatch)  # the next worker fails in the middle of a search
+    watcher._worker.stop()
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected
+    assert _tsv_bytes(watcher, files, Matcher("de")) == expected

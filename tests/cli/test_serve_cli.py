@@ -178,3 +178,21 @@ def test_garbage_on_the_socket_leaves_the_watcher_answering(watched):
 def test_only_this_user_may_use_the_socket(watched):
     _, cache, _ = watched
     assert (cache / "newsctl" / "store.sqlite.search.sock").stat().st_mode & 0o777 == 0o600
+
+
+def test_many_hits_made_with_the_watchers_worker_are_the_usual_ways(watched):
+    """Enough matching stories for the watcher's kept worker (several chunks); its answer is the usual
+    way's, search after search, and the worker keeps no descriptor of a client (the output ends)."""
+    root, cache, proc = watched
+    for k in range(14):  # 14 x 40 stories that hold 'de': more than four chunks of 128
+        shutil.copytree(SEEDS, root / "corpus" / f"copy{k:02d}")
+    args = ["search", "de", "corpus"]
+    full = _run(TYPER, args, root, cache)
+    assert full.returncode == 0 and full.stdout.count(b"\n") > 600
+    for _ in range(3):
+        assert _asked(args, root, cache) == "0"
+        short = _run(SHORT, args, root, cache)
+        assert (short.returncode, short.stdout, short.stderr) == (full.returncode, full.stdout, full.stderr)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    if children.exists():
+        assert len(children.read_text().split()) == 1  # the worker, kept for the next search
