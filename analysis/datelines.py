@@ -16,6 +16,8 @@ from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
+from .textnorm import lower
+
 # Known agency codes and their full names (documented in the README).
 AGENCIES = {
     "ANP": "Algemeen Nederlands Persbureau",
@@ -328,7 +330,7 @@ def _matches_at_anchors(pattern: re.Pattern, anchors: tuple, text: str, low: str
                         extra: list[int] | None = None) -> list[re.Match]:
     """``pattern.finditer(text)``, the pattern tried only where a key of ``anchors`` or one of ``extra`` starts."""
     if low is None:
-        low = text.lower()
+        low = lower(text)
     starts: list[int] = extra or []
     add = starts.append
     find = low.find
@@ -364,7 +366,7 @@ def _matches_of_words(pattern: re.Pattern, index: _WordIndex, text: str, low: st
                       extra: list[int] | None = None) -> list[re.Match]:
     """:func:`_matches_at_anchors` for the names whose words the text has (:func:`_word_index`)."""
     if low is None:
-        low = text.lower()
+        low = lower(text)
     present = index.words.intersection(_words(low))
     names = [(name, (0,)) for name in index.always]
     by_word = index.by_word

@@ -33,6 +33,7 @@ from .datelines import _LOWER_MAX, PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
 from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, path_stem, read_regular, walk
 from .stories import page_fields
+from .textnorm import lower
 
 BATCH_FILES = 32  # files in the first batches
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this (the first batches)
@@ -158,7 +159,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             continue
         # The lower-cased text, once: the casings are counted in it, and where
         # it is the case-folded text too the duplicate keys are cut from it.
-        low = text.lower() if len(text) <= _LOWER_MAX else None
+        low = lower(text) if len(text) <= _LOWER_MAX else None
         texts.append((text, low))
         if item.mode == FORMS:
             out.append(FileScan(path, warning, 0))

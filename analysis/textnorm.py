@@ -17,7 +17,24 @@ import bisect
 import re
 import unicodedata
 
-__all__ = ["OffsetMap", "nfc", "nfc_text"]
+__all__ = ["OffsetMap", "lower", "nfc", "nfc_text"]
+
+
+# Every Latin-1 character lower-cases to one Latin-1 character: a byte table does it.
+_LATIN1_LOWER = bytes(ord(chr(c).lower()) for c in range(256))
+
+
+def lower(text: str) -> str:
+    """``text.lower()``, several times quicker for text in Latin-1 (nearly every Dutch page).
+
+    ``str.lower`` looks each character up in the Unicode tables once the text
+    is not ASCII; Latin-1 text goes through one 256-byte table in C instead.
+    """
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.lower()
+    return data.translate(_LATIN1_LOWER).decode("latin-1")
 
 
 def nfc_text(text: str) -> str:

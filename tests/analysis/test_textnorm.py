@@ -48,3 +48,11 @@ def test_nfc_is_normalize_and_every_span_maps_to_its_text(text):
             o = starts[i]
             assert unicodedata.normalize("NFC", text[:o]) == norm[:i]
             assert unicodedata.normalize("NFC", text[o:]) == norm[i:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=30))
+def test_lower_is_str_lower(text):
+    from analysis.textnorm import lower
+
+    assert lower(text) == text.lower()
