@@ -143,6 +143,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     places_seen: set[tuple[str, ...]] = set()  # places tuples met in this batch (each looked at once)
     found_places: set[str] = set()
     combos: dict[tuple, int] = {}
+    by_dateline: dict[tuple, int] = {}  # (section, dateline as printed) -> its combination's number
     counts: list[int] = []
     digests: list[int] = []
     keys: list[int] = []
@@ -175,14 +176,19 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 raw = None
             else:
                 raw, places, agencies, _ = found[0]
+            # The section (None for a lead) and the dateline as printed fix the combination:
+            # a cheap key, the combination itself made once per key.
+            c = by_dateline.get((section, raw))
+            if c is None:
                 if places not in places_seen:
                     places_seen.add(places)
                     found_places.update(places)
-            combo = (kind, section, places, agencies)
-            c = combos.get(combo)
-            if c is None:
-                c = combos[combo] = len(counts)
-                counts.append(0)
+                combo = (kind, section, places, agencies)
+                c = combos.get(combo)
+                if c is None:
+                    c = combos[combo] = len(counts)
+                    counts.append(0)
+                by_dateline[(section, raw)] = c
             counts[c] += 1
             # The body as the duplicate key reads it: cut from the folded page when there is one
             # (white space is white space in either).
