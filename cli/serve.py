@@ -113,6 +113,8 @@ def _error(request, exc: Exception) -> None:
     try:
         from analysis.reader import display_name
 
-        os.write(request.fds[1], f"Error: {display_name(str(exc))}\n".encode(errors="backslashreplace"))
+        from .output import visible
+
+        os.write(request.fds[1], f"Error: {visible(display_name(str(exc)))}\n".encode(errors="backslashreplace"))
     except OSError:
         pass
