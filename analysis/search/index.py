@@ -1245,7 +1245,7 @@ class SearchIndex:
             if row is not None:
                 self._delete_file(row[0])
             return None
-        if encoding != "utf-8":
+        if encoding == "cp1252":
             result.warnings.append(ReadWarning(e.path, "not valid UTF-8; decoded as Windows-1252", False))
         from ..stories import split_page  # here: a search over unchanged files never splits a page
 
