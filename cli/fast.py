@@ -68,13 +68,17 @@ def run(argv: list[str]) -> int | None:
         return None
     from analysis.errors import NewsctlError
 
-    from .errors import report
+    from .errors import report, write_failed
 
     try:
         status = _search_files(*parsed)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
     except (NewsctlError, KeyboardInterrupt, BrokenPipeError) as exc:
+        return report(exc)
+    except OSError as exc:
+        if not write_failed(exc):
+            raise
         return report(exc)
 
 

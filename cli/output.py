@@ -69,12 +69,19 @@ def err_console() -> "Console":
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {_escape(visible(display_name(message)))}", markup=True,
-                        soft_wrap=True)
+    _to_stderr(f"[yellow]warning:[/yellow] {_escape(visible(display_name(message)))}")
 
 
 def error(message: str) -> None:
-    err_console().print(f"[bold red]Error:[/bold red] {_escape(visible(display_name(message)))}", soft_wrap=True)
+    _to_stderr(f"[bold red]Error:[/bold red] {_escape(visible(display_name(message)))}")
+
+
+def _to_stderr(markup: str) -> None:
+    """One line on stderr; where stderr cannot take it (2>/dev/full), the exit status still tells."""
+    try:
+        err_console().print(markup, markup=True, soft_wrap=True)
+    except OSError:
+        pass
 
 
 # What would act on a terminal instead of showing: the C0 and C1 control characters
