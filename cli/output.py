@@ -79,7 +79,7 @@ def error(message: str) -> None:
 def _to_stderr(markup: str) -> None:
     """One line on stderr; where stderr cannot take it (2>/dev/full), the exit status still tells."""
     try:
-        err_console().print(markup, markup=True, soft_wrap=True)
+        err_console().print(markup, markup=True, soft_wrap=True, emoji=False)  # ':b:' in an id stays ':b:'
     except OSError:
         pass
 

@@ -79,3 +79,11 @@ def test_a_warning_naming_a_hostile_file_is_one_line(runner, tmp_path):
     assert result.exit_code == 1
     warning = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(warning) == 1 and "bin\\n\\x1b[2Jary.txt" in warning[0], result.stderr
+
+
+def test_emoji_codes_in_names_stay_as_written(runner, tmp_path):
+    """rich would turn ':fire:' into an emoji; a file name or story id is shown as it is."""
+    result = invoke(runner, ["datelines", tmp_path / "x:fire:y.txt"])
+    assert result.exit_code == 2 and "x:fire:y.txt" in result.stderr, result.stderr
+    result = invoke(runner, ["show", "a:b:c", "--in", tmp_path])
+    assert result.exit_code == 1 and "'a:b:c'" in result.stderr, result.stderr
