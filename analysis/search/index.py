@@ -1040,7 +1040,10 @@ class SearchIndex:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
         if row is not None and row[0] == _schema_tag():
             return
-        if row is not None:
+        # No schema key and search tables: the leftovers of a build that was stopped
+        # before its key was written (Ctrl-C, kill -9). Start from nothing.
+        if row is not None or self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name IN (%s)" % ",".join("?" * len(_TABLES)), _TABLES).fetchone():
             self.drop()
         self.conn.executescript(_DDL)
         with self.conn:
@@ -1049,11 +1052,24 @@ class SearchIndex:
 
     @guarded
     def drop(self) -> None:
-        """Remove every search table (the annotations stay)."""
-        with self.conn:
+        """Remove every search table (the annotations stay), all or nothing.
+
+        sqlite3 opens no transaction for DROP TABLE by itself, so each drop
+        would be committed alone, and a Ctrl-C between two of them left a
+        schema key over missing tables ("no such table: search_fts" from then
+        on): the drops and the key go in one explicit transaction.
+        """
+        if self.conn.in_transaction:
+            self.conn.commit()
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
             for table in _TABLES:
                 self.conn.execute(f"DROP TABLE IF EXISTS {table}")
-            self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
 
     @guarded
     def rebuild(self) -> None:
