@@ -16,6 +16,8 @@ from __future__ import annotations
 from array import array
 from pathlib import Path
 
+from .store import guarded
+
 _PAGE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
     sha256 TEXT NOT NULL,
@@ -55,6 +57,7 @@ class PageCache:
     def __init__(self, store, pipeline: str, version: str) -> None:
         # A store without an SQLite connection (a stand-in) keeps no pages.
         self.store, self.conn, self.pipeline, self.version = store, getattr(store, "conn", None), pipeline, version
+        self.path = getattr(store, "path", None)  # named by the StoreError of a read that fails
         self.broken = False  # set when the store stopped taking writes (a full disk): go on without
         try:
             self.conn.executescript(_PAGE_SCHEMA)
@@ -62,6 +65,7 @@ class PageCache:
             self.broken = True
             self._why = exc
 
+    @guarded
     def get_many(self, sha256s: list[str]) -> dict[str, tuple]:
         if self.broken:
             return {}

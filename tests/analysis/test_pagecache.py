@@ -27,3 +27,14 @@ def test_a_damaged_row_is_a_miss_not_a_crash(tmp_path, column, value):
         got = cache.get_many(["good", "bad"])
     assert list(got) == ["good"]
     assert got["good"] == (RECORD, (b"fp", {"Almaty": 2}))
+
+
+def test_a_pages_table_of_another_shape_is_a_store_error_not_a_traceback(tmp_path):
+    from analysis.errors import StoreError
+
+    with open_store(tmp_path / "s.sqlite") as st:
+        with st.conn:
+            st.conn.execute("CREATE TABLE pages (a INTEGER)")  # made by something else
+        cache = PageCache(st, "pipe", "v1")
+        with pytest.raises(StoreError, match="s.sqlite.*no such column"):
+            cache.get_many(["x"])
