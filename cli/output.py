@@ -220,6 +220,23 @@ def render(
     return count
 
 
+def write_paths(paths: Iterable[str]) -> int:
+    """``search -l``/``-L``: one path per line; returns the count.
+
+    In a pipe each path is tsv-escaped (a newline in a name is ``\\n``); on a
+    terminal, as a person reads it, control characters in a name are shown
+    as escapes (:func:`visible`), so a file name cannot drive the terminal.
+    """
+    if not stdout_is_terminal():
+        return render(({"file": f} for f in paths), [Column("file")], Format.tsv, header=False)
+    n = 0
+    for p in paths:
+        sys.stdout.write(visible(display_name(p)) + "\n")
+        n += 1
+    sys.stdout.flush()
+    return n
+
+
 def render_rows(rows: Iterable[Sequence[Any]], columns: Sequence[Column], fmt: Format | None, *,
                 header: bool = True, out: io.TextIOBase | None = None) -> int:
     """:func:`render` for rows given as sequences of values in the order of ``columns``.

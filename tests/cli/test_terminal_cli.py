@@ -87,3 +87,35 @@ def test_emoji_codes_in_names_stay_as_written(runner, tmp_path):
     assert result.exit_code == 2 and "x:fire:y.txt" in result.stderr, result.stderr
     result = invoke(runner, ["show", "a:b:c", "--in", tmp_path])
     assert result.exit_code == 1 and "'a:b:c'" in result.stderr, result.stderr
+
+
+@pytest.fixture()
+def esc_names(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "x\x1b[31mred.txt").write_text("Kop\n\nDEN HAAG (ANP) - Poetin sprak.\n", encoding="utf-8")
+    (corpus / "y\x1b]0;title\x07.txt").write_text("Kop\n\nDEN HAAG (ANP) - Niemand sprak.\n", encoding="utf-8")
+    return corpus
+
+
+@pytest.mark.parametrize("flag, name", [("-l", "x\\x1b[31mred.txt"), ("-L", "y\\x1b]0;title\\x07.txt")])
+def test_file_lists_on_a_terminal_escape_control_characters(runner, esc_names, monkeypatch, flag, name):
+    monkeypatch.setattr("cli.output.stdout_is_terminal", lambda: True)
+    result = invoke(runner, ["search", flag, "Poetin", esc_names, "--store", esc_names.parent / "s.sqlite"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip().endswith(name) and "\x1b" not in result.stdout, result.stdout
+
+
+def test_the_short_way_of_search_l_escapes_on_a_terminal_too(esc_names, monkeypatch, capsys):
+    from cli.fast import run
+
+    monkeypatch.setattr("cli.output.stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(esc_names.parent / "cache"))
+    assert run(["search", "Poetin", str(esc_names), "-l"]) == 0
+    out = capsys.readouterr().out
+    assert out.strip().endswith("x\\x1b[31mred.txt") and "\x1b" not in out, out
+
+
+def test_file_lists_in_a_pipe_keep_the_names(runner, esc_names):
+    result = invoke(runner, ["search", "-l", "Poetin", esc_names, "--store", esc_names.parent / "s.sqlite"])
+    assert result.exit_code == 0 and result.stdout.strip().endswith("x\x1b[31mred.txt")
