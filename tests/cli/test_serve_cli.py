@@ -178,3 +178,17 @@ def test_garbage_on_the_socket_leaves_the_watcher_answering(watched):
 def test_only_this_user_may_use_the_socket(watched):
     _, cache, _ = watched
     assert (cache / "newsctl" / "store.sqlite.search.sock").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["search", "Oekraïne", "corpus"], ["search", "Oekraïne", "corpus", "-l"]])
+def test_a_full_disk_under_stdout_is_the_usual_ways_error_line(watched, args):
+    root, cache, proc = watched
+    with open("/dev/full", "w") as full:
+        short = subprocess.run([sys.executable, "-c", SHORT, *args], stdout=full, stderr=subprocess.PIPE,
+                               env=_env(cache), cwd=root, timeout=120)
+        usual = subprocess.run([sys.executable, "-c", TYPER, *args], stdout=full, stderr=subprocess.PIPE,
+                               env=_env(cache), cwd=root, timeout=120)
+    assert (short.returncode, short.stderr) == (usual.returncode, usual.stderr) == (
+        2, b"Error: cannot write the output (No space left on device)\n")
+    assert proc.poll() is None  # the watcher goes on
