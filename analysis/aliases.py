@@ -47,9 +47,13 @@ def default_path() -> Path:
 
 def read_aliases(path: Path, into: Aliases | None = None) -> Aliases:
     """Parse one aliases file; a bad line raises :class:`InputError` naming the file and line."""
+    from .reader import read_regular
+
     out = into if into is not None else Aliases()
     try:
-        text = path.read_text(encoding="utf-8")
+        # read_regular: a FIFO or device is refused, never opened (it would block);
+        # utf-8-sig: the BOM Windows editors write is not part of the first variant.
+        text = read_regular(str(path)).decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"aliases file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -48,6 +48,7 @@ class DaskExecutor(Executor):
 
     def __init__(self, address: str, spec: WorkerSpec) -> None:
         self.address = address
+        _check_address(address)
         self._quiet = _quiet_dask_logs()
         self._quiet.__enter__()
         try:
@@ -133,6 +134,25 @@ class DaskExecutor(Executor):
         quiet, self._quiet = getattr(self, "_quiet", None), None
         if quiet is not None:
             quiet.__exit__(None, None, None)
+
+
+def _check_address(address: str) -> None:
+    """Refuse an address Dask cannot parse (``bogus``, ``tcp://host`` without a port) before a Client is made.
+
+    A Client whose start fails on such an address is left half made, and
+    closing it at exit waited 60 s and printed a traceback after the error line.
+    """
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address
+
+    try:
+        scheme, loc = parse_address(address)
+        backend = registry.get_backend(scheme)
+        backend.get_address_host_port(loc)
+    except NotImplementedError:  # a scheme without host and port (inproc): the Client will tell
+        pass
+    except (ValueError, TypeError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from array import array
 from pathlib import Path
 
+from .store import guarded
+
 _PAGE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
     sha256 TEXT NOT NULL,
@@ -55,6 +57,7 @@ class PageCache:
     def __init__(self, store, pipeline: str, version: str) -> None:
         # A store without an SQLite connection (a stand-in) keeps no pages.
         self.store, self.conn, self.pipeline, self.version = store, getattr(store, "conn", None), pipeline, version
+        self.path = getattr(store, "path", None)  # named by the StoreError of a read that fails
         self.broken = False  # set when the store stopped taking writes (a full disk): go on without
         try:
             self.conn.executescript(_PAGE_SCHEMA)
@@ -62,10 +65,8 @@ class PageCache:
             self.broken = True
             self._why = exc
 
+    @guarded
     def get_many(self, sha256s: list[str]) -> dict[str, tuple]:
-        import marshal
-        import zlib
-
         if self.broken:
             return {}
         out = {}
@@ -76,7 +77,9 @@ class PageCache:
             for sha, data, forms in self.conn.execute(
                     f"SELECT sha256, data, forms FROM pages WHERE pipeline = ? AND version = ? AND sha256 IN ({marks})",
                     (self.pipeline, self.version, *chunk)):
-                out[sha] = (marshal.loads(zlib.decompress(data)), marshal.loads(forms) if forms else None)
+                got = _decoded(data, forms)
+                if got is not None:  # a damaged row is a miss: the rules make it again and replace it
+                    out[sha] = got
         return out
 
     def put_many(self, records: list[tuple[str, tuple]]) -> None:
@@ -107,6 +110,30 @@ class PageCache:
                     [(marshal.dumps(f), sha, self.pipeline, self.version) for sha, f in forms])
         except sqlite3.Error:
             self.broken = True
+
+
+def _decoded(data: bytes, forms: bytes | None) -> tuple | None:
+    """A ``pages`` row's ``(record, forms)``, or None when its bytes are damaged.
+
+    The rows are a cache of what the rules make of the stored annotations, so
+    a row that does not unpack (zlib's checksum catches a change in ``data``)
+    or has not the shape :func:`page_record` gives is made again rather than
+    ending the run with a traceback.
+    """
+    import marshal
+    import zlib
+
+    try:
+        rec = marshal.loads(zlib.decompress(data))
+        got = marshal.loads(forms) if forms else None
+    except (zlib.error, ValueError, EOFError, TypeError):
+        return None
+    if not (isinstance(rec, tuple) and len(rec) == 4 and isinstance(rec[0], tuple) and isinstance(rec[1], tuple)
+            and isinstance(rec[2], bytes) and isinstance(rec[3], bytes)):
+        return None
+    if got is not None and not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], dict)):
+        return None
+    return rec, got
 
 
 def page_record(page: list) -> tuple:

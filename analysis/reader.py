@@ -43,7 +43,7 @@ class Document:
 
     path: str  # as given on the command line or found by walking a directory
     text: str  # decoded, normalised text
-    encoding: str  # "utf-8" or "cp1252"
+    encoding: str  # "utf-8", "utf-16" (with a BOM) or "cp1252"
     sha256: str  # hash of the raw bytes
 
     @cached_property
@@ -98,7 +98,8 @@ def decode(data: bytes) -> tuple[str, str]:
     """Decode raw bytes to normalised text; return ``(text, encoding)``.
 
     UTF-8 (BOM dropped) is tried first, then Windows-1252. Bytes that
-    Windows-1252 leaves undefined are read as Latin-1. Data containing NUL
+    Windows-1252 leaves undefined are read as Latin-1. Data that opens with
+    a UTF-16 BOM is UTF-16 (``encoding`` "utf-16"). Other data containing NUL
     bytes is binary and raises :class:`DecodeError`.
     """
     text, encoding = _decode_raw(data)
@@ -108,11 +109,21 @@ def decode(data: bytes) -> tuple[str, str]:
 def _decode_raw(data: bytes) -> tuple[str, str]:
     """:func:`decode` without the newline step; one copy of the text is made."""
     if b"\x00" in data:
+        if data[:2] in _UTF16_BOMS:  # UTF-16 text (Windows Notepad's "Unicode"): its BOM says so
+            try:
+                text = data.decode("utf-16")
+            except UnicodeDecodeError:
+                text = "\x00"
+            if "\x00" not in text:  # not UTF-32, whose BOM starts the same
+                return text, "utf-16"
         raise DecodeError("binary file (contains NUL bytes)")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         return data.decode("cp1252", errors=_LATIN1_FALLBACK), "cp1252"
+
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _latin1_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
@@ -347,6 +358,6 @@ def read_corpus(
             reason = exc.strerror or exc.__class__.__name__
             warn(ReadWarning(path, f"skipped: cannot read ({reason})", skipped=True))
             continue
-        if doc.encoding != "utf-8":
+        if doc.encoding == "cp1252":
             warn(ReadWarning(path, "not valid UTF-8; decoded as Windows-1252", skipped=False))
         yield doc

@@ -92,7 +92,7 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
         return None, (f"skipped: {exc.strerror}", True)
     except OSError as exc:
         return None, (f"skipped: cannot read ({exc.strerror or exc.__class__.__name__})", True)
-    if encoding != "utf-8":
+    if encoding == "cp1252":
         return text, ("not valid UTF-8; decoded as Windows-1252", False)
     return text, None
 

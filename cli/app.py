@@ -9,6 +9,7 @@ only when that command runs or when ``--help`` lists the commands: a
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Optional
 
@@ -167,4 +168,15 @@ def _main(
 
 
 def main() -> None:
-    app()
+    from .errors import flush_stdout, report, write_failed
+
+    try:
+        try:
+            app()
+        except SystemExit:  # --help, --version, a usage error: what they wrote must reach its file now
+            flush_stdout()
+            raise
+    except OSError as exc:
+        if not write_failed(exc) and not isinstance(exc, BrokenPipeError):
+            raise
+        sys.exit(report(exc))

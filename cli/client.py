@@ -38,7 +38,7 @@ def ask(argv: list[str]) -> int | None:
         return None
     files_only, fmt = parsed[3], parsed[4]
     try:
-        if not files_only and fmt is None and os.isatty(1):  # a table for a person: the usual way
+        if fmt is None and os.isatty(1):  # a table or a file list for a person: the usual way (escapes)
             return None
         out = sys.stdout
         request = (1, list(argv), os.getcwd(), out.encoding, out.errors)

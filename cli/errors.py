@@ -7,6 +7,7 @@ interrupted (Ctrl-C). A closed pipe (``| head``) ends quietly with 0.
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from typing import Callable, TypeVar
@@ -24,27 +25,66 @@ EXIT_INTERRUPTED = 130
 F = TypeVar("F", bound=Callable)
 
 
-def report(exc: NewsctlError | KeyboardInterrupt | BrokenPipeError) -> int:
+# A write that fails for want of room or a failing device: a full disk under `> out.tsv`, /dev/full.
+# A closed stdout (`>&-`) fails with EBADF (cli/launch.py).
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+def write_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is a write that could not be done (the output's disk is full), not a bug."""
+    return isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.errno in _WRITE_ERRNOS
+
+
+def report(exc: NewsctlError | KeyboardInterrupt | BrokenPipeError | OSError) -> int:
     """Say what ended the command, as the boundary does, and return its exit status."""
     if isinstance(exc, NewsctlError):
         output.error(str(exc))
         return EXIT_ERROR
     if isinstance(exc, KeyboardInterrupt):
-        print("Interrupted.", file=sys.stderr)
+        try:
+            print("Interrupted.", file=sys.stderr)
+        except OSError:  # 2>/dev/full: the status still tells
+            pass
         return EXIT_INTERRUPTED
-    output.silence_stdout()  # a closed pipe
-    return EXIT_OK
+    output.silence_stdout()  # a closed pipe or a full disk: nothing more goes there, not even at exit
+    if isinstance(exc, BrokenPipeError):
+        return EXIT_OK
+    where = f"to {exc.filename}" if exc.filename else "the output"
+    output.error(f"cannot write {where} ({exc.strerror or exc})")
+    return EXIT_ERROR
+
+
+def flush_stdout() -> None:
+    """Write what waits in stdout's buffer now, so that a full disk is reported, not met at exit."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, ValueError):  # no stdout (closed), or a closed file
+        pass
 
 
 def boundary(fn: F) -> F:
-    """Wrap a command body: no traceback for user errors, Ctrl-C or a closed pipe."""
+    """Wrap a command body: no traceback for user errors, Ctrl-C, a closed pipe or a full disk."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            try:
+                result = fn(*args, **kwargs)
+            except (NewsctlError, KeyboardInterrupt, OSError):
+                raise
+            except BaseException:  # typer.Exit with a status: the output is complete
+                flush_stdout()
+                raise
+            flush_stdout()
+            return result
         except (NewsctlError, KeyboardInterrupt, BrokenPipeError) as exc:
             import typer  # here: cli/fast.py uses report() without loading typer
+
+            raise typer.Exit(report(exc)) from None
+        except OSError as exc:
+            if not write_failed(exc):
+                raise
+            import typer
 
             raise typer.Exit(report(exc)) from None
 

@@ -68,13 +68,17 @@ def run(argv: list[str]) -> int | None:
         return None
     from analysis.errors import NewsctlError
 
-    from .errors import report
+    from .errors import report, write_failed
 
     try:
         status = _search_files(*parsed)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return status
     except (NewsctlError, KeyboardInterrupt, BrokenPipeError) as exc:
+        return report(exc)
+    except OSError as exc:
+        if not write_failed(exc):
+            raise
         return report(exc)
 
 
@@ -88,7 +92,6 @@ def _search_files(query: str, paths: list[str], store: str | None) -> int:
 
     from . import output
     from .errors import EXIT_ERROR, EXIT_NO_MATCH, EXIT_OK
-    from .output import Column, Format
 
     matcher = Matcher(query)
     with open_store(Path(store) if store is not None else None) as st:
@@ -100,5 +103,5 @@ def _search_files(query: str, paths: list[str], store: str | None) -> int:
         listed = index.matching_paths(refreshed.files, matcher)  # one statement, no records
         if listed is None:
             listed = matching_files(matches)
-        n = output.render(({"file": f} for f in listed), [Column("file")], Format.tsv, header=False)
+        n = output.write_paths(listed)
     return EXIT_ERROR if refreshed.unreadable > 0 else EXIT_OK if n else EXIT_NO_MATCH

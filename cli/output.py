@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -68,11 +69,47 @@ def err_console() -> "Console":
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {_escape(display_name(message))}", markup=True, soft_wrap=True)
+    _to_stderr(f"[yellow]warning:[/yellow] {_escape(visible(display_name(message)))}")
 
 
 def error(message: str) -> None:
-    err_console().print(f"[bold red]Error:[/bold red] {_escape(display_name(message))}", soft_wrap=True)
+    _to_stderr(f"[bold red]Error:[/bold red] {_escape(visible(display_name(message)))}")
+
+
+def _to_stderr(markup: str) -> None:
+    """One line on stderr; where stderr cannot take it (2>/dev/full), the exit status still tells."""
+    try:
+        err_console().print(markup, markup=True, soft_wrap=True, emoji=False)  # ':b:' in an id stays ':b:'
+    except OSError:
+        pass
+
+
+# What would act on a terminal instead of showing: the C0 and C1 control characters
+# (ESC starts colour, cursor, title and hyperlink sequences; a newline would split a
+# row or an error line), DEL, and the bidi embeddings, overrides and isolates, which
+# reorder what follows them on screen ("Trojan Source"). Right-to-left marks stay.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _shown(match: "re.Match") -> str:
+    c = match.group()
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def visible(text: str, *, keep: str = "") -> str:
+    """``text`` safe to print on a terminal: each control character as an escape (``\\x1b``, ``\\n``).
+
+    Text from the input (headlines, contexts, entity and file names) reaches
+    tables, warnings and errors; a file must not be able to colour, move or
+    retitle the user's terminal, or break an error into several lines.
+    ``keep``: characters left as they are (``"\\n"`` for a story's text).
+    """
+    if text.isprintable():
+        return text
+    if keep:
+        return _UNSAFE.sub(lambda m: m.group() if m.group() in keep else _shown(m), text)
+    return _UNSAFE.sub(_shown, text)
 
 
 def _escape(text: str) -> str:
@@ -86,7 +123,7 @@ def _literal(text: str | None):
     """A header or title for rich that is never read as markup (entity names head matrix columns)."""
     from rich.text import Text
 
-    return None if text is None else Text(text)
+    return None if text is None else Text(visible(text))
 
 
 # -- plain values -------------------------------------------------------------
@@ -181,6 +218,23 @@ def render(
         stream.write("\n]\n" if count else "]\n")
     stream.flush()
     return count
+
+
+def write_paths(paths: Iterable[str]) -> int:
+    """``search -l``/``-L``: one path per line; returns the count.
+
+    In a pipe each path is tsv-escaped (a newline in a name is ``\\n``); on a
+    terminal, as a person reads it, control characters in a name are shown
+    as escapes (:func:`visible`), so a file name cannot drive the terminal.
+    """
+    if not stdout_is_terminal():
+        return render(({"file": f} for f in paths), [Column("file")], Format.tsv, header=False)
+    n = 0
+    for p in paths:
+        sys.stdout.write(visible(display_name(p)) + "\n")
+        n += 1
+    sys.stdout.flush()
+    return n
 
 
 def render_rows(rows: Iterable[Sequence[Any]], columns: Sequence[Column], fmt: Format | None, *,
@@ -355,7 +409,7 @@ def _cell(value: Any):
         return Text("-", style="dim")
     if isinstance(value, float):
         return f"{value:.3f}"
-    return Text(plain(value))
+    return Text(visible(plain(value)))
 
 
 def silence_stdout() -> None:

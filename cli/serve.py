@@ -101,6 +101,13 @@ def _write(request, encoding: str, errors: str, listed, lean, matches, files_onl
             from .errors import EXIT_ERROR
 
             return EXIT_ERROR
+        except OSError as exc:  # the client's stdout on a full disk: the usual way's one line (cli/errors.py)
+            from .errors import EXIT_ERROR, write_failed
+
+            if not write_failed(exc):
+                raise
+            _error(request, f"cannot write the output ({exc.strerror or exc})")
+            return EXIT_ERROR
     finally:
         sys.stdout = real
         try:
@@ -109,10 +116,12 @@ def _write(request, encoding: str, errors: str, listed, lean, matches, files_onl
             pass
 
 
-def _error(request, exc: Exception) -> None:
+def _error(request, exc: Exception | str) -> None:
     try:
         from analysis.reader import display_name
 
-        os.write(request.fds[1], f"Error: {display_name(str(exc))}\n".encode(errors="backslashreplace"))
+        from .output import visible
+
+        os.write(request.fds[1], f"Error: {visible(display_name(str(exc)))}\n".encode(errors="backslashreplace"))
     except OSError:
         pass

@@ -1273,7 +1273,10 @@ class SearchIndex:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
         if row is not None and row[0] == _schema_tag():
             return
-        if row is not None:
+        # No schema key and search tables: the leftovers of a build that was stopped
+        # before its key was written (Ctrl-C, kill -9). Start from nothing.
+        if row is not None or self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name IN (%s)" % ",".join("?" * len(_TABLES)), _TABLES).fetchone():
             self.drop()
         self.conn.executescript(_DDL)
         with self.conn:
@@ -1282,11 +1285,24 @@ class SearchIndex:
 
     @guarded
     def drop(self) -> None:
-        """Remove every search table (the annotations stay)."""
-        with self.conn:
+        """Remove every search table (the annotations stay), all or nothing.
+
+        sqlite3 opens no transaction for DROP TABLE by itself, so each drop
+        would be committed alone, and a Ctrl-C between two of them left a
+        schema key over missing tables ("no such table: search_fts" from then
+        on): the drops and the key go in one explicit transaction.
+        """
+        if self.conn.in_transaction:
+            self.conn.commit()
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
             for table in _TABLES:
                 self.conn.execute(f"DROP TABLE IF EXISTS {table}")
-            self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
 
     @guarded
     def rebuild(self) -> None:
@@ -1478,7 +1494,7 @@ class SearchIndex:
             if row is not None:
                 self._delete_file(row[0])
             return None
-        if encoding != "utf-8":
+        if encoding == "cp1252":
             result.warnings.append(ReadWarning(e.path, "not valid UTF-8; decoded as Windows-1252", False))
         from ..stories import split_page  # here: a search over unchanged files never splits a page
 

@@ -18,7 +18,7 @@ from ..errors import QueryError
 from ..filters import StoryFilter, stories_mentioning
 from ..textnorm import nfc
 from .fold import _FOLD, _NON_ASCII, _fold_match, fold
-from .query import _SEP_CLASS, _TOKEN_CLASS, And, Node, Or, Term, fts_expression, parse_query
+from .query import _SEP_CLASS, _TOKEN_CLASS, And, Node, Or, Term, chain, fts_expression, parse_query
 from .records import Filters, Match, Span, StoryRec
 
 def _term_regex(tokens: Sequence[str], prefix: bool, flags: int = 0) -> re.Pattern:
@@ -337,16 +337,26 @@ class Matcher:
     def _eval(self, node: Node, text: str) -> list[Span] | None:
         if isinstance(node, Term):
             return _find(self._pattern(node), text) or None
-        left = self._eval(node.left, text)
+        parts = chain(node)  # a run of one operator, without recursing into it (thousands of terms)
         if isinstance(node, Or):
-            right = self._eval(node.right, text)
-            return None if left is None and right is None else (left or []) + (right or [])
+            found = [self._eval(p, text) for p in parts]
+            if all(f is None for f in found):
+                return None
+            return [span for f in found if f for span in f]
+        left = self._eval(parts[0], text)
         if left is None:
             return None
-        right = self._eval(node.right, text)
         if isinstance(node, And):
-            return None if right is None else left + right
-        return left if right is None else None  # Not
+            for p in parts[1:]:
+                right = self._eval(p, text)
+                if right is None:
+                    return None
+                left = left + right
+            return left
+        for p in parts[1:]:  # Not: the first, and none of the others
+            if self._eval(p, text) is not None:
+                return None
+        return left
 
 
 def search_corpus(corpus, matcher: Matcher, filters: Filters = Filters()) -> Iterator[Match]:

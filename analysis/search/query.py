@@ -65,6 +65,25 @@ class Not:
 
 Node = Term | And | Or | Not
 OPERATORS = ("AND", "OR", "NOT")
+# Parentheses in parentheses. Each level can cost the FTS5 expression three (a group
+# in a NOT in an AND in an OR), and FTS5's parser stack overflows at about 40 levels.
+MAX_NESTING = 10
+
+
+def chain(node: And | Or | Not) -> list[Node]:
+    """The operands of a run of one operator, in order: ``a OR b OR c`` -> ``[a, b, c]``.
+
+    The parser builds such a run as a tree that leans left, one level per
+    operator; walking it this way instead of recursing keeps a query of
+    thousands of terms within Python's recursion limit (and, joined flat, within
+    FTS5's parser stack).
+    """
+    kind, rights = type(node), []
+    while type(node) is kind:
+        rights.append(node.right)
+        node = node.left
+    rights.append(node)
+    return rights[::-1]
 
 _LEX = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)"(?P<star>\*?)|(?P<word>[^\s()"]+))')
 
@@ -110,6 +129,7 @@ class _Parser:
         self.query = query
         self.toks = _lex(query)
         self.i = 0
+        self.depth = 0  # parentheses open around the current position
 
     def fail(self, why: str):
         raise QueryError(f"invalid query {self.query!r}: {why}")
@@ -156,10 +176,14 @@ class _Parser:
         if kind == "term":
             return value  # type: ignore[return-value]
         if kind == "(":
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                self.fail(f"parentheses nested more than {MAX_NESTING} deep")
             node = self.or_()
             if self.peek()[0] != ")":
                 self.fail("'(' without ')'")
             self.i += 1
+            self.depth -= 1
             return node
         if kind == "op":
             if value == "NOT":
@@ -187,8 +211,11 @@ def fts_expression(node: Node, *, with_not: bool = True) -> str:
     """
     if isinstance(node, Term):
         return '"' + " ".join(node.folded) + '"' + ("*" if node.prefix else "")
+    parts = chain(node)  # a run of one operator, joined flat: FTS5 reads it left to right
     if isinstance(node, Not):
-        left = fts_expression(node.left, with_not=with_not)
-        return f"({left}) NOT ({fts_expression(node.right, with_not=with_not)})" if with_not else left
-    op = "AND" if isinstance(node, And) else "OR"
-    return f"({fts_expression(node.left, with_not=with_not)}) {op} ({fts_expression(node.right, with_not=with_not)})"
+        left = fts_expression(parts[0], with_not=with_not)
+        if not with_not:
+            return left
+        return f"({left}) NOT " + " NOT ".join(f"({fts_expression(p, with_not=with_not)})" for p in parts[1:])
+    op = " AND " if isinstance(node, And) else " OR "
+    return op.join(f"({fts_expression(p, with_not=with_not)})" for p in parts)

@@ -238,7 +238,7 @@ def _inverted(every, matched):
 def _paths(paths, null: bool) -> int:
     """Print paths one per line (tsv-escaped), or NUL-terminated as they are (--null)."""
     if not null:
-        return output.render(({"file": f} for f in paths), [Column("file")], Format.tsv, header=False)
+        return output.write_paths(paths)
     import os
 
     out = sys.stdout.buffer

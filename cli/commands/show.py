@@ -115,18 +115,41 @@ def _rich_view(rec: dict):
 
     from analysis.render import LABEL_COLOURS
 
-    title = Text.assemble((rec["id"], "bold"), "  ", (rec["file"], "dim"))
-    fields = Text("  ").join(Text.assemble((f"{name}: ", "dim"), v) for name, v in _fields(rec))
+    shown = output.visible
+    title = Text.assemble((shown(output.plain(rec["id"])), "bold"), "  ", (shown(output.plain(rec["file"])), "dim"))
+    fields = Text("  ").join(Text.assemble((f"{name}: ", "dim"), shown(v)) for name, v in _fields(rec))
     parts = [title, fields]
     if rec["dateline"]:
-        parts.append(Text.assemble(("dateline: ", "dim"), rec["dateline"]))
-    body = Text(rec["text"])
+        parts.append(Text.assemble(("dateline: ", "dim"), shown(rec["dateline"])))
+    text, at = _visible_text(rec["text"])
+    body = Text(text)
     for e in rec.get("entities", []):
         s, t = e["start"] - rec["start"], e["end"] - rec["start"]
-        body.stylize(f"black on {LABEL_COLOURS.get(e['label'], '#dddddd')}", s, t)
+        body.stylize(f"black on {LABEL_COLOURS.get(e['label'], '#dddddd')}", at(s), at(t))
     labels = sorted({e["label"] for e in rec.get("entities", [])})
     parts += [Text(""), body]
     if labels:
         parts += [Text(""), Text("  ").join(Text(f" {lab} ", style=f"black on {LABEL_COLOURS.get(lab, '#dddddd')}")
                                             for lab in labels)]
     return Group(*parts)
+
+
+def _visible_text(text: str):
+    """A story's text as the terminal view shows it (control characters escaped, newlines kept).
+
+    Returns the text and a function from an offset into ``text`` to the same
+    place in the shown text, so that the entities stay highlighted where they are.
+    """
+    from bisect import bisect_left
+
+    shown = output.visible(text, keep="\n")
+    if len(shown) == len(text):
+        return shown, lambda k: k
+    moved, grown, extra = [], [], 0  # where a character grew, and how much the text had grown after it
+    for k, c in enumerate(text):
+        n = len(output.visible(c, keep="\n"))
+        if n != 1:
+            extra += n - 1
+            moved.append(k)
+            grown.append(extra)
+    return shown, lambda k: k + (grown[i - 1] if (i := bisect_left(moved, k)) else 0)

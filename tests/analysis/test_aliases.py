@@ -36,3 +36,27 @@ def test_default_file_from_xdg_config_home(tmp_path, monkeypatch):
     assert load_aliases(extra).canonical("Kiev") == "Kijv"  # --aliases wins
     with pytest.raises(InputError, match="not found"):
         load_aliases(tmp_path / "missing.tsv")
+
+
+def test_a_bom_is_not_part_of_the_first_variant(tmp_path):
+    f = tmp_path / "a.tsv"
+    f.write_bytes("\ufeffKiev\tKyiv\r\nHamas\tHamas\tORG\r\n".encode("utf-8"))  # Notepad's UTF-8
+    assert read_aliases(f).canonical("kiev") == "Kyiv"
+
+
+def test_a_fifo_is_refused_not_waited_on(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "aliases.tsv"
+    os.mkfifo(fifo)
+    got: list = []
+    reader = threading.Thread(target=lambda: got.append(pytest.raises(InputError, read_aliases, fifo)), daemon=True)
+    reader.start()
+    reader.join(5)
+    if reader.is_alive():  # let the blocked open go, so the test run ends
+        with open(fifo, "w"):
+            pass
+        reader.join(5)
+        pytest.fail("reading the aliases waited on a FIFO")
+    assert got and "not a regular file" in str(got[0].value)

@@ -180,3 +180,17 @@ def test_the_scheduler_going_away_is_one_line_error_and_the_next_run_resumes(clu
     assert _stored(store) == 20
     result = invoke(runner, ["entities", corpus, "--mentions", "-f", "jsonl", "--store", store, "-m", MODEL])
     assert result.stdout == expected
+
+
+@pytest.mark.parametrize("address", ["bogus", "tcp://[::1", "tcp://127.0.0.1", "foo://h:1"])
+def test_an_address_dask_cannot_parse_is_one_line_at_once(tmp_path, address):
+    """No half-made Client: it made the process wait 60 s at exit and print a traceback after the error."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env.pop("NEWSCTL_SCHEDULER", None)
+    start = time.monotonic()
+    out = subprocess.run([str(Path(sys.executable).parent / "newsctl"), "entities", str(SEEDS), "--no-cache",
+                          "--scheduler", address, "-m", MODEL], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.startswith(f"Error: cannot reach the Dask scheduler at {address}: ")
+    assert len(out.stderr.splitlines()) == 1, out.stderr
+    assert time.monotonic() - start < 30

@@ -31,6 +31,23 @@ def test_binary_rejected():
         decode(b"PK\x03\x04\x00\x00")
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_a_bom_is_text(codec):
+    bom = b"" if codec == "utf-16" else "\ufeff".encode(codec)  # "utf-16" writes its own
+    raw = bom + "Genève\r\nKYIV (ANP) - €".encode(codec)
+    assert decode(raw) == ("Genève\nKYIV (ANP) - €", "utf-16")
+
+
+@pytest.mark.parametrize("raw", [
+    "Genève".encode("utf-16-le"),  # no BOM: nothing says it is text
+    "Genève".encode("utf-32"),  # a UTF-32 BOM opens like UTF-16's
+    b"\xff\xfe" + b"\x00\xd8",  # a lone surrogate
+], ids=["utf16-no-bom", "utf32", "bad-utf16"])
+def test_other_data_with_nul_bytes_stays_binary(raw):
+    with pytest.raises(DecodeError):
+        decode(raw)
+
+
 def test_expand_paths_walks_sorted_txt_only(tmp_path):
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "2.txt").write_text("x")
@@ -58,6 +75,14 @@ def test_corpus_skips_binary_and_unreadable_and_warns_on_latin1(tmp_path):
     assert not by_file["b.txt"].skipped and "Windows-1252" in by_file["b.txt"].message
     assert by_file["c.txt"].skipped and "binary" in by_file["c.txt"].message
     assert by_file["d.txt"].skipped and "cannot read" in by_file["d.txt"].message
+
+
+def test_a_utf16_file_is_read_without_a_warning(tmp_path):
+    (tmp_path / "u.txt").write_bytes("Kop\n\nALMATY (ANP) - Belém".encode("utf-16"))
+    warnings = []
+    docs = list(read_corpus([str(tmp_path)], on_warning=warnings.append))
+    assert [(d.text, d.encoding) for d in docs] == [("Kop\n\nALMATY (ANP) - Belém", "utf-16")]
+    assert warnings == []
 
 
 def test_stdin_document():

@@ -196,3 +196,17 @@ def test_many_hits_made_with_the_watchers_worker_are_the_usual_ways(watched):
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     if children.exists():
         assert len(children.read_text().split()) == 1  # the worker, kept for the next search
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["search", "Oekraïne", "corpus"], ["search", "Oekraïne", "corpus", "-l"]])
+def test_a_full_disk_under_stdout_is_the_usual_ways_error_line(watched, args):
+    root, cache, proc = watched
+    with open("/dev/full", "w") as full:
+        short = subprocess.run([sys.executable, "-c", SHORT, *args], stdout=full, stderr=subprocess.PIPE,
+                               env=_env(cache), cwd=root, timeout=120)
+        usual = subprocess.run([sys.executable, "-c", TYPER, *args], stdout=full, stderr=subprocess.PIPE,
+                               env=_env(cache), cwd=root, timeout=120)
+    assert (short.returncode, short.stderr) == (usual.returncode, usual.stderr) == (
+        2, b"Error: cannot write the output (No space left on device)\n")
+    assert proc.poll() is None  # the watcher goes on
