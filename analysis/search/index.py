@@ -1102,7 +1102,6 @@ def _worker_lines(matcher: Matcher, context: int, escape: Callable[[str], str], 
 def _worker_loop(r: int, w: int) -> None:
     """The worker (:class:`_Worker`): searches and their chunks in from ``r``, lines out to ``w``, until the end of ``r``."""
     import pickle
-    import select
 
     pending = bytearray()
     inbox = open(r, "rb", buffering=1 << 20)
@@ -1121,24 +1120,38 @@ def _worker_loop(r: int, w: int) -> None:
             continue
         if kind == _END:
             pending += _DONE.to_bytes(4, "little") + bytes(12)
-            while pending:
-                select.select([], [w], [])
-                try:
-                    del pending[:os.write(w, pending)]
-                except BlockingIOError:
-                    pass
+            _write_all(w, pending)
             continue
-        text, n = lines(*marshal.loads(payload))
-        try:
-            data = text.encode("utf-8")
-            n |= _STRICT
-        except UnicodeEncodeError:
-            data = text.encode("utf-8", "surrogatepass")
-        pending += k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
-        try:
-            del pending[:os.write(w, pending)]
-        except BlockingIOError:
-            pass
+        pending += _framed(k, *lines(*marshal.loads(payload)))
+        _write_some(w, pending)
+
+
+def _framed(k: int, text: str, n: int) -> bytes:
+    """Chunk ``k``'s lines as the client reads them: its number, line count (with _STRICT when the
+    text is plain UTF-8), size and bytes."""
+    try:
+        data = text.encode("utf-8")
+        n |= _STRICT
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "surrogatepass")
+    return k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
+
+
+def _write_some(w: int, pending: bytearray) -> None:
+    """Write what the non-blocking pipe ``w`` takes now of ``pending``, and drop it from there."""
+    try:
+        del pending[:os.write(w, pending)]
+    except BlockingIOError:
+        pass
+
+
+def _write_all(w: int, pending: bytearray) -> None:
+    """Write all of ``pending`` to the non-blocking pipe ``w``, waiting for room."""
+    import select
+
+    while pending:
+        select.select([], [w], [])
+        _write_some(w, pending)
 
 
 def _pipe_size(fd: int) -> None:
@@ -1153,8 +1166,6 @@ def _pipe_size(fd: int) -> None:
 
 def _helper_loop(r: int, w: int, lines: Callable) -> None:
     """The helper of :class:`_Pipe`: chunks in from ``r``, their lines out to ``w``, until the end mark."""
-    import select
-
     pending = bytearray()
     inbox = open(r, "rb", buffering=1 << 20)
     os.set_blocking(w, False)
@@ -1170,23 +1181,9 @@ def _helper_loop(r: int, w: int, lines: Callable) -> None:
         if len(payload) < size:
             return
         starts, datas = marshal.loads(payload)
-        text, n = lines(k, starts, datas)
-        try:
-            data = text.encode("utf-8")
-            n |= _STRICT
-        except UnicodeEncodeError:
-            data = text.encode("utf-8", "surrogatepass")
-        pending += k.to_bytes(4, "little") + n.to_bytes(4, "little") + len(data).to_bytes(8, "little") + data
-        try:
-            del pending[:os.write(w, pending)]
-        except BlockingIOError:
-            pass
-    while pending:
-        select.select([], [w], [])
-        try:
-            del pending[:os.write(w, pending)]
-        except BlockingIOError:
-            pass
+        pending += _framed(k, *lines(k, starts, datas))
+        _write_some(w, pending)
+    _write_all(w, pending)
 
 
 class SearchIndex:
