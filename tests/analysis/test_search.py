@@ -902,12 +902,18 @@ def test_the_watchers_piped_hits_are_the_lean_hits(store, seeds, monkeypatch, qu
         assert piped and any(isinstance(b, bytes) for b, _ in blocks)
 
 
-@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
-def test_the_watcher_keeps_at_most_a_few_chunks_waiting_on_its_helper(store, seeds, monkeypatch):
+def _de_in_chunks_of_one(store, seeds, monkeypatch):
+    """The seeds' files and the plain path's lines for "de"; the watcher's chunks then hold one story each."""
     plain = SearchIndex(store.conn)
     files = plain.refresh([str(seeds)]).files
     expected = _lines(plain, files, Matcher("de"))
     monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    return files, expected
+
+
+@pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
+def test_the_watcher_keeps_at_most_a_few_chunks_waiting_on_its_helper(store, seeds, monkeypatch):
+    files, expected = _de_in_chunks_of_one(store, seeds, monkeypatch)
     waiting = []
     real = index_mod._Pipe.send
     monkeypatch.setattr(index_mod._Pipe, "send", lambda self, *a: waiting.append(self.backlog()) or real(self, *a))
@@ -917,10 +923,7 @@ def test_the_watcher_keeps_at_most_a_few_chunks_waiting_on_its_helper(store, see
 
 @pytest.mark.skipif(not index_mod._Helper.fork, reason="no fork here")
 def test_a_piped_helper_that_fails_leaves_its_chunks_to_the_watcher(store, seeds, monkeypatch):
-    plain = SearchIndex(store.conn)
-    files = plain.refresh([str(seeds)]).files
-    expected = _lines(plain, files, Matcher("de"))
-    monkeypatch.setattr(index_mod, "_HIT_CHUNK", 1)
+    files, expected = _de_in_chunks_of_one(store, seeds, monkeypatch)
     _break_helpers(monkeypatch)
     assert _lines(SearchIndex(store.conn, keep_story_files=True), files, Matcher("de")) == expected
 
