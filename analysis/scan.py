@@ -24,6 +24,7 @@ byte, whatever the batches and workers.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -67,13 +68,16 @@ class FileScan(NamedTuple):
 class BatchScan(NamedTuple):
     """What a worker learnt of a batch, in a few flat lists: no object per story crosses to the client."""
 
-    files: list[FileScan]
+    stories: bytes  # array("q"): the stories of each file of the batch, in order; -1: the file was skipped
+    warnings: dict[int, tuple[str, bool]]  # a file's place in the batch -> its warning (message, skipped)
     used: int  # how many names the casings were counted with (client names plus the batch's own)
     forms: dict[str, int]  # running-text form -> occurrences
     combos: list[tuple] = []  # distinct (kind, section, places_raw, agencies) of the batch, first seen first
     counts: list[int] = []  # stories per combination
-    digests: list[int] = []  # the duplicate key of each story with text, in order
-    keys: list[int] = []  # file number << 32 | index of those stories
+    # The duplicate key of each story with text, in order, and file number << 32 | index of those
+    # stories: array("Q")s, which cross to the client as two blocks of bytes, not an int object each.
+    digests: Sequence[int] = ()
+    keys: Sequence[int] = ()
     combo_of: bytes = b""  # array("I"): the combination of each of those stories
     blobs: list[tuple[bytes, int, int, int]] = []  # ROWS: spill pieces (marshalled rows, stories, first, last file)
 
@@ -132,21 +136,22 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
 
     The rows (``ROWS``) come back marshalled, ready for the client's
     temporary file; the tallies as one count per combination of the batch;
-    the duplicate keys as plain lists the client checks in one dict
+    the duplicate keys as two arrays the client checks in one dict
     operation per batch.
     """
     import marshal
     from array import array
 
     texts = []
-    out: list[FileScan] = []
+    out = array("q")  # stories per file
+    warned: dict[int, tuple[str, bool]] = {}
     places_seen: set[tuple[str, ...]] = set()  # places tuples met in this batch (each looked at once)
     found_places: set[str] = set()
     combos: dict[tuple, int] = {}
     by_dateline: dict[tuple, int] = {}  # (section, dateline as printed) -> its combination's number
     counts: list[int] = []
-    digests: list[int] = []
-    keys: list[int] = []
+    digests = array("Q")
+    keys = array("Q")
     combo_of = array("I")
     blobs: list[tuple[bytes, int, int, int]] = []
     pending: list[tuple] = []  # (file number, path, rows) not yet marshalled
@@ -155,15 +160,17 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     numbers = item.numbers or range(len(item.files))
     for (path, data), k in zip(item.files, numbers):
         text, warning = _read(path, data)
+        if warning is not None:
+            warned[len(out)] = warning
         if text is None:
-            out.append(FileScan(path, warning, None))
+            out.append(-1)
             continue
         # The lower-cased text, once: the casings are counted in it, and where
         # it is the case-folded text too the duplicate keys are cut from it.
         low = lower(text) if len(text) <= _LOWER_MAX else None
         texts.append((text, low))
         if item.mode == FORMS:
-            out.append(FileScan(path, warning, 0))
+            out.append(0)
             continue
         folded = low if low is not None and _folds_as_lower(text) else None
         page_rows: list[tuple] = []
@@ -199,7 +206,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 combo_of.append(c)
             if rows:
                 page_rows.append((index, kind, section, places, agencies, age[0] if age else None, raw, headline))
-        out.append(FileScan(path, warning, n))
+        out.append(n)
         # The rows go in pieces of SPILL_STORIES: one file may hold a million stories.
         for a in range(0, len(page_rows), SPILL_STORIES):
             piece = page_rows[a: a + SPILL_STORIES]
@@ -215,7 +222,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     patterns = forms_patterns(frozenset(used))
     for text, low in texts:
         count_forms(patterns, text, forms, low)
-    return BatchScan(out, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
+    return BatchScan(out.tobytes(), warned, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
 
 
 def choose_scan_jobs(jobs: int | None, nbytes: int, cpus: int | None = None) -> int:
@@ -330,9 +337,16 @@ class DatelineScan:
         """
         for no, result in enumerate(results):
             a, b = spans[no]
-            files = iter(result.files)
+            stories = iter(array("q", result.stories))
+            i = 0
             for k in range(a, b):
-                yield k, None if k in self._problems else next(files), result if k == b - 1 else None
+                if k in self._problems:
+                    f = None
+                else:
+                    n = next(stories)
+                    f = FileScan(self._paths[k], result.warnings.get(i), None if n < 0 else n)
+                    i += 1
+                yield k, f, result if k == b - 1 else None
 
     def _stem(self, k: int) -> str:
         return path_stem(self._paths[k])

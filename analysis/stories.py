@@ -308,7 +308,17 @@ def _split_on_datelines(text: str, start: int, end: int, age):
     if start >= end:
         return
     first = dateline_at(text, start)
-    m = _ITEM_START_FAST.search(text, start + 1, end)
+    # A dateline after the first starts at a letter past ``start`` and has its "(" after that, before
+    # ``end``: a stretch ends at an age (the word "geleden" is lower case, which no place is) or before
+    # the line of the next digest. So without a "(" past the first dateline's own, a dateline can
+    # start only in front of that one, and the places are searched alone (the common case), not the
+    # whole item.
+    if first is None:
+        stop = end if text.find("(", start + 1, end) != -1 else start
+    else:
+        own = text.find("(", start + 1, end)  # the first dateline's
+        stop = end if own == -1 or text.find("(", own + 1, end) != -1 else own
+    m = _ITEM_START_FAST.search(text, start + 1, stop) if stop > start + 1 else None
     if m is None:  # the common case: one item
         yield start, end, age, first
         return

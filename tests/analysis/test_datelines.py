@@ -223,3 +223,65 @@ def test_title_case_of_a_dotted_capital_i_has_no_stray_dot():
 
     assert title_case_place("\u0130ZM\u0130R") == "\u0130zmir"
     assert title_case_place("D\u0130YARBAKIR") == "Diyarbakir"
+
+
+def _dateline_at_walk(text, pos=0):
+    """dateline_at as it was written before _SHAPE: a walk with str.find (the reference)."""
+    from analysis.datelines import _DASHES, _parse_parts
+
+    n = len(text)
+    if pos >= n:
+        return None
+    c = text[pos]
+    if c.isspace() or c in "()/" or c.islower():
+        return None
+    limit = text.find("\n", pos, pos + 170)
+    if limit == -1:
+        limit = min(n, pos + 170)
+    opening = text.find("(", pos, limit)
+    if opening == -1:
+        return None
+    closing = text.find(")", opening + 1, min(limit, opening + 62))
+    if closing == -1:
+        return None
+    dash = closing + 1
+    while dash < limit and text[dash] in " \t":
+        dash += 1
+    if dash >= limit or text[dash] not in _DASHES:
+        return None
+    raw = text[pos: dash + 1]
+    parsed = _parse_parts(raw, opening - pos, closing - pos)
+    return (parsed, dash + 1) if parsed else None
+
+
+_DATELINE_PIECES = st.sampled_from([
+    "KYIV", "DEN HAAG", " ", "\t", "\n", "/", "(", ")", "ANP", "AFP/RTR", "-", "\u2013", "\u2014", "x", "é",
+    "'S-HERTOGENBOSCH", "A" * 60, " " * 50, "b" * 100, "ST.PETERSBURG", "(ANP) - ", ") ", "1",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.one_of(st.lists(_DATELINE_PIECES, max_size=25).map("".join),
+                      st.text(alphabet="AB()-/ \t\nx\u2013", max_size=250)),
+       pos=st.integers(0, 60))
+def test_dateline_at_is_the_walk_with_find(text, pos):
+    """One regular expression for the dateline's shape finds what the walk with str.find found, limits too."""
+    from analysis.datelines import dateline_at
+
+    assert dateline_at(text, pos) == _dateline_at_walk(text, pos)
+
+
+def test_dateline_at_limits_are_the_walks():
+    """Datelines around the limits (170 characters in all, 60 between the brackets) as the walk finds them."""
+    from analysis.datelines import dateline_at
+
+    for place in ("KYIV", "A" * 100, "A" * 101, "B/C", ")", ""):
+        for blank in (" ", "\t"):
+            for blanks in (0, 1, 40):
+                for agencies in (0, 1, 59, 60, 61, 62):
+                    for after in range(0, 171, 1 if blank == " " else 7):
+                        for dash in ("-", "\u2014", "x"):
+                            text = f"{place}{blank * blanks}({'A' * agencies}){blank * after}{dash} tekst"
+                            assert dateline_at(text, 0) == _dateline_at_walk(text, 0), text
+                        text = f"{place}{blank * blanks}({'A' * agencies})\n{blank * after}- tekst"
+                        assert dateline_at(text, 0) == _dateline_at_walk(text, 0), text

@@ -271,3 +271,50 @@ def test_is_abbreviation_short_cut_agrees_with_the_walk(line, data):
     else:
         want = len(word) <= stories._ABBREVIATION_MAX and word.lower() in stories._ABBREVIATIONS
     assert stories._is_abbreviation(line, dot) == want
+
+
+def _split_on_datelines_plain(text, start, end, age):
+    """_split_on_datelines as it was before its "(" short cut: every item start tried (the reference)."""
+    from analysis.datelines import dateline_at
+    from analysis.stories import _ITEM_START, _strip_span
+
+    start, end = _strip_span(text, start, end)
+    if start >= end:
+        return
+    cuts = [(start, dateline_at(text, start))]
+    for m in _ITEM_START.finditer(text, start + 1, end):
+        found = dateline_at(text, m.start())
+        if found:
+            cuts.append((m.start(), found))
+    cuts.append((end, None))
+    last = len(cuts) - 2
+    for i in range(last + 1):
+        (a, found), b = cuts[i], cuts[i + 1][0]
+        s, e = _strip_span(text, a, b)
+        if s < e:
+            yield s, e, age if i == last else None, found
+
+
+_GLUED_PIECES = st.sampled_from([
+    "Kop\n", "ALMATY (ANP/RTR) - ", "Meer uit Buitenland\n", "13 minuten geleden", "1 uur geleden", "3 u. geleden",
+    "KYIV (ANP) - ", "ST.PETERSBURG (AFP) - ", "DEN HAAG / ", "zojuist", "tekst. ", "Tekst.", "\n", " ", "\t", "(", ")",
+    "Zin met (ANP) - haakjes.", "MOSKOU", " (ANP)", " - ", "x", "é", "\u2019S-GRAVENHAGE (BELGA) \u2013 ", "\"",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(alphabet="AB()-/ \nabMeruitgld13", max_size=200),
+                 st.lists(_GLUED_PIECES, max_size=40).map("".join)))
+def test_digest_items_with_the_paren_short_cut_are_the_plain_ones(text):
+    """Skipping the item-start search where no "(" can open a later dateline cuts the items as before."""
+    import analysis.stories as stories
+
+    want_text = text if "Meer uit" in text else "Kop\nMeer uit Buitenland\n" + text
+    got = list(stories.page_fields(want_text))
+    real = stories._split_on_datelines
+    stories._split_on_datelines = _split_on_datelines_plain
+    try:
+        want = list(stories.page_fields(want_text))
+    finally:
+        stories._split_on_datelines = real
+    assert got == want
