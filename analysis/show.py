@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import InputError
-from .reader import expand_paths
+from .reader import expand_paths, path_stem
 
 _ID = re.compile(r"^(?P<stem>.+?)(?::(?P<index>\d+))?$")
 
@@ -42,7 +42,7 @@ def parse_ids(ids: Iterable[str]) -> list[StoryRef]:
 
 
 def _stem(path: str) -> str:
-    return Path(path).stem
+    return path_stem(path)  # ``stdin`` for ``-``, as the ids of stories read from standard input
 
 
 def find_files(refs: list[StoryRef], paths: Iterable[str], *, store_path: str | os.PathLike | None = None) -> list[str]:
