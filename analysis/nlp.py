@@ -103,7 +103,14 @@ def _check_files(path: Path) -> None:
 
 
 def _package_dir(package: str) -> Path | None:
-    """The data directory of an installed spaCy model package, or None."""
+    """The data directory of an installed spaCy model package, or None.
+
+    Only a plain top-level name is looked up: ``find_spec("a.b")`` imports the
+    package ``a`` (runs its code; ``--model this.x`` printed the Zen of Python),
+    and spaCy's model packages are never dotted.
+    """
+    if not package.isidentifier():
+        return None
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):

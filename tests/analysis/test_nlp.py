@@ -126,3 +126,12 @@ def test_a_fifo_anywhere_in_the_model_directory_is_refused_before_spacy_opens_it
     os.mkfifo(model / "config.cfg")
     with pytest.raises(ModelError, match=r"config.cfg is not a regular file \(a FIFO\)"):
         load_pipeline(ref)
+
+
+def test_a_dotted_model_name_imports_nothing(capsys):
+    import sys
+
+    sys.modules.pop("this", None)
+    with pytest.raises(ModelError, match="model not found: this.x"):
+        resolve_model("this.x")  # find_spec("this.x") imports `this`, which prints the Zen of Python
+    assert "this" not in sys.modules and capsys.readouterr().out == ""
