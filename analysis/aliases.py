@@ -58,7 +58,9 @@ def read_aliases(path: Path, into: Aliases | None = None) -> Aliases:
         raise InputError(f"aliases file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read aliases file {path}: {getattr(exc, 'strerror', None) or exc}") from None
-    for n, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n, \r\n or \r only: str.splitlines() also splits at U+2028, U+0085, form
+    # feeds..., which made a name holding one a bad line, with a line number no editor shows.
+    for n, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = [p.strip() for p in line.rstrip("\r").split("\t")]

@@ -147,9 +147,11 @@ def _check_address(address: str) -> None:
 
     try:
         scheme, loc = parse_address(address)
+        if scheme == "inproc":  # a scheduler in another process's memory: its Client failed, then hung at exit
+            raise ValueError("an inproc:// scheduler lives inside the process that made it; give tcp://HOST:PORT")
         backend = registry.get_backend(scheme)
         backend.get_address_host_port(loc)
-    except NotImplementedError:  # a scheme without host and port (inproc): the Client will tell
+    except NotImplementedError:  # a scheme without host and port: the Client will tell
         pass
     except (ValueError, TypeError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None

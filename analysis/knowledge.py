@@ -444,12 +444,20 @@ def page_forms(page: str) -> dict[str, str]:
     for line in page.splitlines():
         if _is_caps(line):
             continue
-        for run in reversed(list(_CAPS_RUN.finditer(line))):
-            line = line[:run.start()] + " " + line[run.end():]
+        line = _CAPS_RUN.sub(" ", line)
+        before = ""  # the last character before the word that is not a space ("": none in the line)
+        end = 0
         for m in _WORD.finditer(line):
             w = m.group()
-            if not line[:m.start()].strip() or line[:m.start()].rstrip()[-1] in ".!?:\"'“‘":
+            # Only the text since the last word is looked at: slicing the whole line before
+            # each word made a page of one long line cost quadratic time.
+            gap = line[end:m.start()].rstrip()
+            before = gap[-1] if gap else before
+            end = m.end()
+            if not before or before in ".!?:\"'“‘":
+                before = w[-1]
                 continue  # the first word of a sentence says nothing about its case
+            before = w[-1]
             c = counts.setdefault(fold(w), {})
             c[w] = c.get(w, 0) + 1
     out = {}

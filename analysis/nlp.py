@@ -12,10 +12,12 @@ import hashlib
 import importlib.util
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelError
+from .reader import NotRegularFileError, _not_regular, read_regular
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "ner_model"
 BUNDLED_NAME = "bundled"
@@ -75,13 +77,40 @@ class ModelRef:
 
 def _read_meta(path: Path) -> dict:
     try:
-        return json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        return json.loads(read_regular(str(path / "meta.json")).decode("utf-8"))
+    except NotRegularFileError as exc:  # a FIFO would block the read forever
+        raise ModelError(f"not a spaCy pipeline: {path / 'meta.json'} is {exc.strerror}") from exc
     except (OSError, ValueError) as exc:
         raise ModelError(f"not a spaCy pipeline (no readable meta.json): {path}") from exc
 
 
+def _check_files(path: Path) -> None:
+    """Refuse a pipeline directory holding anything but regular files and directories.
+
+    spaCy opens its files by name, and a FIFO (or a link to one) among them
+    would block the load forever; a device could be read without end.
+    """
+    for root, dirs, files in os.walk(path):
+        for name in files + dirs:
+            p = os.path.join(root, name)
+            try:
+                mode = os.stat(p).st_mode
+            except OSError:  # a dangling link: spaCy says so if it needs it
+                continue
+            why = "" if stat.S_ISDIR(mode) else _not_regular(mode)
+            if why:
+                raise ModelError(f"cannot load model {path}: {p} is {why}")
+
+
 def _package_dir(package: str) -> Path | None:
-    """The data directory of an installed spaCy model package, or None."""
+    """The data directory of an installed spaCy model package, or None.
+
+    Only a plain top-level name is looked up: ``find_spec("a.b")`` imports the
+    package ``a`` (runs its code; ``--model this.x`` printed the Zen of Python),
+    and spaCy's model packages are never dotted.
+    """
+    if not package.isidentifier():
+        return None
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
@@ -156,6 +185,7 @@ def load_pipeline(ref: ModelRef):
     """
     if ref.path in _LOADED:
         return _LOADED[ref.path]
+    _check_files(ref.path)
     if (ref.path / ENSEMBLE_FILE).exists():
         nlp = _load_ensemble(ref)
     else:
@@ -165,6 +195,7 @@ def load_pipeline(ref: ModelRef):
 
 
 def _load_spacy(path: Path, name: str, meta: dict, *, sentences: bool, vocab=True):
+    _check_files(path)
     try:
         import spacy
     except ImportError as exc:  # pragma: no cover - spaCy is a dependency
@@ -220,7 +251,7 @@ def _split_acronym_compounds(nlp) -> None:
 
 def _load_ensemble(ref: ModelRef) -> "VotingPipeline":
     try:
-        spec = json.loads((ref.path / ENSEMBLE_FILE).read_text(encoding="utf-8"))
+        spec = json.loads(read_regular(str(ref.path / ENSEMBLE_FILE)).decode("utf-8"))
         members = [ref.path / m for m in spec["members"]]
         min_votes = int(spec["min_votes"])
     except (OSError, ValueError, KeyError) as exc:

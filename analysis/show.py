@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import InputError
-from .reader import expand_paths
+from .reader import expand_paths, path_stem
 
 _ID = re.compile(r"^(?P<stem>.+?)(?::(?P<index>\d+))?$")
 
@@ -42,7 +42,7 @@ def parse_ids(ids: Iterable[str]) -> list[StoryRef]:
 
 
 def _stem(path: str) -> str:
-    return Path(path).stem
+    return path_stem(path)  # ``stdin`` for ``-``, as the ids of stories read from standard input
 
 
 def find_files(refs: list[StoryRef], paths: Iterable[str], *, store_path: str | os.PathLike | None = None) -> list[str]:
@@ -66,14 +66,15 @@ def find_files(refs: list[StoryRef], paths: Iterable[str], *, store_path: str | 
 
 def indexed_paths(stems: set[str], store_path: str | os.PathLike | None = None) -> Iterator[str]:
     """Paths of existing files with these stems that the search index knows (read-only)."""
-    from .store import default_store_path
+    from .errors import StoreError
+    from .store import connect_readonly, default_store_path
 
     p = Path(store_path) if store_path else default_store_path()
-    if not p.is_file():
-        return
     try:
-        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=30)
-    except sqlite3.Error:
+        conn = connect_readonly(p)  # also in a directory this user cannot write
+    except StoreError:  # not a store, or one that cannot be read here: the store is only a help
+        return
+    if conn is None:
         return
     from .search import indexed_paths as known
 

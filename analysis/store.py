@@ -214,9 +214,19 @@ class Store:
         return self.conn.execute("SELECT count(*) FROM annotated WHERE pipeline = ?", (pipeline,)).fetchone()[0]
 
 
-def open_store(path: str | os.PathLike | None = None) -> Store:
-    """Open (and create) the store at ``path`` or the default location."""
+def open_store(path: str | os.PathLike | None = None, *, readonly: bool = False) -> Store:
+    """Open (and create) the store at ``path`` or the default location.
+
+    ``readonly``: only read it (see :func:`connect_readonly`), and create
+    nothing: a missing store is an empty one, held in memory.
+    """
     p = Path(path) if path else default_store_path()
+    if readonly:
+        conn = connect_readonly(p)
+        if conn is None:
+            conn = sqlite3.connect(":memory:")
+            conn.executescript(_SCHEMA)
+        return Store(conn, p)
     conn = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -234,3 +244,57 @@ def open_store(path: str | os.PathLike | None = None) -> Store:
     except OSError as exc:
         raise StoreError(f"cannot open the annotation store {p}: {exc.strerror or exc}") from exc
     return Store(conn, p)
+
+
+_SQLITE_READONLY, _SQLITE_CANTOPEN = 8, 14
+
+
+def connect_readonly(path: str | os.PathLike) -> sqlite3.Connection | None:
+    """A read-only connection to the store at ``path``; None when there is no file there.
+
+    Nothing is created or written. A store in WAL mode needs its ``-shm``
+    file, which SQLite makes beside it when the directory may be written or
+    the file is there already. In a directory that cannot be written the
+    store is read as a plain file (``immutable``) when it has no write-ahead
+    log left (one that nobody can write there either); a log with changes in
+    it cannot be read without the ``-shm`` file: :class:`StoreError` says so.
+    """
+    p = Path(path)
+    try:
+        if not p.exists():
+            return None
+        if not p.is_file():
+            raise StoreError(f"cannot use the store {p}: not a regular file")
+        uri = p.resolve().as_uri()
+    except OSError as exc:
+        raise StoreError(f"cannot open the annotation store {p}: {exc.strerror or exc}") from exc
+    conn = None
+    try:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) or 0
+            if code & 0xFF not in (_SQLITE_READONLY, _SQLITE_CANTOPEN):
+                raise
+            conn.close()
+            conn = None
+            wal = Path(f"{p}-wal")
+            if wal.exists() and wal.stat().st_size:
+                raise StoreError(
+                    f"cannot read the store {p}: its directory cannot be written, and its write-ahead log "
+                    f"{wal} holds changes that SQLite reads only with the {p}-shm file beside it; run newsctl "
+                    "once where the store can be written (that folds the log in), or copy the store and its "
+                    "-wal file to a place you can write and give it with --store") from exc
+        conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise store_error(exc, p) from exc
+    except OSError as exc:
+        if conn is not None:
+            conn.close()
+        raise StoreError(f"cannot open the annotation store {p}: {exc.strerror or exc}") from exc

@@ -179,4 +179,8 @@ def main() -> None:
     except OSError as exc:
         if not write_failed(exc) and not isinstance(exc, BrokenPipeError):
             raise
-        sys.exit(report(exc))
+        status = report(exc)
+        usage = exc.__context__  # a usage error whose message met a closed stderr keeps its status (2)
+        if isinstance(getattr(usage, "exit_code", None), int):
+            status = usage.exit_code
+        sys.exit(status)

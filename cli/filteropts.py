@@ -42,8 +42,13 @@ KeepDuplicatesOpt = Annotated[bool, typer.Option(
 
 def build(*, place=None, agency=None, section=None, kind=None, entity=None, label=None):
     """The one :class:`~analysis.filters.StoryFilter` of a command's filter options."""
+    from analysis.errors import InputError
     from analysis.filters import StoryFilter, split_values
 
+    for option, given in (("--place", place), ("--agency", agency), ("--section", section), ("--kind", kind),
+                          ("--entity", entity), ("--label", label)):
+        if given and not split_values(given):  # --entity "$NAME" with NAME unset: not "no filter"
+            raise InputError(f"{option} was given an empty value")
     return StoryFilter(place=split_values(place), agency=split_values(agency), section=split_values(section),
                        kind=split_values(kind), entity=split_values(entity), label=split_values(label))
 

@@ -6,6 +6,8 @@ stdout carries data only; warnings, errors and progress go to stderr.
 from __future__ import annotations
 
 import csv
+import errno
+import functools
 import io
 import json
 import os
@@ -63,9 +65,21 @@ def console() -> "Console":
 
 
 def err_console() -> "Console":
+    return _err_console_class()(stderr=True, highlight=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _err_console_class():
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    class ErrConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's own points stdout (fd 1) at /dev/null and exits 1: a warning on a
+            # closed stderr lost the whole output. Raise it instead: _to_stderr drops
+            # the line and the command goes on; the exit status still tells.
+            raise BrokenPipeError(errno.EPIPE, "standard error is a closed pipe")
+
+    return ErrConsole
 
 
 def warn(message: str) -> None:

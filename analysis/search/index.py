@@ -434,6 +434,17 @@ def _store_path(conn: sqlite3.Connection) -> str:
     return "(unknown)"
 
 
+def _empty_store() -> sqlite3.Connection:
+    """An empty store with an empty index, in memory: what a missing one reads as."""
+    from ..store import _SCHEMA
+
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(_SCHEMA + _DDL)
+    with conn:
+        conn.execute("INSERT INTO meta VALUES (?, ?)", (_SCHEMA_KEY, _schema_tag()))
+    return conn
+
+
 def _schema_tag() -> str:
     # The FTS table holds no text: deleting a story needs the exact folded text
     # it was indexed with, so any change to folding rebuilds the index.
@@ -1189,10 +1200,13 @@ def _helper_loop(r: int, w: int, lines: Callable) -> None:
 class SearchIndex:
     """The full-text index on an open :class:`analysis.store.Store` connection."""
 
-    def __init__(self, conn: sqlite3.Connection, *, keep_story_files: bool = False) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, keep_story_files: bool = False, readonly: bool = False) -> None:
         """``keep_story_files``: keep a table of story -> (file, story index) in memory for
         :meth:`matching_paths` and the hits' order (8 bytes a story; for a process that answers
-        search after search, the watcher)."""
+        search after search, the watcher).
+
+        ``readonly``: write nothing (a read-only connection, ``index --status``); an index
+        that is missing or of another version (rebuilt on its next refresh) reads as empty."""
         from array import array
 
         self.conn = conn
@@ -1206,7 +1220,11 @@ class SearchIndex:
         self._order: tuple[list, dict] | None = None  # files -> {file id: (place, path)}, for the last files searched
         self._worker: _Worker | None = None  # the helper kept from search to search (keep_story_files)
         self.path = _store_path(conn)  # named by every StoreError
-        self._ensure_schema()
+        if readonly:
+            if not self._current():
+                self.conn = _empty_store()
+        else:
+            self._ensure_schema()
         self._zdicts: dict[int, bytes] = {}  # the preset dictionaries, by id (see _Packer)
         self._zdict_made: dict[int, float] = {}
         self._packer: _Packer | None = None
@@ -1264,6 +1282,14 @@ class SearchIndex:
         if self._packer is None:
             self._packer = _Packer()
         return self._packer.pack(text, headline)
+
+    @guarded
+    def _current(self) -> bool:
+        """Whether the connection holds an index of this version (read only)."""
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            return False
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
+        return row is not None and row[0] == _schema_tag()
 
     @guarded
     def _ensure_schema(self) -> None:
@@ -2123,6 +2149,8 @@ class SearchIndex:
 
     def size_on_disk(self) -> int | None:
         """Bytes taken by the search tables, their indexes and the FTS shadow tables."""
+        if _store_path(self.conn) == "(in memory)":  # no index on disk (index --status, no store)
+            return 0
         try:
             row = self.conn.execute(
                 "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'search\\_%' ESCAPE '\\'"

@@ -214,7 +214,7 @@ class Matcher:
         if regex is not None:
             try:
                 self.regex = re.compile(regex, 0 if case_sensitive else re.IGNORECASE)
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:  # x{99999999999}: OverflowError
                 raise QueryError(f"invalid regular expression {regex!r}: {exc}") from None
         else:
             self.node = parse_query(query)

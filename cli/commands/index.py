@@ -52,15 +52,17 @@ def index(
     if watch:
         _watch(paths or [], store)
         return
+    if status and not (rebuild or prune):  # only read: nothing created, and a store in a read-only place works
+        with open_store(store, readonly=True) as st:
+            _status(st, SearchIndex(st.conn, readonly=True), paths, fmt, no_header)
+        return
     with open_store(store) as st:
         idx = SearchIndex(st.conn)
         if rebuild:
             idx.rebuild()
         pruned = idx.prune() if prune else 0
         if status:
-            rows = [{"field": "store", "value": str(st.path)}]
-            rows += [{"field": k, "value": v} for k, v in idx.status(paths or None).items()]
-            output.render(rows, STATUS_COLUMNS, fmt, header=not no_header)
+            _status(st, idx, paths, fmt, no_header)
             return
         with output.progress("Indexing", unit="files") as advance:
             r = idx.refresh(paths or [], progress=advance)
@@ -71,6 +73,12 @@ def index(
     output.render([row], SUMMARY_COLUMNS, fmt, header=not no_header)
     if r.skipped:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _status(st, idx, paths, fmt, no_header) -> None:
+    rows = [{"field": "store", "value": str(st.path)}]
+    rows += [{"field": k, "value": v} for k, v in idx.status(paths or None).items()]
+    output.render(rows, STATUS_COLUMNS, fmt, header=not no_header)
 
 
 def _watch(paths, store) -> None:

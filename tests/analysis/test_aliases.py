@@ -60,3 +60,12 @@ def test_a_fifo_is_refused_not_waited_on(tmp_path):
         reader.join(5)
         pytest.fail("reading the aliases waited on a FIFO")
     assert got and "not a regular file" in str(got[0].value)
+
+
+def test_lines_end_at_newlines_only_and_errors_count_them_as_editors_do(tmp_path):
+    path = tmp_path / "a.tsv"
+    path.write_text("Kiev\tKyiv\u2028stad\r\nMoscow\tMoskou\x0cx\rbad line\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"a.tsv, line 3: expected"):
+        read_aliases(path)
+    path.write_text("Kiev\tKyiv\u2028stad\r\nMoscow\tMoskou\x85x\n", encoding="utf-8")
+    assert set(read_aliases(path).names.values()) == {"Kyiv\u2028stad", "Moskou\x85x"}

@@ -182,7 +182,7 @@ def test_the_scheduler_going_away_is_one_line_error_and_the_next_run_resumes(clu
     assert result.stdout == expected
 
 
-@pytest.mark.parametrize("address", ["bogus", "tcp://[::1", "tcp://127.0.0.1", "foo://h:1"])
+@pytest.mark.parametrize("address", ["bogus", "tcp://[::1", "tcp://127.0.0.1", "foo://h:1", "inproc://x"])
 def test_an_address_dask_cannot_parse_is_one_line_at_once(tmp_path, address):
     """No half-made Client: it made the process wait 60 s at exit and print a traceback after the error."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}

@@ -1,8 +1,14 @@
 """The bundled ensemble's voting: skipping members whose vote cannot matter, one tokenization."""
 
+import os
+import shutil
+import signal
+
+import pytest
 from hypothesis import given, settings, strategies as st
 
-from analysis.nlp import decided, vote_spans
+from analysis.errors import ModelError
+from analysis.nlp import decided, load_pipeline, resolve_model, vote_spans
 
 
 @st.composite
@@ -89,3 +95,43 @@ def test_shared_vocab_gives_the_features_of_a_member_loaded_alone(seeds):
         shared, own = nlp.members[0].tokenizer(t), alone.tokenizer(t)
         assert [x.text for x in shared] == [x.text for x in own]
         assert (shared.to_array(attrs) == own.to_array(attrs)).all()
+
+
+@pytest.fixture()
+def no_hang():
+    """Fail a test whose open() blocks (a FIFO with no writer) instead of hanging the run."""
+    def fail(*_):
+        pytest.fail("blocked on a non-regular file")  # not an OSError: nothing catches it on the way
+
+    old = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(5)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def test_a_fifo_for_meta_json_is_refused_not_read(tmp_path, no_hang):
+    model = tmp_path / "model"
+    model.mkdir()
+    os.mkfifo(model / "meta.json")
+    with pytest.raises(ModelError, match=r"meta.json is not a regular file \(a FIFO\)"):
+        resolve_model(str(model))
+
+
+def test_a_fifo_anywhere_in_the_model_directory_is_refused_before_spacy_opens_it(tmp_path, tiny_model, no_hang):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    ref = resolve_model(str(model))
+    (model / "config.cfg").unlink()
+    os.mkfifo(model / "config.cfg")
+    with pytest.raises(ModelError, match=r"config.cfg is not a regular file \(a FIFO\)"):
+        load_pipeline(ref)
+
+
+def test_a_dotted_model_name_imports_nothing(capsys):
+    import sys
+
+    sys.modules.pop("this", None)
+    with pytest.raises(ModelError, match="model not found: this.x"):
+        resolve_model("this.x")  # find_spec("this.x") imports `this`, which prints the Zen of Python
+    assert "this" not in sys.modules and capsys.readouterr().out == ""

@@ -128,6 +128,8 @@ def test_matcher_terms_phrases_prefixes():
 def test_invalid_regex():
     with pytest.raises(QueryError, match="invalid regular expression"):
         Matcher(regex="(unclosed")
+    with pytest.raises(QueryError, match="the repetition number is too large"):  # an OverflowError, not re.error
+        Matcher(regex="x{99999999999}")
 
 
 # -- walking ----------------------------------------------------------------------

@@ -96,3 +96,40 @@ def test_store_error_names_the_store_and_the_way_out(code, message, kind, words)
     text = str(err)
     assert words in text and "/x/store.sqlite" in text and message in text and "--no-cache" in text
     assert "\n" not in text
+
+
+def test_a_read_only_open_of_a_missing_store_creates_nothing(tmp_path):
+    from analysis.store import connect_readonly
+
+    path = tmp_path / "not" / "there.sqlite"
+    assert connect_readonly(path) is None
+    with open_store(path, readonly=True) as st:
+        assert SearchIndex(st.conn, readonly=True).status()["files"] == 0
+        assert SearchIndex(st.conn, readonly=True).size_on_disk() == 0
+    assert not (tmp_path / "not").exists()
+
+
+def test_a_read_only_index_reads_while_a_writer_holds_its_transaction(tmp_path, seeds):
+    path = tmp_path / "s.sqlite"
+    with open_store(path) as st:
+        SearchIndex(st.conn).refresh([str(seeds)])
+    with open_store(path) as writer:
+        writer.conn.execute("BEGIN IMMEDIATE")
+        writer.conn.execute("DELETE FROM search_files")
+        with open_store(path, readonly=True) as reader:  # WAL: the reader sees the last commit, at once
+            assert SearchIndex(reader.conn, readonly=True).status()["files"] == 5
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                reader.conn.execute("DELETE FROM meta")
+        writer.conn.rollback()
+
+
+def test_a_read_only_index_of_another_version_reads_as_empty_and_is_left_alone(tmp_path, seeds):
+    path = tmp_path / "s.sqlite"
+    with open_store(path) as st:
+        SearchIndex(st.conn).refresh([str(seeds)])
+        with st.conn:
+            st.conn.execute("UPDATE meta SET value = 'old' WHERE key = 'search_schema'")
+    with open_store(path, readonly=True) as st:
+        assert SearchIndex(st.conn, readonly=True).status()["files"] == 0
+    with open_store(path) as st:
+        assert st.conn.execute("SELECT count(*) FROM search_files").fetchone()[0] == 5  # not dropped

@@ -151,3 +151,11 @@ def test_summary_by_two_fields_is_a_long_crosstab(runner, in_root):
 def test_summary_by_mistakes(runner, in_root, args, message):
     result = invoke(runner, ["datelines", "seeds", *args])
     assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize("command", [["datelines", "seeds"], ["search", "Poetin", "seeds"], ["search", "Poetin", "seeds", "-l"]])
+@pytest.mark.parametrize("spec", [["--place", ""], ["--entity", " , "], ["--agency", ","], ["--section", " "]])
+def test_a_filter_given_only_empty_values_is_an_error_not_no_filter(runner, in_root, tmp_path, command, spec):
+    result = invoke(runner, [*command, *spec, "--no-cache", "-f", "tsv"])  # --entity "$NAME" with NAME unset
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == f"Error: {spec[0]} was given an empty value\n"

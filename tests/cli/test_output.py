@@ -42,3 +42,40 @@ def test_datelines_columns_are_the_record_fields():
     from cli.commands.datelines import COLUMNS
 
     assert tuple(c.name for c in COLUMNS) == DATELINE_FIELDS  # rows go out as tuples in this order
+
+
+def _with_closed_stderr(args, tmp_path):
+    """Run newsctl with stderr a pipe nobody reads any more (`2>&1 >out | head -0`); stdout to a file."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    r, w = os.pipe()
+    os.close(r)
+    out = tmp_path / "out.tsv"
+    try:
+        with open(out, "wb") as fh:
+            proc = subprocess.run([sys.executable, "-c", "import sys; from cli.launch import main; sys.exit(main())",
+                                   *map(str, args)], stdout=fh, stderr=w, cwd=ROOT, timeout=120,
+                                  env={**os.environ, "PYTHONPATH": str(ROOT)})
+    finally:
+        os.close(w)
+    return proc.returncode, out.read_text(encoding="utf-8")
+
+
+def test_a_warning_on_a_closed_stderr_loses_no_output(tmp_path, seeds):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(seeds, corpus)
+    (corpus / "binary.txt").write_bytes(b"a\x00b")  # one warning
+    status, out = _with_closed_stderr(["datelines", corpus, "-f", "tsv"], tmp_path)
+    assert status == 1  # partial: a file was skipped (rich pointed stdout at /dev/null and exited 1 here)
+    assert len(out.splitlines()) == 41
+
+
+def test_an_error_on_a_closed_stderr_keeps_its_status(tmp_path):
+    assert _with_closed_stderr(["datelines", tmp_path / "missing"], tmp_path)[0] == 2  # was 1
+    assert _with_closed_stderr(["datelines", "seeds", "--bogus"], tmp_path)[0] == 2  # a usage error: was 0

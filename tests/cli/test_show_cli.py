@@ -64,3 +64,13 @@ def test_ids_resolve_from_the_current_directory_and_the_store(runner, tmp_path, 
     result = invoke(runner, ["show", ID, "-f", "jsonl", "--no-entities", "--store", store])
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["file"] == str(corpus / "004_a67af5a38df70ef6.txt")
+
+
+def test_stories_read_from_standard_input_are_shown_by_their_stdin_ids(runner, in_root, seeds):
+    page = (seeds / "000_6886c8d2ffe8f8a4.txt").read_bytes()
+    result = invoke(runner, ["show", "stdin:1", "--in", "-", "-f", "jsonl", "--no-entities"], input=page)
+    assert result.exit_code == 0, result.stderr
+    rec = json.loads(result.stdout)
+    assert (rec["id"], rec["file"], rec["places"]) == ("stdin:1", "-", ["Washington"])
+    result = invoke(runner, ["show", "stdin", "--in", "-", "-f", "jsonl", "--no-entities"], input=page)
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 8

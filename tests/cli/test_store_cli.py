@@ -98,3 +98,96 @@ def test_a_full_disk_while_indexing(runner, seeds, tmp_path, monkeypatch):
     for args in (["index", "{seeds}"], ["search", "Oekraïne", "{seeds}"]):
         result = _run(runner, args, seeds, store)
         assert _one_line_error(result, store) and "full" in result.stderr, result.stderr
+
+
+# -- read-only commands on a store that is missing or may not be written ---------------------
+
+def test_index_status_creates_no_store(runner, tmp_path, seeds):
+    store = tmp_path / "none" / "store.sqlite"
+    result = invoke(runner, ["index", "--status", seeds, "--store", store, "-f", "tsv"])
+    assert result.exit_code == 0, result.stderr
+    rows = dict(line.split("\t") for line in result.stdout.splitlines()[1:])
+    assert (rows["files"], rows["index_bytes"], rows["inputs"], rows["new"]) == ("0", "0", "5", "5")
+    assert not (tmp_path / "none").exists()
+
+
+def _drop_dac_override():  # runs in the child, before exec: root then obeys the file modes
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), "prctl")
+
+
+def _run_unprivileged(args, cwd):
+    """newsctl ARGS in a child that cannot write where the file modes say no (also as root)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", "import sys; from cli.launch import main; sys.exit(main())", *map(str, args)]
+    pre = _drop_dac_override if os.geteuid() == 0 else None
+    try:
+        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, preexec_fn=pre)
+    except subprocess.SubprocessError as exc:
+        if "preexec" in str(exc):
+            pytest.skip("cannot drop CAP_DAC_OVERRIDE here")
+        raise
+
+
+@pytest.fixture()
+def read_only_store(tmp_path, seeds):
+    """An indexed store, cleanly closed (no -wal, no -shm), in a directory nobody may write."""
+    where = tmp_path / "ro"
+    where.mkdir()
+    store = where / "store.sqlite"
+    with open_store(store) as st:
+        from analysis.search import SearchIndex
+
+        SearchIndex(st.conn).refresh([str(seeds)])
+    assert sorted(p.name for p in where.iterdir()) == ["store.sqlite"]
+    where.chmod(0o555)
+    yield store
+    where.chmod(0o755)
+
+
+def test_index_status_and_show_read_a_store_in_a_directory_that_cannot_be_written(read_only_store, seeds, tmp_path):
+    result = _run_unprivileged(["index", "--status", seeds, "--store", read_only_store, "-f", "tsv"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = dict(line.split("\t") for line in result.stdout.splitlines()[1:])
+    assert (rows["files"], rows["stories"], rows["up_to_date"]) == ("5", "40", "5")
+    result = _run_unprivileged(["show", "000_6886c8d2ffe8f8a4:3", "--store", read_only_store, "-f", "tsv",
+                                "--no-header"], cwd=tmp_path)  # found through the index: not under the cwd
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("000_6886c8d2ffe8f8a4:3\t" + str(seeds / "000_6886c8d2ffe8f8a4.txt"))
+    assert sorted(p.name for p in read_only_store.parent.iterdir()) == ["store.sqlite"]
+    result = _run_unprivileged(["index", seeds, "--store", read_only_store], cwd=tmp_path)  # a write: one line
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: cannot use the store {read_only_store}")
+
+
+def test_a_write_ahead_log_that_cannot_be_read_is_one_error_line(tmp_path, seeds):
+    import shutil
+
+    from analysis.search import SearchIndex
+
+    made, where = tmp_path / "made", tmp_path / "ro"
+    made.mkdir()
+    where.mkdir()
+    with open_store(made / "store.sqlite") as st:
+        st.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        SearchIndex(st.conn).refresh([str(seeds)])
+        for name in ("store.sqlite", "store.sqlite-wal"):  # as a writer killed mid-run leaves it, less the -shm
+            shutil.copy(made / name, where / name)
+    where.chmod(0o555)
+    try:
+        result = _run_unprivileged(["index", "--status", "--store", where / "store.sqlite"], cwd=tmp_path)
+    finally:
+        where.chmod(0o755)
+    assert result.returncode == 2 and result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"Error: cannot read the store {where / 'store.sqlite'}: its directory cannot "
+                                    "be written, and its write-ahead log")
