@@ -64,6 +64,8 @@ def read_aliases(path: Path, into: Aliases | None = None) -> Aliases:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         parts = [p.strip() for p in line.rstrip("\r").split("\t")]
+        while len(parts) > 2 and not parts[-1]:
+            parts.pop()  # empty columns at the end (a spreadsheet's export): no label
         where = f"{path}, line {n}"
         if len(parts) not in (2, 3):
             raise InputError(f"{where}: expected 'variant<TAB>canonical[<TAB>label]', got {len(parts)} field(s)")

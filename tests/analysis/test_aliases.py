@@ -12,6 +12,15 @@ def test_read_aliases(tmp_path):
     assert a.labels == {"Hamas": "ORG"}
 
 
+def test_empty_columns_at_the_end_are_no_label(tmp_path):
+    """A spreadsheet exports a row without a label with a trailing tab (or more)."""
+    f = tmp_path / "a.tsv"
+    f.write_text("Kiev\tKyiv\t\nHamas\tHamas\tORG\t\t\nVS\tVerenigde Staten\t \t\n", encoding="utf-8")
+    a = read_aliases(f)
+    assert a.canonical("kiev") == "Kyiv" and a.canonical("vs") == "Verenigde Staten"
+    assert a.labels == {"Hamas": "ORG"}
+
+
 @pytest.mark.parametrize(
     "line, message",
     [("Kiev", "expected"), ("Kiev\tKyiv\tLOC\textra", "expected"), ("Kiev\tKyiv\tPLACE", "unknown label"),
