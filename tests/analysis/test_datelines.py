@@ -94,11 +94,13 @@ def test_counting_casings_in_the_lower_cased_text_is_exact(text):
     names = frozenset({"den haag", "haag", "'s-hage", "dé", "ss"})
     patterns = forms_patterns(names)
     assert patterns[1] and patterns[2] is not None  # these names take the fast path where the text allows
-    fast, words, plain = Counter(), Counter(), Counter()
+    assert patterns[5] is not None  # ahocorasick_rs is installed: it finds the names
+    fast, anchored, words, plain = Counter(), Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
+    count_forms(patterns[:5], text, anchored)  # as without ahocorasick_rs: a str.find a name
     count_forms((patterns[0], True, None, _word_index(names)), text, words)  # as for more than _ANCHORS_MAX names
     count_forms((patterns[0], False), text, plain)
-    assert fast == plain and words == plain
+    assert fast == plain and anchored == plain and words == plain
 
 
 _NAME = st.text(alphabet="aden h'\u2019-s\u00e9.", min_size=1, max_size=8).map(str.strip).filter(bool)
@@ -126,9 +128,9 @@ def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
     from analysis.datelines import _case_safe, _matches_at_anchors, forms_patterns
 
     names, text = case
-    from analysis.datelines import _matches_of_words, _word_index
+    from analysis.datelines import _matches_found, _matches_of_words, _word_index
 
-    pattern, safe, anchors, _, odd = forms_patterns(frozenset(names))
+    pattern, safe, anchors, _, odd, finder = forms_patterns(frozenset(names))
     assert anchors is not None  # few names: the anchors are used
     if safe and _case_safe(text):
         want = [(m.span(), m.group()) for m in pattern.finditer(text)]
@@ -136,6 +138,8 @@ def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
         assert got == want
         # The word index, as for many names: the names whose words the text lacks are not looked for.
         got = [(m.span(), m.group()) for m in _matches_of_words(pattern, _word_index(names), text)]
+        assert got == want
+        got = [(m.span(), m.group()) for m in _matches_found(pattern, finder, text)]  # ahocorasick_rs
         assert got == want
 
 
@@ -180,10 +184,11 @@ def test_many_names_are_looked_for_through_the_word_index():
     assert patterns[2] is None and patterns[3] is not None  # too many names for a find each
     text = ("In Den Haag en \u201cDen haag\u201d, niet in DEN HAAG; Plaatsba, plaatsBA-oost en xplaatsca. "
             "Bel\u00e9m, BEL\u00c9M en bel\u00e9m; 's-Hertogenbosch; \u014cita; den haag-zuid, Den Haagse.")
-    got, plain = Counter(), Counter()
+    got, words, plain = Counter(), Counter(), Counter()
     count_forms(patterns, text, got)
+    count_forms(patterns[:5], text, words)  # without ahocorasick_rs
     count_forms((patterns[0], False), text, plain)
-    assert got == plain
+    assert got == plain and words == plain
     assert got == Counter({"Den Haag": 1, "Den haag": 1, "Plaatsba": 1, "Bel\u00e9m": 1, "bel\u00e9m": 1,
                            "'s-Hertogenbosch": 1, "\u014cita": 1})
 
@@ -210,11 +215,12 @@ def test_names_of_another_case_are_found_beside_the_lower_cased_search(text):
     names = frozenset({"a\u03bcb", "den haag", "haag", "\u0111\u1eafk", "b\u1eaf"})
     patterns = forms_patterns(names)
     assert patterns[4] is not None and patterns[2] is not None
-    fast, words, plain = Counter(), Counter(), Counter()
+    fast, anchored, words, plain = Counter(), Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
+    count_forms(patterns[:5], text, anchored)
     count_forms((*patterns[:2], None, _word_index(["den haag", "haag"]), patterns[4]), text, words)
     count_forms((patterns[0], False), text, plain)
-    assert fast == plain and words == plain
+    assert fast == plain and anchored == plain and words == plain
     assert count_forms(patterns, "A\u00b5B", got := Counter()) is None and got == Counter({"A\u00b5B": 1})
 
 
