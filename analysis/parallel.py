@@ -184,11 +184,33 @@ def annotate_batch(spec: WorkerSpec, units: list[TextUnit]) -> list[UnitResult]:
     return out
 
 
+def _leave_with_parent(every: float = 0.5) -> None:
+    """Exit when the client is gone (killed with SIGKILL, so it could not close the pool).
+
+    A worker waiting to hand back a result would wait for ever: every
+    worker holds the result pipe's reading end too, so writing to it never
+    fails. A daemon thread looks at the parent's id twice a second.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="newsctl-parent-watch", daemon=True).start()
+
+
 def _init_pool_worker(spec: WorkerSpec | None) -> None:
     """Pool worker start: Ctrl-C is the client's to handle; one BLAS thread; load the model (if any)."""
     global _in_worker
     _in_worker = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _leave_with_parent()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     if spec is None:  # a pool without the model: datelines' scan (analysis.scan.scan_batch)

@@ -40,7 +40,6 @@ BATCH_FILES = 32  # files in the first batches
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this (the first batches)
 BATCH_GROWTH = 8  # later batches grow to this many times the first: fewer, larger messages to and from the workers
 SPILL_STORIES = 512  # rows written to the temporary file at a time
-FORMAT_STORIES = 4096  # rows formatted in one piece by DatelineScan.formatted (about)
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
 SPLIT, FORMS, ROWS = "split", "forms", "rows"
@@ -57,6 +56,8 @@ class ScanItem(NamedTuple):
     names: frozenset[str]  # casefolded place names known to the client
     files: tuple[tuple[str, bytes | None], ...]  # (path, standard input's bytes for "-")
     numbers: tuple[int, ...] = ()  # the files' numbers in the input (a story's key: file number << 32 | index)
+    parts: Callable | None = None  # ROWS: the rows formatted by this (DatelineScan.parts), into the folder `spill`
+    spill: str | None = None
 
 
 class FileScan(NamedTuple):
@@ -79,7 +80,8 @@ class BatchScan(NamedTuple):
     digests: Sequence[int] = ()
     keys: Sequence[int] = ()
     combo_of: bytes = b""  # array("I"): the combination of each of those stories
-    blobs: list[tuple[bytes, int, int, int]] = []  # ROWS: spill pieces (marshalled rows, stories, first, last file)
+    blobs: list[tuple] = []  # ROWS: spill pieces (marshalled rows, stories, first, last file), or with
+    # parts the formatted pieces' (file, offset, length, stories) in the worker's spill file
 
 
 def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] | None]:
@@ -88,7 +90,7 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
         if path == STDIN:
             raw = data or b""
         else:
-            raw = read_regular(path)
+            raw = read_regular(path, walked=True)  # the scan reads only files the walk found regular
         text, encoding = decode(raw)
     except DecodeError as exc:
         return None, (f"skipped: {exc}", True)
@@ -157,6 +159,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     pending: list[tuple] = []  # (file number, path, rows) not yet marshalled
     waiting = 0
     rows = item.mode == ROWS
+    formatted = _Formatted(item.parts, item.spill) if rows and item.parts is not None else None
     numbers = item.numbers or range(len(item.files))
     for (path, data), k in zip(item.files, numbers):
         text, warning = _read(path, data)
@@ -175,6 +178,8 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         folded = low if low is not None and _folds_as_lower(text) else None
         page_rows: list[tuple] = []
         base = k << 32
+        if formatted is not None:
+            prefix, row_places = path_stem(path) + ":", []
         n = 0
         for n, (kind, section, _, end, body_start, headline, found, _, age) in enumerate(page_fields(text, rows), 1):
             index = n - 1
@@ -204,9 +209,16 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 digests.append(story_digest(body, None if folded is None else body))
                 keys.append(base | index)
                 combo_of.append(c)
-            if rows:
+            if formatted is not None:
+                page_rows.append((prefix + str(index), path, index, kind, section, None, agencies,
+                                  age[0] if age else None, raw, headline, None))
+                row_places.append(places)
+            elif rows:
                 page_rows.append((index, kind, section, places, agencies, age[0] if age else None, raw, headline))
         out.append(n)
+        if formatted is not None:
+            formatted.add(k, page_rows, row_places)
+            continue
         # The rows go in pieces of SPILL_STORIES: one file may hold a million stories.
         for a in range(0, len(page_rows), SPILL_STORIES):
             piece = page_rows[a: a + SPILL_STORIES]
@@ -217,12 +229,96 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 pending, waiting = [], 0
     if pending:
         blobs.append((marshal.dumps(pending), waiting, pending[0][0], pending[-1][0]))
+    if formatted is not None:
+        blobs = formatted.close()
     forms: Counter[str] = Counter()
     used = item.names | {p.casefold() for p in found_places if p}
     patterns = forms_patterns(frozenset(used))
     for text, low in texts:
         count_forms(patterns, text, forms, low)
     return BatchScan(out.tobytes(), warned, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
+
+
+class _Formatted:
+    """The rows of a batch formatted by ``DatelineScan.parts``' function, written to this process' spill file.
+
+    ``fn(rows)`` gets the rows of :meth:`DatelineScan.rows` without their
+    two corpus-wide cells (readable places and ``duplicate_of``, None here)
+    and gives three pieces of text a row: before the places, between the
+    places and ``duplicate_of``, after it. A piece of the file holds, for
+    :meth:`DatelineScan.text`, the file stretches it covers, each row's
+    places as printed (a number into a list) and those pieces.
+    """
+
+    def __init__(self, fn: Callable, folder: str) -> None:
+        self.fn, self.folder = fn, folder
+        self.rows: list[tuple] = []
+        self.places: list[tuple[str, ...]] = []  # each row's places as printed
+        self.runs: list[tuple[int, int, int]] = []  # (file number, first story, stories) of each stretch
+        self.pieces: list[tuple[str, int, int, int]] = []
+
+    def add(self, k: int, rows: list[tuple], places: list[tuple[str, ...]]) -> None:
+        """The rows of file ``k`` (in pieces of SPILL_STORIES rows: one file may hold a million stories)."""
+        i = 0
+        while i < len(rows):
+            take = rows[i: i + SPILL_STORIES - len(self.rows)]
+            self.runs.append((k, take[0][2], len(take)))
+            self.rows.extend(take)
+            self.places.extend(places[i: i + len(take)])
+            i += len(take)
+            if len(self.rows) >= SPILL_STORIES:
+                self._write()
+
+    def _write(self) -> None:
+        import marshal
+        from array import array
+
+        if self.rows:
+            shown = {p: n for n, p in enumerate(dict.fromkeys(self.places))}
+            keys = array("I", map(shown.__getitem__, self.places))
+            blob = marshal.dumps((self.runs, keys.tobytes(), list(shown), self.fn(self.rows)))
+            path, at = _spill_piece(self.folder, blob)
+            self.pieces.append((path, at, len(blob), len(self.rows)))
+        self.rows, self.places, self.runs = [], [], []
+
+    def close(self) -> list[tuple[str, int, int, int]]:
+        self._write()
+        return self.pieces
+
+
+_SPILL_FILES: dict[str, list] = {}  # spill folder -> [fd, path, bytes written]: this process' file there
+
+
+def _spill_piece(folder: str, blob: bytes) -> tuple[str, int]:
+    """Append ``blob`` to this process' file in ``folder``: the file's path and where the blob starts."""
+    import os
+
+    got = _SPILL_FILES.get(folder)
+    try:
+        if got is None:
+            for old in [f for f in _SPILL_FILES if not os.path.isdir(f)]:  # scans that are over
+                os.close(_SPILL_FILES.pop(old)[0])
+            path = os.path.join(folder, f"rows-{os.getpid()}")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+            got = _SPILL_FILES[folder] = [fd, path, 0]
+        fd, path, at = got
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
+                         "set TMPDIR to a folder with room, or use --summary") from None
+    got[2] = at + len(blob)
+    return path, at
+
+
+def close_spill(folder: str) -> None:
+    """Close this process' file in a spill folder (the scan is over)."""
+    import os
+
+    got = _SPILL_FILES.pop(folder, None)
+    if got is not None:
+        os.close(got[0])
 
 
 def choose_scan_jobs(jobs: int | None, nbytes: int, cpus: int | None = None) -> int:
@@ -260,6 +356,10 @@ class DatelineScan:
     executor: object | None = None
     summary: bool = False  # only the per-combination counts are wanted: no rows kept for records()
     walked: list | None = None  # walk(paths), when the caller has walked them already
+    # (fn, cell): rows formatted in the workers, read back in order by text() (not by rows() or records()).
+    # fn: a module's function (it goes to the workers), as _Formatted describes; cell(value): one cell
+    # as fn would have made it (the readable places, a tuple; duplicate_of, text or None).
+    parts: tuple[Callable, Callable] | None = None
 
     warnings_skipped: bool = False
     namer: PlaceNamer = field(default_factory=PlaceNamer)
@@ -276,6 +376,9 @@ class DatelineScan:
     _raw_places: set[str] = field(default_factory=set)  # every place as printed in a dateline
     _dups: dict[int, dict[int, str]] = field(default_factory=dict)  # file number -> story index -> duplicate_of
     _spill: object = None  # a temporary file: the rows of the first pass, for records() (not kept in memory)
+    _folder: str | None = None  # with parts: a temporary folder of the workers' files of formatted rows
+    _pieces: list = field(default_factory=list)  # with parts: (file, offset, length, stories) of each piece, in order
+    _readers: dict[str, int] = field(default_factory=dict)  # with parts: a worker's file -> a descriptor open on it
 
     @property
     def partial(self) -> bool:
@@ -312,7 +415,7 @@ class DatelineScan:
                 if batch and (len(batch) >= BATCH_FILES * scale or size + n > BATCH_BYTES * scale):
                     if spans is not None:
                         spans.append((start, k))
-                    yield ScanItem(mode, names() if names else frozenset(), tuple(batch), tuple(numbers))
+                    yield self._item(mode, names() if names else frozenset(), batch, numbers)
                     batch, numbers, size, start = [], [], 0, k
                     scale = min(2 * scale, BATCH_GROWTH)
                 path = paths[k]
@@ -322,7 +425,12 @@ class DatelineScan:
             if batch:
                 if spans is not None:
                     spans.append((start, b))
-                yield ScanItem(mode, names() if names else frozenset(), tuple(batch), tuple(numbers))
+                yield self._item(mode, names() if names else frozenset(), batch, numbers)
+
+    def _item(self, mode: str, names: frozenset[str], batch: list, numbers: list) -> ScanItem:
+        if mode == ROWS and self._folder is not None:
+            return ScanItem(mode, names, tuple(batch), tuple(numbers), self.parts[0], self._folder)
+        return ScanItem(mode, names, tuple(batch), tuple(numbers))
 
     def _stdin_of(self, k: int) -> bytes:
         """Standard input's bytes for the first "-" of the inputs; nothing for a second one, as it is read once."""
@@ -398,7 +506,13 @@ class DatelineScan:
         import tempfile
 
         try:
-            spill = None if self.summary else tempfile.TemporaryFile(prefix="newsctl-datelines-")
+            spill = None
+            if self.summary:
+                pass
+            elif self.parts is not None:
+                self._folder = tempfile.mkdtemp(prefix="newsctl-datelines-")
+            else:
+                spill = tempfile.TemporaryFile(prefix="newsctl-datelines-")
         except OSError as exc:
             raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
                              "set TMPDIR to a writable folder") from None
@@ -426,6 +540,11 @@ class DatelineScan:
             if spill is not None:
                 for blob in batch.blobs:
                     _spill_write(spill, *blob)
+            elif self._folder is not None:
+                self._pieces.extend(batch.blobs)
+                for piece in batch.blobs:
+                    if piece[0] not in self._readers:
+                        self._keep(piece[0])
         del seen_places
         for k in range(done_to, len(self._paths)):  # no readable file after these
             self._warn(ReadWarning(self._paths[k], f"skipped: {self._problems[k]}", skipped=True))
@@ -474,11 +593,32 @@ class DatelineScan:
             if not tallies[plain]:
                 del tallies[plain]
 
+    def _keep(self, path: str) -> None:
+        """Open a worker's file of formatted rows and unlink it at once: the rows live as long as the
+        descriptors, and a run that is killed leaves no file behind (at most the empty folder)."""
+        import os
+
+        try:
+            self._readers[path] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            os.unlink(path)
+        except OSError as exc:
+            raise SpillError(f"cannot read the rows back from a temporary file ({exc.strerror or exc})") from None
+
     def close(self) -> None:
-        """Drop the rows kept on disk for :meth:`records`."""
+        """Drop the rows kept on disk for :meth:`records` and :meth:`text`."""
         if self._spill is not None:
             self._spill.close()
             self._spill = None
+        if self._folder is not None:
+            import os
+            import shutil
+
+            close_spill(self._folder)  # this process' own file (no executor)
+            for fd in self._readers.values():
+                os.close(fd)
+            self._readers.clear()
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
 
     def __enter__(self) -> "DatelineScan":
         return self
@@ -524,48 +664,64 @@ class DatelineScan:
         spill.seek(0)
         return _rows(_spill_read(spill), self.namer.name, filt, self._dups)
 
-    def formatted(self, fn: Callable[[Iterator[tuple]], tuple[str, int]]) -> Iterator[tuple[str, int]]:
-        """``fn(rows)`` over stretches of :meth:`rows` (all of them, in order), in the executor's workers.
+    def text(self) -> Iterator[tuple[str, int]]:
+        """The rows formatted by ``parts`` (all of them, in order), in stretches: ``(text, rows)``.
 
-        ``fn`` (a function of a module, so that it can be sent to a worker)
-        turns rows into text and counts them; the second pass then costs the
-        client little more than writing the text, and uses the cores. Without
-        an executor the stretches are formatted here.
+        The workers made the text in the first pass; here each row gets its
+        two corpus-wide cells, the readable places and ``duplicate_of``, and
+        the pieces are joined in C: the second pass costs the client little
+        more than reading and writing the text.
         """
-        spill = self._spilled()
-        spill.seek(0)
-        readable = {p: self.namer.name(p) for p in self._raw_places}
-        dups = self._dups
+        import marshal
+        import os
+        from array import array
 
-        def items() -> Iterator[FormatItem]:
-            for blob, first, last in _spill_blobs(spill, FORMAT_STORIES):
-                mine = {k: dups[k] for k in range(first, last + 1) if k in dups} if dups else {}
-                yield FormatItem(blob, readable, fn, mine)
-
-        if self.executor is None:
-            return (format_rows(None, it) for it in items())
-        return self.executor.map_ordered(format_rows, None, items())
+        if self.parts is None or self._folder is None:
+            raise ValueError("text() needs a scan() with parts and summary=False")
+        cell, name, dups = self.parts[1], self.namer.name, self._dups
+        empty = cell(None)
+        cells: dict[tuple[str, ...], str] = {}  # places as printed -> their cell
+        for path, at, length, n in self._pieces:
+            fd = self._readers[path]
+            try:
+                blob = os.pread(fd, length, at)
+                while len(blob) < length:
+                    more = os.pread(fd, length - len(blob), at + len(blob))
+                    if not more:
+                        raise OSError(0, "the file is shorter than was written")
+                    blob += more
+            except OSError as exc:
+                raise SpillError(f"cannot read the rows back from a temporary file "
+                                 f"({exc.strerror or exc})") from None
+            runs, keys, places, parts = marshal.loads(blob)
+            shown = []
+            for raw in places:
+                c = cells.get(raw)
+                if c is None:
+                    if len(cells) >= 65536:  # memory: a corpus of ever new combinations
+                        cells.clear()
+                    c = cells[raw] = cell(tuple(name(p) for p in raw))
+                shown.append(c)
+            out = [empty] * (5 * n)  # each row: its three parts, its places after the first, its duplicate_of
+            out[0::5] = parts[0::3]
+            out[1::5] = map(shown.__getitem__, array("I", keys))
+            out[2::5] = parts[1::3]
+            out[4::5] = parts[2::3]
+            if dups:
+                row = 0
+                for k, first, count in runs:
+                    of = dups.get(k)
+                    if of:
+                        for index, dup in of.items():
+                            if first <= index < first + count:
+                                out[5 * (row + index - first) + 3] = cell(dup)
+                    row += count
+            yield "".join(out), n
 
     def _spilled(self):
         if self._spill is None:
             raise ValueError("records() needs a scan() with summary=False")
         return self._spill
-
-
-class FormatItem(NamedTuple):
-    """One stretch of the spilled rows for :func:`format_rows`."""
-
-    blob: bytes  # what _spill_write wrote (one or more headers and marshalled rows)
-    readable: dict[str, str]  # place as printed -> its readable form, for every place of the corpus
-    fn: Callable[[Iterator[tuple]], tuple[str, int]]
-    dups: dict[int, dict[int, str]]  # duplicate_of of the stretch's duplicates: file number -> story index -> id
-
-
-def format_rows(spec, item: FormatItem) -> tuple[str, int]:
-    """The rows of a stretch of the spill, formatted by ``item.fn`` (runs in a worker or in the client)."""
-    import io
-
-    return item.fn(_rows(_spill_read(io.BytesIO(item.blob)), item.readable.__getitem__, None, item.dups))
 
 
 def _rows(records: Iterable[tuple], name: Callable[[str], str], filt, dups: dict) -> Iterator[tuple]:
@@ -600,30 +756,6 @@ def _spill_write(spill, blob: bytes, stories: int, first: int, last: int) -> Non
     except OSError as exc:
         raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
                          "set TMPDIR to a folder with room, or use --summary") from None
-
-
-def _spill_blobs(spill, stories: int) -> Iterator[tuple[bytes, int, int]]:
-    """What :func:`_spill_write` wrote, cut after each piece that brings the rows to ``stories`` or more,
-    with the first and last file number of the stretch."""
-    parts: list[bytes] = []
-    size = 0
-    first = last = -1
-    while True:
-        head = spill.read(_HEAD)
-        if not head:
-            break
-        n, count, a, b = (int.from_bytes(head[i: i + 8], "little") for i in range(0, _HEAD, 8))
-        if not parts:
-            first = a
-        last = b
-        parts.append(head)
-        parts.append(spill.read(n))
-        size += count
-        if size >= stories:
-            yield b"".join(parts), first, last
-            parts, size = [], 0
-    if parts:
-        yield b"".join(parts), first, last
 
 
 def _spill_read(spill) -> Iterator[tuple]:

@@ -98,16 +98,47 @@ _SENTENCE_STARTERS = {
 }
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of ``text`` (whitespace collapsed)."""
-    text = text.strip()
-    nl = text.find("\n")
-    line = text if nl == -1 else text[:nl]
-    for m in _SENTENCE_END.finditer(line):
-        if m.group(0) == "." and _is_abbreviation(line, m.start()):
-            continue
-        return _collapse(line[: m.end()])
-    return _collapse(line)
+def first_sentence(text: str, start: int = 0, end: int | None = None) -> str:
+    """The first sentence of ``text[start:end]`` (whitespace collapsed), with no copy of the rest.
+
+    The first line of the stripped text is searched for a sentence end
+    (:data:`_SENTENCE_END`, not after an abbreviation). A sentence end
+    starts with ``.``, ``!`` or ``?``: those are found with ``str.find``
+    (in C), and the pattern is tried only there, where its own search
+    would step through every character.
+    """
+    s, e = _strip_span(text, start, len(text) if end is None else end)
+    nl = text.find("\n", s, e)
+    if nl != -1:
+        e = nl  # the first line
+    find, match = text.find, _SENTENCE_END.match
+    pos = s
+    while True:
+        stop = find(".", pos, e)
+        if stop < 0:
+            stop = e
+        k = find("!", pos, stop)
+        if k >= 0:
+            stop = k
+        k = find("?", pos, stop)
+        if k >= 0:
+            stop = k
+        if stop == e:
+            return _collapse(text[s:e])
+        m = match(text, stop, e)  # the line ends at e: "$" matches there, as at the end of the line alone
+        if m is not None:
+            last = m.end()
+            if last != stop + 1 or text[stop] != ".":
+                break  # "?", "!", "..." or a quote after it: no abbreviation
+            if stop - s > _ABBREVIATION_MAX and text[stop - _ABBREVIATION_MAX - 1: stop].isalpha():
+                break  # a word longer than any abbreviation before the period (the common case)
+            if not _is_abbreviation(text, stop, s, e):
+                break
+        pos = stop + 1  # no sentence ends here: finditer would look on from the next character
+    sentence = text[s:last]  # from a non-space to a sentence end: only its inside can need collapsing
+    if sentence.isprintable() and "  " not in sentence:
+        return sentence
+    return " ".join(sentence.split())
 
 
 def _collapse(text: str) -> str:
@@ -117,17 +148,18 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_abbreviation(line: str, dot: int) -> bool:
-    if dot > _ABBREVIATION_MAX and line[dot - _ABBREVIATION_MAX - 1: dot].isalpha():
+def _is_abbreviation(line: str, dot: int, start: int = 0, end: int | None = None) -> bool:
+    """Whether the period at ``dot`` of the line ``line[start:end]`` ends an abbreviation or an initial."""
+    if dot - start > _ABBREVIATION_MAX and line[dot - _ABBREVIATION_MAX - 1: dot].isalpha():
         return False  # a word longer than any abbreviation (the common case, checked in C)
     k = dot
-    stop = max(0, dot - _ABBREVIATION_MAX - 1)  # a longer word is no abbreviation: no need to walk it all
+    stop = max(start, dot - _ABBREVIATION_MAX - 1)  # a longer word is no abbreviation: no need to walk it all
     while k > stop and (line[k - 1].isalpha() or line[k - 1] == "."):
         k -= 1
     word = line[k:dot]
     if len(word) == 1 and word.isupper():
         # An initial ("J. Smit"), unless a sentence plainly starts after it ("op X. De ...").
-        following = line[dot + 1:].split(None, 1)
+        following = line[dot + 1: end].split(None, 1)
         return bool(following) and following[0] not in _SENTENCE_STARTERS
     return len(word) <= _ABBREVIATION_MAX and word.lower() in _ABBREVIATIONS
 
@@ -193,7 +225,7 @@ def page_fields(text: str, headlines: bool = True) -> Iterator[tuple]:
         at = body_start
     else:
         body_start = start
-        headline = first_sentence(text[found[1] if found else start: lead_end]) if headlines else None
+        headline = first_sentence(text, found[1] if found else start, lead_end) if headlines else None
     s, e = _strip_span(text, start, lead_end)
     if s < e:
         yield LEAD, None, s, e, min(max(body_start, s), e), headline, found, at, None
@@ -203,7 +235,7 @@ def page_fields(text: str, headlines: bool = True) -> Iterator[tuple]:
         section = marker.group("section").strip(" :»>›-–—.")
         for item_start, item_end, age, found in _digest_items(text, marker.end(), region_end):
             yield (ITEM, section, item_start, item_end, item_start,
-                   first_sentence(text[found[1] if found else item_start: item_end]) if headlines else None,
+                   first_sentence(text, found[1] if found else item_start, item_end) if headlines else None,
                    found, item_start, age)
 
 

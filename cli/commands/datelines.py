@@ -95,9 +95,12 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
     entries = walk(names)
     if n_jobs is None:
         n_jobs = choose_scan_jobs(None, input_bytes(entries))
+    # tsv, the pipe's format, of every row: made in the workers as they read the files.
+    in_workers = not summary and fmt is output.Format.tsv and not filt
     with open_executor(None, jobs=n_jobs) as executor:
         scan = DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
-                            executor=executor if n_jobs > 1 else None, summary=summary, walked=entries)
+                            executor=executor if n_jobs > 1 else None, summary=summary, walked=entries,
+                            parts=(tsv_row_parts, tsv_cell) if in_workers else None)
         del entries  # the scan keeps the paths in a smaller form
         with scan:
             scan.scan()
@@ -107,7 +110,7 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
                 n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, None)
             elif fmt is output.Format.table:
                 n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, scan.records(filt))
-            elif fmt is output.Format.tsv and not filt:  # the pipe's format: formatted in the workers
+            elif in_workers:
                 n = _tsv_from_workers(scan, no_header)
             else:  # rows as tuples: a million of them cost no dict each
                 n = output.render_rows(scan.rows(filt), COLUMNS, fmt, header=not no_header)
@@ -115,48 +118,57 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
 
 
 def _tsv_from_workers(scan, no_header: bool) -> int:
-    """Every row as tsv, the text made by the scan's workers (output.tsv_text) and written here in order."""
+    """Every row as tsv, the text made by the scan's workers (tsv_row_parts) and written here in order."""
     import sys
 
     out = sys.stdout
     if not no_header:
         out.write("\t".join(c.name for c in COLUMNS) + "\n")
     n = 0
-    for text, count in scan.formatted(tsv_rows_text):
+    for text, count in scan.text():
         out.write(text)
         n += count
     out.flush()
     return n
 
 
-def tsv_rows_text(rows) -> tuple[str, int]:
-    """:func:`output.tsv_text` for datelines' rows, made in one f-string a row (runs in the scan's workers).
+def tsv_row_parts(rows: list[tuple]) -> list[str]:
+    """Each row's tsv line in three parts, around its places and duplicate_of cells (runs in the scan's workers).
 
-    A row's values have fixed types (text; text or None; a number; tuples
-    of text), so each line is written as ``tsv_text`` writes it when no
-    value needs an escape; one look at the whole text (tabs and newlines
-    counted, no backslash or carriage return, valid UTF-8) tells whether
-    that held for every line, and otherwise ``tsv_text`` makes them all.
+    The scan fills in those two cells (:func:`tsv_cell`) once the whole
+    corpus is read. A row's values have fixed types (text; text or None; a
+    number; tuples of text), so each line is written as ``tsv_text`` writes
+    it when no value needs an escape; one look at the whole text (tabs and
+    newlines counted, no backslash or carriage return, valid UTF-8) tells
+    whether that held for every line, and otherwise every value goes
+    through :func:`tsv_cell`, which gives what ``tsv_text`` gives.
     """
-    rows = list(rows)
     joined: dict[tuple[str, ...], str] = {}
-    lines = []
-    for rid, path, index, kind, section, places, agencies, age, dateline, headline, dup in rows:
-        p = joined.get(places)
-        if p is None:
-            p = joined[places] = "/".join(places)
+    out = []
+    add = out.append
+    for rid, path, index, kind, section, _, agencies, age, dateline, headline, _ in rows:
         a = joined.get(agencies)
         if a is None:
             a = joined[agencies] = "/".join(agencies)
-        lines.append(f"{rid}\t{path}\t{index}\t{kind}\t{'' if section is None else section}\t{p}\t{a}\t"
-                     f"{'' if age is None else age}\t{'' if dateline is None else dateline}\t{headline}\t"
-                     f"{'' if dup is None else dup}\n")
-    text = "".join(lines)
+        add(f"{rid}\t{path}\t{index}\t{kind}\t{'' if section is None else section}\t")
+        add(f"\t{a}\t{'' if age is None else age}\t{'' if dateline is None else dateline}\t{headline}\t")
+        add("\n")
+    text = "".join(out)
     n = len(rows)
     if (text.count("\t") == (len(COLUMNS) - 1) * n and text.count("\n") == n and "\\" not in text
             and "\r" not in text and (text.isascii() or _utf8(text))):
-        return text, n
-    return output.tsv_text(rows)
+        return out
+    out = []
+    for row in rows:
+        out.append("\t".join(map(tsv_cell, row[:5])) + "\t")
+        out.append("\t" + "\t".join(map(tsv_cell, row[6:10])) + "\t")
+        out.append("\n")
+    return out
+
+
+def tsv_cell(value) -> str:
+    """One value as a cell of a tsv line (as ``output.tsv_text`` makes it)."""
+    return output.tsv_escape(output.plain(value))
 
 
 def _utf8(text: str) -> bool:

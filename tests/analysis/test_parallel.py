@@ -216,3 +216,48 @@ def test_scheduler_without_dask_installed_says_what_to_install(monkeypatch, mode
     monkeypatch.delitem(sys.modules, "analysis.cluster", raising=False)
     with pytest.raises(ClusterError, match=r"pip install 'newsctl\[cluster\]'"):
         open_executor(worker_spec(model_ref), scheduler="tcp://127.0.0.1:8786")
+
+
+
+def test_workers_leave_when_the_client_is_killed(tmp_path):
+    """A client killed with SIGKILL cannot close its pool: the workers see their parent gone and exit."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "client.py"
+    script.write_text("import os, time\nfrom analysis.parallel import LocalExecutor\n"
+                      "from tests.analysis.test_parallel import worker_pid\n"
+                      "if __name__ == '__main__':\n"
+                      "    ex = LocalExecutor(None, 1)\n"
+                      "    print(ex.submit(worker_pid, None, None).result(), flush=True)\n"
+                      "    time.sleep(60)\n", encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    client = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": root})
+    try:
+        worker = int(client.stdout.readline())
+    finally:
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return  # gone
+        try:  # reap it if it was ours (it is not: it is the killed client's child, now init's)
+            os.waitpid(worker, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived its client")
+
+
+def worker_pid(spec, item):
+    import os
+
+    return os.getpid()

@@ -106,6 +106,54 @@ def test_workers_give_the_same_output(tmp_path):
         assert dateline_summary(pooled) == dateline_summary(alone) == dateline_summary(corpus)
 
 
+def _parts(rows):
+    """A formatter for DatelineScan.parts (a module's function, for the workers): three pieces a row."""
+    out = []
+    for row in rows:
+        assert row[5] is None and row[10] is None  # the two cells the scan fills in
+        out += [repr(row[:5]) + "|", "|" + repr(row[6:10]) + "|", "\n"]
+    return out
+
+
+def _cell(value):
+    return repr(value)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rows_formatted_in_the_workers_are_the_rows(tmp_path, monkeypatch, jobs):
+    import contextlib
+    import os
+
+    from analysis import scan as scan_module
+    from analysis.parallel import LocalExecutor
+
+    monkeypatch.setattr(scan_module, "SPILL_STORIES", 5)  # pieces that end inside a file (in this process)
+    make_corpus(tmp_path, 3 * BATCH_FILES)
+    _, alone, _, _ = both([str(tmp_path)])
+    want = "".join(f"{r[:5]!r}|{r[5]!r}|{r[6:10]!r}|{r[10]!r}\n" for r in alone.rows())
+    assert sum(1 for r in alone.rows() if r[10]) > 5  # duplicates are in it
+    with contextlib.ExitStack() as stack:
+        ex = stack.enter_context(LocalExecutor(None, 2)) if jobs == 2 else None
+        scan = stack.enter_context(DatelineScan([str(tmp_path)], executor=ex, parts=(_parts, _cell)))
+        scan.scan()
+        assert os.listdir(scan._folder) == []  # each worker's file unlinked once the client holds it open
+        assert "".join(text for text, _ in scan.text()) == want
+        assert sum(n for _, n in scan.text()) == want.count("\n")
+        folder = scan._folder
+    assert not os.path.exists(folder)
+
+
+def test_rows_that_cannot_be_written_are_one_error(tmp_path, monkeypatch):
+    import tempfile
+
+    from analysis.scan import SpillError
+
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda **kw: str(tmp_path / "weg"))  # a folder that is not there
+    with pytest.raises(SpillError, match="cannot write the rows to a temporary file"):
+        with DatelineScan([str(SEEDS)], parts=(_parts, _cell)) as scan:
+            scan.scan()
+
+
 def test_standard_input_streams_too(tmp_path):
     import io
 

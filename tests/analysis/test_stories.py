@@ -224,12 +224,16 @@ _SENTENCE_TEXT = st.lists(st.sampled_from([
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=_SENTENCE_TEXT)
-def test_first_sentence_short_cuts_give_the_plain_result(text):
+@given(text=_SENTENCE_TEXT, data=st.data())
+def test_first_sentence_short_cuts_give_the_plain_result(text, data):
     from analysis.stories import _collapse, first_sentence
 
     assert first_sentence(text) == _first_sentence_plain(text)
     assert _collapse(text) == " ".join(text.split())
+    # A span of a longer text: what the span alone gives, whatever is around it.
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    assert first_sentence(text, start, end) == _first_sentence_plain(text[start:end])
 
 
 @settings(max_examples=200, deadline=None)

@@ -213,8 +213,7 @@ def test_tsv_made_in_pieces_is_the_in_memory_tsv(runner, tmp_path, monkeypatch, 
 
     from tests.analysis.test_scan import make_corpus
 
-    monkeypatch.setattr(scan, "SPILL_STORIES", 7)  # many writes to the temporary file, many pieces
-    monkeypatch.setattr(scan, "FORMAT_STORIES", 20)
+    monkeypatch.setattr(scan, "SPILL_STORIES", 7)  # many writes to the temporary files, many pieces
     make_corpus(tmp_path, 80)
     items = "".join(f"PARIJS (AFP) - Bericht {k} uit Parijs.\n3 minuten geleden\n" for k in range(60))
     (tmp_path / "00" / "lang.txt").write_text(f"Kop\nDEN HAAG (ANP) - Tekst.\nMeer uit Sport\n{items}",
@@ -234,8 +233,13 @@ _VALUE = st.sampled_from(["", "a", "Kop\tmet tab", "back\\slash", "regel\nbreuk"
                           st.lists(_VALUE, max_size=2).map(tuple), st.lists(_VALUE, max_size=2).map(tuple),
                           st.one_of(st.none(), st.integers(0, 99999)), st.one_of(st.none(), _VALUE), _VALUE,
                           st.one_of(st.none(), _VALUE)), max_size=6))
-def test_dateline_rows_text_is_the_tsv_text(rows):
+def test_dateline_rows_in_parts_are_the_tsv_text(rows):
+    """The workers' three parts a row, with the two cells the scan fills in, are the lines tsv_text makes."""
     from cli import output
-    from cli.commands.datelines import tsv_rows_text
+    from cli.commands.datelines import tsv_cell, tsv_row_parts
 
-    assert tsv_rows_text(iter(rows)) == output.tsv_text(rows)
+    parts = tsv_row_parts([(*row[:5], None, *row[6:10], None) for row in rows])
+    assert len(parts) == 3 * len(rows)
+    lines = "".join(parts[3 * r] + tsv_cell(row[5]) + parts[3 * r + 1] + tsv_cell(row[10]) + parts[3 * r + 2]
+                    for r, row in enumerate(rows))
+    assert (lines, len(rows)) == output.tsv_text(rows)
