@@ -356,7 +356,8 @@ class DatelineScan:
     executor: object | None = None
     summary: bool = False  # only the per-combination counts are wanted: no rows kept for records()
     walked: list | None = None  # walk(paths), when the caller has walked them already
-    # (fn, cell): rows formatted in the workers, read back in order by text() (not by rows() or records()).
+    # (fn, cell): rows formatted in the workers, read back in order by text() (not by rows() or records();
+    # no tallies are kept, so tally_rows() and present() have nothing either).
     # fn: a module's function (it goes to the workers), as _Formatted describes; cell(value): one cell
     # as fn would have made it (the readable places, a tuple; duplicate_of, text or None).
     parts: tuple[Callable, Callable] | None = None
@@ -443,9 +444,19 @@ class DatelineScan:
         The scan is None for a file skipped unread; the batch's scan comes
         with the last file of each batch (None with the others).
         """
+        from bisect import bisect_left
+
+        problems = sorted(self._problems)
         for no, result in enumerate(results):
             a, b = spans[no]
-            stories = iter(array("q", result.stories))
+            counts = array("q", result.stories)
+            p = bisect_left(problems, a)
+            if not result.warnings and 0 not in counts and (p == len(problems) or problems[p] >= b):
+                # The common batch: every file read, with stories and no warning; nothing to say but
+                # the batch's scan (no loop over its files here).
+                yield b - 1, FileScan(self._paths[b - 1], None, counts[-1]), result
+                continue
+            stories = iter(counts)
             i = 0
             for k in range(a, b):
                 if k in self._problems:
@@ -570,8 +581,10 @@ class DatelineScan:
         for d in clash:
             new[d] = first_of[d]  # an earlier batch had it first
         first_of.update(new)
-        for combo, n in zip(batch.combos, batch.counts):
-            tallies[(*combo, False)] += n
+        counting = self.parts is None  # rows formatted in the workers: nothing reads the tallies
+        if counting:
+            for combo, n in zip(batch.combos, batch.counts):
+                tallies[(*combo, False)] += n
         if not clash and len(new) == len(digests):
             return  # no story of this batch is a duplicate
         from array import array
@@ -586,6 +599,8 @@ class DatelineScan:
             if dup is None:
                 continue
             self._dups.setdefault(own >> 32, {})[own & 0xFFFFFFFF] = dup
+            if not counting:
+                continue
             combo = batch.combos[combo_of[i]]
             tallies[(*combo, True)] += 1
             plain = (*combo, False)
