@@ -9,6 +9,7 @@ place part must be entirely upper case, so mid-sentence look-alikes such as
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
 from collections import Counter
@@ -199,10 +200,12 @@ def forms_patterns(wanted: frozenset[str]) -> tuple:
     not the lower-cased text's; None when there is none); and the case-safe
     names' :func:`_finder` (None without ahocorasick_rs), which stands in
     for the anchors and the word index. A text is searched lower-cased for
-    the case-safe names, and with ``odd`` for the others.
+    the case-safe names, and with ``odd`` for the others. A seventh item,
+    the others' :func:`_odd_keys`, spares the texts that cannot hold any of
+    them (nearly all) the ``odd`` pass over every position.
     """
     if not wanted:
-        return None, None, None, None, None, None
+        return None, None, None, None, None, None, None
     names = sorted(wanted, key=len, reverse=True)
     pattern = re.compile(_alternatives(names), re.IGNORECASE)
     plain = [n for n in names if n == n.lower() and _case_safe(n)]
@@ -210,7 +213,51 @@ def forms_patterns(wanted: frozenset[str]) -> tuple:
     # Every place where one of the others matches, overlapping ones too: the pattern is tried at each.
     odd = re.compile(f"(?={_alternatives(others)})", re.IGNORECASE) if others else None
     anchors = _anchors(plain)
-    return pattern, True, anchors, _word_index(plain) if anchors is None else None, odd, _finder(plain)
+    return (pattern, True, anchors, _word_index(plain) if anchors is None else None, odd, _finder(plain),
+            _odd_keys(others))
+
+
+_NARROW = (range(0x100), range(0x2000, 0x2070), range(0x20A0, 0x20D0))  # the characters _WIDE leaves out
+
+
+def _odd_keys(names: list[str]) -> tuple[tuple[str, ...], ...] | None:
+    """For each name, its characters that IGNORECASE matches with no character outside :data:`_WIDE`.
+
+    ``ḩā'il``: ``ḩ`` and ``ā``. Such a name can match in a text only if the
+    text's :data:`_WIDE` characters match each of them; a text with none
+    (Latin-1 and punctuation: nearly every text) cannot hold it. None when
+    some name has no such character (it is looked for in every text).
+    """
+    out = []
+    for name in names:
+        keys = tuple(c for c in dict.fromkeys(name) if not _narrow_variant(c))
+        if not keys:
+            return None
+        out.append(keys)
+    return tuple(out) or None
+
+
+@lru_cache(maxsize=4096)
+def _narrow_variant(c: str) -> bool:
+    """Whether the regex engine's IGNORECASE matches ``c`` with a character that :data:`_WIDE` leaves out."""
+    pattern = re.compile(re.escape(c), re.IGNORECASE)
+    return any(pattern.fullmatch(chr(i)) for r in _NARROW for i in r)
+
+
+@lru_cache(maxsize=65536)
+def _variant(c: str, x: str) -> bool:
+    return re.fullmatch(re.escape(c), x, re.IGNORECASE) is not None
+
+
+def _may_hold(keys: tuple[tuple[str, ...], ...], text: str) -> bool:
+    """Whether ``text`` may hold a name of :func:`_odd_keys`: its wide characters match each key of one."""
+    try:
+        text.encode("latin-1")
+        return False  # no wide character at all (the common case, checked in C)
+    except UnicodeEncodeError:
+        pass
+    wide = {m.group() for m in _WIDE.finditer(text)}
+    return any(all(any(_variant(k, x) for x in wide) for k in name) for name in keys)
 
 
 def _finder(names: list[str]):
@@ -320,20 +367,23 @@ def count_forms(patterns: tuple, text: str, forms: Counter,
     the places are found by it, in one pass for all the names.
     """
     pattern, safe = patterns[0], patterns[1]
-    anchors, index, odd, finder = (*patterns[2:], None, None, None, None)[:4]
+    anchors, index, odd, finder, odd_keys = (*patterns[2:], None, None, None, None, None)[:5]
     if pattern is None:
         return
     if not safe or (anchors is None and index is None) or len(text) > _LOWER_MAX or not _case_safe(text):
         matches = pattern.finditer(text)
     else:
-        extra = [m.start() for m in odd.finditer(text)] if odd is not None else None
+        if odd is not None and (odd_keys is None or _may_hold(odd_keys, text)):
+            extra = [m.start() for m in odd.finditer(text)]
+        else:
+            extra = None
         if finder is not None:
             matches = _matches_found(pattern, finder, text, low, extra)
         elif anchors is not None:
             matches = _matches_at_anchors(pattern, anchors, text, low, extra)
         else:
             matches = _matches_of_words(pattern, index, text, low, extra)
-    found = Counter(m.group(0) for m in matches)
+    found = Counter(map(_WHOLE, matches))  # each match's text
     for form, n in found.items():  # each form checked once, however often it occurs
         mixed = _MIXED.get(form)
         if mixed is None:
@@ -345,6 +395,7 @@ def count_forms(patterns: tuple, text: str, forms: Counter,
             forms[form] += n
 
 
+_WHOLE = operator.itemgetter(0)
 _MIXED: dict[str, bool] = {}  # form -> not all upper case (a corpus repeats its forms)
 
 

@@ -130,7 +130,7 @@ def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
     names, text = case
     from analysis.datelines import _matches_found, _matches_of_words, _word_index
 
-    pattern, safe, anchors, _, odd, finder = forms_patterns(frozenset(names))
+    pattern, safe, anchors, _, odd, finder, _ = forms_patterns(frozenset(names))
     assert anchors is not None  # few names: the anchors are used
     if safe and _case_safe(text):
         want = [(m.span(), m.group()) for m in pattern.finditer(text)]
@@ -222,6 +222,24 @@ def test_names_of_another_case_are_found_beside_the_lower_cased_search(text):
     count_forms((patterns[0], False), text, plain)
     assert fast == plain and anchored == plain and words == plain
     assert count_forms(patterns, "A\u00b5B", got := Counter()) is None and got == Counter({"A\u00b5B": 1})
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet="hH\u1e29\u1e28a\u0101\u0100'iIl \u00e9-\u2019\u20ac\u0416", max_size=30))
+def test_a_name_no_latin1_text_can_hold_is_not_looked_for_in_one(text):
+    """ḩā'il cannot match in a text without ḩ or Ḩ and ā or Ā: such texts (Latin-1, punctuation, other
+    scripts) skip the pass over every position for it, and the counts stay those of the plain pattern."""
+    from collections import Counter
+
+    from analysis.datelines import count_forms, forms_patterns
+
+    patterns = forms_patterns(frozenset({"\u1e29\u0101'il", "den haag"}))
+    assert patterns[4] is not None and patterns[6] == (("\u1e29", "\u0101"),)
+    assert forms_patterns(frozenset({"a\u03bcb"}))[6] is None  # \u03bc matches the micro sign \u00b5
+    fast, plain = Counter(), Counter()
+    count_forms(patterns, text, fast)
+    count_forms((patterns[0], False), text, plain)
+    assert fast == plain
 
 
 def test_title_case_of_a_dotted_capital_i_has_no_stray_dot():
