@@ -125,9 +125,14 @@ def first_sentence(text: str, start: int = 0, end: int | None = None) -> str:
             stop = k
         if stop == e:
             return _collapse(text[s:e])
-        m = match(text, stop, e)  # the line ends at e: "$" matches there, as at the end of the line alone
+        last = stop + 1
+        if last < e and text[last] == " ":
+            m = True  # the pattern's match is this one character: nothing it takes can follow it
+        else:
+            m = match(text, stop, e)  # the line ends at e: "$" matches there, as at the end of the line alone
+            if m is not None:
+                last = m.end()
         if m is not None:
-            last = m.end()
             if last != stop + 1 or text[stop] != ".":
                 break  # "?", "!", "..." or a quote after it: no abbreviation
             if stop - s > _ABBREVIATION_MAX and text[stop - _ABBREVIATION_MAX - 1: stop].isalpha():
