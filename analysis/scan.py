@@ -13,8 +13,11 @@ compact corpus-wide tables stay in the client:
 * for ``--summary``: stories per combination of kind, section, places and
   agencies.
 
-The casing of a place may be decided by the last file, so rows come out in a
-second pass over the files, once the names are known. The first pass counts
+The casing of a place may be decided by the last file, so the rows wait on
+disk and come out once the names are known: as marshalled rows in a
+temporary file of the client, or, with ``DatelineScan.parts`` (tsv), already
+formatted by the workers into files of their own, the places and
+``duplicate_of`` cells left for the client to fill in. The first pass counts
 the casings with the place names known when its batch was sent; a batch that
 missed a name found later is counted again (read and one regular
 expression; in a corpus whose places all turn up early that is the first
