@@ -727,9 +727,19 @@ class DatelineScan:
                 for k, first, count in runs:
                     of = dups.get(k)
                     if of:
-                        for index, dup in of.items():
-                            if first <= index < first + count:
-                                out[5 * (row + index - first) + 3] = cell(dup)
+                        # The fewer of the stretch's rows and the file's duplicates: a page of a million
+                        # repeated items comes in thousands of stretches (one look at each duplicate for
+                        # each stretch was quadratic).
+                        if len(of) <= count:
+                            for index, dup in of.items():
+                                if first <= index < first + count:
+                                    out[5 * (row + index - first) + 3] = cell(dup)
+                        else:
+                            get = of.get
+                            for index in range(first, first + count):
+                                dup = get(index)
+                                if dup is not None:
+                                    out[5 * (row + index - first) + 3] = cell(dup)
                     row += count
             yield "".join(out), n
 

@@ -143,6 +143,34 @@ def test_rows_formatted_in_the_workers_are_the_rows(tmp_path, monkeypatch, jobs)
     assert not os.path.exists(folder)
 
 
+def test_a_page_of_duplicates_is_read_back_in_one_look_a_row(tmp_path, monkeypatch):
+    """text() finds a piece's duplicates without going through every duplicate of its file (a page of a
+    million repeated digest items was quadratic: a look at each of its duplicates for each piece)."""
+    from analysis import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "SPILL_STORIES", 7)
+    items = "PARIJS (AFP) - Zelfde bericht.\n1 uur geleden\n" * 600
+    (tmp_path / "a.txt").write_text(f"Kop\nDEN HAAG (ANP) - Tekst.\nMeer uit Sport\n{items}", encoding="utf-8")
+    looked = [0]
+
+    class Counted(dict):
+        def items(self):
+            for pair in super().items():
+                looked[0] += 1
+                yield pair
+
+        def get(self, key, default=None):
+            looked[0] += 1
+            return super().get(key, default)
+
+    with DatelineScan([str(tmp_path)], parts=(_parts, _cell)) as scan:
+        scan.scan()
+        scan._dups = {k: Counted(of) for k, of in scan._dups.items()}
+        text = "".join(t for t, _ in scan.text())
+    assert text.count("'a:1'") == 600  # every item after the first is a duplicate of a:1
+    assert looked[0] <= 2 * 601  # about one look a row, not one a duplicate for each of the 86 pieces
+
+
 def test_rows_that_cannot_be_written_are_one_error(tmp_path, monkeypatch):
     import tempfile
 
