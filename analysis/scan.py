@@ -252,6 +252,11 @@ class _Formatted:
 
     def __init__(self, fn: Callable, folder: str) -> None:
         self.fn, self.folder = fn, folder
+        if folder not in _SPILL_FOLDERS:
+            from .parallel import when_orphaned
+
+            _SPILL_FOLDERS.add(folder)
+            when_orphaned(_remove_spills)  # in a pool worker: a client killed never reads this file
         self.rows: list[tuple] = []
         self.places: list[tuple[str, ...]] = []  # each row's places as printed
         self.runs: list[tuple[int, int, int]] = []  # (file number, first story, stories) of each stretch
@@ -287,20 +292,45 @@ class _Formatted:
 
 
 _SPILL_FILES: dict[str, list] = {}  # spill folder -> [fd, path, bytes written]: this process' file there
+_SPILL_FOLDERS: set[str] = set()  # the spill folders this process was given rows for
+
+
+def _remove_spills() -> None:
+    """A pool worker whose client is gone (SIGKILL): its files of rows go, and each folder once it is empty."""
+    import os
+
+    for got in list(_SPILL_FILES.values()):
+        try:
+            os.unlink(got[1])
+        except OSError:  # unlinked by the client already
+            pass
+    for folder in list(_SPILL_FOLDERS):
+        try:
+            os.rmdir(folder)  # the last worker to leave finds it empty
+        except OSError:
+            pass
+
+
+def _spill_file(folder: str) -> list:
+    """This process' file in ``folder`` (made on first use): ``[fd, path, bytes written]``."""
+    import os
+
+    got = _SPILL_FILES.get(folder)
+    if got is None:
+        for old in [f for f in _SPILL_FILES if not os.path.isdir(f)]:  # scans that are over
+            os.close(_SPILL_FILES.pop(old)[0])
+        path = os.path.join(folder, f"rows-{os.getpid()}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+        got = _SPILL_FILES[folder] = [fd, path, 0]
+    return got
 
 
 def _spill_piece(folder: str, blob: bytes) -> tuple[str, int]:
     """Append ``blob`` to this process' file in ``folder``: the file's path and where the blob starts."""
     import os
 
-    got = _SPILL_FILES.get(folder)
     try:
-        if got is None:
-            for old in [f for f in _SPILL_FILES if not os.path.isdir(f)]:  # scans that are over
-                os.close(_SPILL_FILES.pop(old)[0])
-            path = os.path.join(folder, f"rows-{os.getpid()}")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
-            got = _SPILL_FILES[folder] = [fd, path, 0]
+        got = _spill_file(folder)
         fd, path, at = got
         view = memoryview(blob)
         while view:

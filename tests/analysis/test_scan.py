@@ -171,6 +171,43 @@ def test_a_page_of_duplicates_is_read_back_in_one_look_a_row(tmp_path, monkeypat
     assert looked[0] <= 2 * 601  # about one look a row, not one a duplicate for each of the 86 pieces
 
 
+def test_a_worker_whose_client_is_killed_leaves_no_file(tmp_path):
+    """A worker wrote rows its client never saw (the client was SIGKILLed): it removes its file, and the
+    folder, on its way out (they stayed in TMPDIR, the rows of a whole batch)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Kop\nDEN HAAG (ANP) - Tekst.\n", encoding="utf-8")
+    script = tmp_path / "client.py"
+    script.write_text(
+        "import tempfile, time, sys\nfrom analysis.parallel import LocalExecutor\n"
+        "from analysis.scan import ROWS, ScanItem, scan_batch\nfrom tests.analysis.test_scan import _parts\n"
+        "if __name__ == '__main__':\n"
+        "    folder = tempfile.mkdtemp(dir=sys.argv[1])\n"
+        "    ex = LocalExecutor(None, 1)\n"
+        "    item = ScanItem(ROWS, frozenset(), ((sys.argv[2], None),), (0,), _parts, folder)\n"
+        "    print(ex.submit(scan_batch, None, item).result().blobs[0][0], flush=True)\n"
+        "    time.sleep(60)\n", encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    (tmp_path / "tmp").mkdir()
+    client = subprocess.Popen([sys.executable, str(script), str(tmp_path / "tmp"), str(tmp_path / "in" / "a.txt")],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": root})
+    try:
+        written = client.stdout.readline().strip()
+    finally:
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+    assert os.path.isfile(written)  # the worker's file of rows, not yet unlinked by the client
+    deadline = time.monotonic() + 10
+    while os.listdir(tmp_path / "tmp") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.listdir(tmp_path / "tmp") == []
+
+
 def test_rows_that_cannot_be_written_are_one_error(tmp_path, monkeypatch):
     import tempfile
 
