@@ -552,6 +552,8 @@ class DatelineScan:
                 pass
             elif self.parts is not None:
                 self._folder = tempfile.mkdtemp(prefix="newsctl-datelines-")
+                if self.executor is None:
+                    self._own_spill()
             else:
                 spill = tempfile.TemporaryFile(prefix="newsctl-datelines-")
         except OSError as exc:
@@ -637,6 +639,23 @@ class DatelineScan:
             tallies[plain] -= 1
             if not tallies[plain]:
                 del tallies[plain]
+
+    def _own_spill(self) -> None:
+        """Without workers, this process writes the rows: its file is made, held and unlinked, and the
+        folder removed, at once (a client killed mid-run leaves nothing; the folder's name stays the
+        file's key in :func:`_spill_piece`)."""
+        import os
+
+        try:
+            path = _spill_file(self._folder)[1]
+        except OSError as exc:
+            raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
+                             "set TMPDIR to a folder with room, or use --summary") from None
+        self._keep(path)
+        try:
+            os.rmdir(self._folder)
+        except OSError:
+            pass
 
     def _keep(self, path: str) -> None:
         """Open a worker's file of formatted rows and unlink it at once: the rows live as long as the

@@ -136,7 +136,8 @@ def test_rows_formatted_in_the_workers_are_the_rows(tmp_path, monkeypatch, jobs)
         ex = stack.enter_context(LocalExecutor(None, 2)) if jobs == 2 else None
         scan = stack.enter_context(DatelineScan([str(tmp_path)], executor=ex, parts=(_parts, _cell)))
         scan.scan()
-        assert os.listdir(scan._folder) == []  # each worker's file unlinked once the client holds it open
+        # Each worker's file unlinked once the client holds it open (without workers: no folder left at all).
+        assert (os.listdir(scan._folder) if jobs == 2 else os.path.exists(scan._folder)) in ([], False)
         assert "".join(text for text, _ in scan.text()) == want
         assert sum(n for _, n in scan.text()) == want.count("\n")
         folder = scan._folder
@@ -206,6 +207,32 @@ def test_a_worker_whose_client_is_killed_leaves_no_file(tmp_path):
     while os.listdir(tmp_path / "tmp") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_the_client_s_own_rows_leave_no_name_in_the_temporary_folder(tmp_path, monkeypatch):
+    """--jobs 1: the client writes its rows to a file already unlinked, in no folder (a client killed
+    mid-run left its file of rows, or at least the empty folder, in TMPDIR)."""
+    import os
+    import tempfile
+
+    from analysis import scan as scan_module
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(scan_module, "SPILL_STORIES", 5)
+    real, seen = scan_module._spill_piece, []
+
+    def watched(folder, blob):
+        got = real(folder, blob)
+        seen.append(os.listdir(tmp_path))
+        return got
+
+    monkeypatch.setattr(scan_module, "_spill_piece", watched)
+    with DatelineScan([str(SEEDS)], parts=(_parts, _cell)) as scan:
+        scan.scan()
+        assert len(seen) > 3 and seen == [[]] * len(seen)
+        text = "".join(t for t, _ in scan.text())
+    _, alone, _, _ = both([str(SEEDS)])
+    assert text == "".join(f"{r[:5]!r}|{r[5]!r}|{r[6:10]!r}|{r[10]!r}\n" for r in alone.rows())
 
 
 def test_rows_that_cannot_be_written_are_one_error(tmp_path, monkeypatch):
