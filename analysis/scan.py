@@ -544,21 +544,25 @@ class DatelineScan:
                 else:
                     redo.append(span)
 
+        import os
         import tempfile
 
+        # TMPDIR as the user set it: tempfile alone would put the rows in /tmp, unasked, when it is
+        # not a folder it can write to (a mistyped path; the big disk not mounted).
+        where = os.environ.get("TMPDIR") or None
         try:
             spill = None
             if self.summary:
                 pass
             elif self.parts is not None:
-                self._folder = tempfile.mkdtemp(prefix="newsctl-datelines-")
+                self._folder = tempfile.mkdtemp(prefix="newsctl-datelines-", dir=where)
                 if self.executor is None:
                     self._own_spill()
             else:
-                spill = tempfile.TemporaryFile(prefix="newsctl-datelines-")
+                spill = tempfile.TemporaryFile(prefix="newsctl-datelines-", dir=where)
         except OSError as exc:
-            raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
-                             "set TMPDIR to a writable folder") from None
+            raise SpillError(f"cannot make a temporary file for the rows{f' in TMPDIR={where}' if where else ''} "
+                             f"({exc.strerror or exc}); set TMPDIR to a writable folder") from None
         self._spill = spill
         seen_places: set[tuple[str, ...]] = set()
         done_to = 0
