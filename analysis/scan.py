@@ -663,7 +663,8 @@ class DatelineScan:
 
     def _keep(self, path: str) -> None:
         """Open a worker's file of formatted rows and unlink it at once: the rows live as long as the
-        descriptors, and a run that is killed leaves no file behind (at most the empty folder)."""
+        descriptors. A run that is killed leaves none behind: the workers remove what the client had not
+        seen yet, and the folder (:func:`_remove_spills`)."""
         import os
 
         try:
