@@ -217,6 +217,7 @@ def test_the_client_s_own_rows_leave_no_name_in_the_temporary_folder(tmp_path, m
 
     from analysis import scan as scan_module
 
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     monkeypatch.setattr(scan_module, "SPILL_STORIES", 5)
     real, seen = scan_module._spill_piece, []
