@@ -550,6 +550,8 @@ class DatelineScan:
         # TMPDIR as the user set it: tempfile alone would put the rows in /tmp, unasked, when it is
         # not a folder it can write to (a mistyped path; the big disk not mounted).
         where = os.environ.get("TMPDIR") or None
+        if where is not None:
+            where = os.path.abspath(where)  # as tempfile makes it (the workers' folder, whatever their cwd)
         try:
             spill = None
             if self.summary:
