@@ -309,6 +309,6 @@ def test_many_names_are_sorted_into_plain_and_odd_in_one_pass(monkeypatch):
 
     monkeypatch.setattr(datelines, "set", counted, raising=False)
     names = frozenset(f"plaats{k}" for k in range(300)) | {"\u0111\u1eafk l\u1eafk"}
-    patterns = forms_patterns(names)
+    patterns = forms_patterns.__wrapped__(names)  # not from the cache
     assert patterns[4].match("\u0110\u1eafk L\u1eafk") and patterns[5] is not None
     assert made[0] < 10  # not one a name
