@@ -209,7 +209,8 @@ def forms_patterns(wanted: frozenset[str]) -> tuple:
     names = sorted(wanted, key=len, reverse=True)
     pattern = re.compile(_alternatives(names), re.IGNORECASE)
     plain = [n for n in names if n == n.lower() and _case_safe(n)]
-    others = [n for n in names if n not in set(plain)]
+    safe = set(plain)
+    others = [n for n in names if n not in safe]  # (a set made once: one a name was quadratic)
     # Every place where one of the others matches, overlapping ones too: the pattern is tried at each.
     odd = re.compile(f"(?={_alternatives(others)})", re.IGNORECASE) if others else None
     anchors = _anchors(plain)

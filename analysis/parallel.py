@@ -184,12 +184,22 @@ def annotate_batch(spec: WorkerSpec, units: list[TextUnit]) -> list[UnitResult]:
     return out
 
 
+_when_orphaned: list[Callable[[], None]] = []  # run by a pool worker whose client is gone, before it exits
+
+
+def when_orphaned(fn: Callable[[], None]) -> None:
+    """Have ``fn()`` run in this pool worker if its client dies (its temporary files to remove); once a fn."""
+    if fn not in _when_orphaned:
+        _when_orphaned.append(fn)
+
+
 def _leave_with_parent(every: float = 0.5) -> None:
     """Exit when the client is gone (killed with SIGKILL, so it could not close the pool).
 
     A worker waiting to hand back a result would wait for ever: every
     worker holds the result pipe's reading end too, so writing to it never
-    fails. A daemon thread looks at the parent's id twice a second.
+    fails. A daemon thread looks at the parent's id twice a second, and
+    runs what :func:`when_orphaned` asked before the worker exits.
     """
     import threading
     import time
@@ -200,6 +210,11 @@ def _leave_with_parent(every: float = 0.5) -> None:
         while True:
             time.sleep(every)
             if os.getppid() != parent:
+                for fn in list(_when_orphaned):
+                    try:
+                        fn()
+                    except Exception:  # noqa: BLE001 - leaving regardless
+                        pass
                 os._exit(1)
 
     threading.Thread(target=watch, name="newsctl-parent-watch", daemon=True).start()

@@ -255,6 +255,11 @@ class _Formatted:
 
     def __init__(self, fn: Callable, folder: str) -> None:
         self.fn, self.folder = fn, folder
+        if folder not in _SPILL_FOLDERS:
+            from .parallel import when_orphaned
+
+            _SPILL_FOLDERS.add(folder)
+            when_orphaned(_remove_spills)  # in a pool worker: a client killed never reads this file
         self.rows: list[tuple] = []
         self.places: list[tuple[str, ...]] = []  # each row's places as printed
         self.runs: list[tuple[int, int, int]] = []  # (file number, first story, stories) of each stretch
@@ -290,20 +295,45 @@ class _Formatted:
 
 
 _SPILL_FILES: dict[str, list] = {}  # spill folder -> [fd, path, bytes written]: this process' file there
+_SPILL_FOLDERS: set[str] = set()  # the spill folders this process was given rows for
+
+
+def _remove_spills() -> None:
+    """A pool worker whose client is gone (SIGKILL): its files of rows go, and each folder once it is empty."""
+    import os
+
+    for got in list(_SPILL_FILES.values()):
+        try:
+            os.unlink(got[1])
+        except OSError:  # unlinked by the client already
+            pass
+    for folder in list(_SPILL_FOLDERS):
+        try:
+            os.rmdir(folder)  # the last worker to leave finds it empty
+        except OSError:
+            pass
+
+
+def _spill_file(folder: str) -> list:
+    """This process' file in ``folder`` (made on first use): ``[fd, path, bytes written]``."""
+    import os
+
+    got = _SPILL_FILES.get(folder)
+    if got is None:
+        for old in [f for f in _SPILL_FILES if not os.path.isdir(f)]:  # scans that are over
+            os.close(_SPILL_FILES.pop(old)[0])
+        path = os.path.join(folder, f"rows-{os.getpid()}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+        got = _SPILL_FILES[folder] = [fd, path, 0]
+    return got
 
 
 def _spill_piece(folder: str, blob: bytes) -> tuple[str, int]:
     """Append ``blob`` to this process' file in ``folder``: the file's path and where the blob starts."""
     import os
 
-    got = _SPILL_FILES.get(folder)
     try:
-        if got is None:
-            for old in [f for f in _SPILL_FILES if not os.path.isdir(f)]:  # scans that are over
-                os.close(_SPILL_FILES.pop(old)[0])
-            path = os.path.join(folder, f"rows-{os.getpid()}")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
-            got = _SPILL_FILES[folder] = [fd, path, 0]
+        got = _spill_file(folder)
         fd, path, at = got
         view = memoryview(blob)
         while view:
@@ -517,19 +547,27 @@ class DatelineScan:
                 else:
                     redo.append(span)
 
+        import os
         import tempfile
 
+        # TMPDIR as the user set it: tempfile alone would put the rows in /tmp, unasked, when it is
+        # not a folder it can write to (a mistyped path; the big disk not mounted).
+        where = os.environ.get("TMPDIR") or None
+        if where is not None:
+            where = os.path.abspath(where)  # as tempfile makes it (the workers' folder, whatever their cwd)
         try:
             spill = None
             if self.summary:
                 pass
             elif self.parts is not None:
-                self._folder = tempfile.mkdtemp(prefix="newsctl-datelines-")
+                self._folder = tempfile.mkdtemp(prefix="newsctl-datelines-", dir=where)
+                if self.executor is None:
+                    self._own_spill()
             else:
-                spill = tempfile.TemporaryFile(prefix="newsctl-datelines-")
+                spill = tempfile.TemporaryFile(prefix="newsctl-datelines-", dir=where)
         except OSError as exc:
-            raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc}); "
-                             "set TMPDIR to a writable folder") from None
+            raise SpillError(f"cannot make a temporary file for the rows{f' in TMPDIR={where}' if where else ''} "
+                             f"({exc.strerror or exc}); set TMPDIR to a writable folder") from None
         self._spill = spill
         seen_places: set[tuple[str, ...]] = set()
         done_to = 0
@@ -611,9 +649,27 @@ class DatelineScan:
             if not tallies[plain]:
                 del tallies[plain]
 
+    def _own_spill(self) -> None:
+        """Without workers, this process writes the rows: its file is made, held and unlinked, and the
+        folder removed, at once (a client killed mid-run leaves nothing; the folder's name stays the
+        file's key in :func:`_spill_piece`)."""
+        import os
+
+        try:
+            path = _spill_file(self._folder)[1]
+        except OSError as exc:
+            raise SpillError(f"cannot write the rows to a temporary file ({exc.strerror or exc}); "
+                             "set TMPDIR to a folder with room, or use --summary") from None
+        self._keep(path)
+        try:
+            os.rmdir(self._folder)
+        except OSError:
+            pass
+
     def _keep(self, path: str) -> None:
         """Open a worker's file of formatted rows and unlink it at once: the rows live as long as the
-        descriptors, and a run that is killed leaves no file behind (at most the empty folder)."""
+        descriptors. A run that is killed leaves none behind: the workers remove what the client had not
+        seen yet, and the folder (:func:`_remove_spills`)."""
         import os
 
         try:
@@ -730,9 +786,19 @@ class DatelineScan:
                 for k, first, count in runs:
                     of = dups.get(k)
                     if of:
-                        for index, dup in of.items():
-                            if first <= index < first + count:
-                                out[5 * (row + index - first) + 3] = cell(dup)
+                        # The fewer of the stretch's rows and the file's duplicates: a page of a million
+                        # repeated items comes in thousands of stretches (one look at each duplicate for
+                        # each stretch was quadratic).
+                        if len(of) <= count:
+                            for index, dup in of.items():
+                                if first <= index < first + count:
+                                    out[5 * (row + index - first) + 3] = cell(dup)
+                        else:
+                            get = of.get
+                            for index in range(first, first + count):
+                                dup = get(index)
+                                if dup is not None:
+                                    out[5 * (row + index - first) + 3] = cell(dup)
                     row += count
             yield "".join(out), n
 

@@ -136,11 +136,104 @@ def test_rows_formatted_in_the_workers_are_the_rows(tmp_path, monkeypatch, jobs)
         ex = stack.enter_context(LocalExecutor(None, 2)) if jobs == 2 else None
         scan = stack.enter_context(DatelineScan([str(tmp_path)], executor=ex, parts=(_parts, _cell)))
         scan.scan()
-        assert os.listdir(scan._folder) == []  # each worker's file unlinked once the client holds it open
+        # Each worker's file unlinked once the client holds it open (without workers: no folder left at all).
+        assert (os.listdir(scan._folder) if jobs == 2 else os.path.exists(scan._folder)) in ([], False)
         assert "".join(text for text, _ in scan.text()) == want
         assert sum(n for _, n in scan.text()) == want.count("\n")
         folder = scan._folder
     assert not os.path.exists(folder)
+
+
+def test_a_page_of_duplicates_is_read_back_in_one_look_a_row(tmp_path, monkeypatch):
+    """text() finds a piece's duplicates without going through every duplicate of its file (a page of a
+    million repeated digest items was quadratic: a look at each of its duplicates for each piece)."""
+    from analysis import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "SPILL_STORIES", 7)
+    items = "PARIJS (AFP) - Zelfde bericht.\n1 uur geleden\n" * 600
+    (tmp_path / "a.txt").write_text(f"Kop\nDEN HAAG (ANP) - Tekst.\nMeer uit Sport\n{items}", encoding="utf-8")
+    looked = [0]
+
+    class Counted(dict):
+        def items(self):
+            for pair in super().items():
+                looked[0] += 1
+                yield pair
+
+        def get(self, key, default=None):
+            looked[0] += 1
+            return super().get(key, default)
+
+    with DatelineScan([str(tmp_path)], parts=(_parts, _cell)) as scan:
+        scan.scan()
+        scan._dups = {k: Counted(of) for k, of in scan._dups.items()}
+        text = "".join(t for t, _ in scan.text())
+    assert text.count("'a:1'") == 600  # every item after the first is a duplicate of a:1
+    assert looked[0] <= 2 * 601  # about one look a row, not one a duplicate for each of the 86 pieces
+
+
+def test_a_worker_whose_client_is_killed_leaves_no_file(tmp_path):
+    """A worker wrote rows its client never saw (the client was SIGKILLed): it removes its file, and the
+    folder, on its way out (they stayed in TMPDIR, the rows of a whole batch)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Kop\nDEN HAAG (ANP) - Tekst.\n", encoding="utf-8")
+    script = tmp_path / "client.py"
+    script.write_text(
+        "import tempfile, time, sys\nfrom analysis.parallel import LocalExecutor\n"
+        "from analysis.scan import ROWS, ScanItem, scan_batch\nfrom tests.analysis.test_scan import _parts\n"
+        "if __name__ == '__main__':\n"
+        "    folder = tempfile.mkdtemp(dir=sys.argv[1])\n"
+        "    ex = LocalExecutor(None, 1)\n"
+        "    item = ScanItem(ROWS, frozenset(), ((sys.argv[2], None),), (0,), _parts, folder)\n"
+        "    print(ex.submit(scan_batch, None, item).result().blobs[0][0], flush=True)\n"
+        "    time.sleep(60)\n", encoding="utf-8")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    (tmp_path / "tmp").mkdir()
+    client = subprocess.Popen([sys.executable, str(script), str(tmp_path / "tmp"), str(tmp_path / "in" / "a.txt")],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": root})
+    try:
+        written = client.stdout.readline().strip()
+    finally:
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+    assert os.path.isfile(written)  # the worker's file of rows, not yet unlinked by the client
+    deadline = time.monotonic() + 10
+    while os.listdir(tmp_path / "tmp") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+def test_the_client_s_own_rows_leave_no_name_in_the_temporary_folder(tmp_path, monkeypatch):
+    """--jobs 1: the client writes its rows to a file already unlinked, in no folder (a client killed
+    mid-run left its file of rows, or at least the empty folder, in TMPDIR)."""
+    import os
+    import tempfile
+
+    from analysis import scan as scan_module
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(scan_module, "SPILL_STORIES", 5)
+    real, seen = scan_module._spill_piece, []
+
+    def watched(folder, blob):
+        got = real(folder, blob)
+        seen.append(os.listdir(tmp_path))
+        return got
+
+    monkeypatch.setattr(scan_module, "_spill_piece", watched)
+    with DatelineScan([str(SEEDS)], parts=(_parts, _cell)) as scan:
+        scan.scan()
+        assert len(seen) > 3 and seen == [[]] * len(seen)
+        text = "".join(t for t, _ in scan.text())
+    _, alone, _, _ = both([str(SEEDS)])
+    assert text == "".join(f"{r[:5]!r}|{r[5]!r}|{r[6:10]!r}|{r[10]!r}\n" for r in alone.rows())
 
 
 def test_rows_that_cannot_be_written_are_one_error(tmp_path, monkeypatch):

@@ -243,3 +243,18 @@ def test_dateline_rows_in_parts_are_the_tsv_text(rows):
     lines = "".join(parts[3 * r] + tsv_cell(row[5]) + parts[3 * r + 1] + tsv_cell(row[10]) + parts[3 * r + 2]
                     for r, row in enumerate(rows))
     assert (lines, len(rows)) == output.tsv_text(rows)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "jsonl"])
+def test_a_temporary_folder_that_cannot_be_one_is_one_error(runner, tmp_path, monkeypatch, fmt):
+    """TMPDIR names a path under a file: one error line naming it (the rows went to /tmp instead, unasked)."""
+    from tests.conftest import SEEDS
+
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "file" / "x"))
+    result = invoke(runner, ["datelines", str(SEEDS), "-f", fmt, "-j", "1"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert str(tmp_path / "file" / "x") in result.stderr
+    assert invoke(runner, ["datelines", str(SEEDS), "--summary", "-j", "1"]).exit_code == 0  # it keeps no rows
