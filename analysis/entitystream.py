@@ -145,7 +145,7 @@ def stream_annotations(
             docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
             found = cache.get_many([d.sha256 for d in docs])
             misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
-            stored = store.get_many([d.sha256 for d in misses], model_ref.key) if misses else {}
+            stored = store.get_many([d.sha256 for d in misses], model_ref.key, rows=True) if misses else {}
             ruled = [d for d in misses if d.sha256 in stored]
             fresh = [d for d in misses if d.sha256 not in stored]
             if fresh:  # the model's turn: the rules run here, with the records of the fill
@@ -279,22 +279,22 @@ def stream_annotations(
 def page_rows(spec, items: list[tuple]) -> list[tuple]:
     """The page rules for files whose model output is stored: :func:`analysis.pagecache.page_record` per file.
 
-    ``items`` are ``(path, text, encoding, sha256, (sentences, mentions))``;
+    ``items`` are ``(path, text, encoding, sha256, (sentences, mentions))``, the stored rows as
+    plain tuples (``Store.get_many(..., rows=True)``);
     runs in the executor's workers like ``annotate_batch`` (``spec`` unused).
     """
-    from .corpus import Corpus
-    from .entities import _assemble
+    from .entities import assemble_page
     from .pagecache import page_record
     from .reader import Document
     from .stories import split_page
 
     out = []
-    for path, text, encoding, sha256, stored in items:
+    for path, text, encoding, sha256, (sents, ments) in items:
         doc = Document(path, text, encoding, sha256)
         stories = split_page(doc)
         for st in stories:  # dateline mentions carry the place as printed; named at the end
             st.places = list(st.dateline.places_raw) if st.dateline else []
-        out.append(page_record(_assemble(Corpus(pages=[(doc, stories)]), {0: stored})))
+        out.append(page_record(assemble_page(doc, stories, sents, ments)))
     return out
 
 
