@@ -361,13 +361,19 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     # capitals (a headline: ISTANBUL for Istanbul), and its lower-case spelling (a common word).
     spellings = {f: [s for s in {f, f.upper()} if len(s) == len(f)] for f in labels}
     wanted = [s for group in spellings.values() for s in group]
-    common = text.lower() != text
+    low = text.lower()
+    common = low != text
     if common:
         wanted.extend(f.lower() for f in labels)
-    found = _whole_words(text, wanted)
+    found = _whole_words(text, wanted, low)
+    forms_of: dict[str, list[str]] = defaultdict(list)  # spelling -> the forms it spells (NAVO: NAVO, Navo)
+    for f, group in spellings.items():
+        if not (common and f.lower() in found):
+            for spelled in group:
+                forms_of[spelled].append(f)
     page_hits = sorted(
-        (s, -len(f), f, spelled) for f, group in spellings.items() if not (common and f.lower() in found)
-        for spelled in group for s in found.get(spelled, ())
+        (s, -len(f), f, spelled) for spelled, at in found.items() if spelled in forms_of
+        for f in forms_of[spelled] for s in at
     )
     if not page_hits:
         return 0
@@ -377,7 +383,9 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
         story = ann.story
         # The occurrences that lie inside the story, in the same order.
         lo, hi = bisect.bisect_left(page_hits, (story.start,)), bisect.bisect_left(page_hits, (story.end,))
-        hits = [h for h in page_hits[lo:hi] if h[0] - h[1] <= story.end]
+        # Those where a mention already is (the model's own, most of them) need no overlap test.
+        own = {(m.start, m.end) for m in ann.mentions}
+        hits = [h for h in page_hits[lo:hi] if h[0] - h[1] <= story.end and (h[0], h[0] - h[1]) not in own]
         if not hits:
             continue
         taken = _Covered.taken_in(ann)
@@ -557,19 +565,22 @@ def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
     # The answers are looked up in compiled code (map over the matches); Python sees the known ones only.
     matches = list(_CAP_SEQ.finditer(text, story.start, story.end))
     answers = list(map(_known_in, map(_GROUP, matches)))
-    found = [(match.start(), known) for match, known in compress(zip(matches, answers), answers)]
+    found = [(at + a, at + b, label) for at, known in
+             ((match.start(), known) for match, known in compress(zip(matches, answers), answers))
+             for a, b, label in known]
+    # Names the model found already (most of them) need no overlap test.
+    own = {(m.start, m.end) for m in ann.mentions}
+    found = [f for f in found if f[:2] not in own]
     if not found:
         return
     taken = _Covered.taken_in(ann)
     starts = [s for s, _ in ann.sentences]
-    for at, known in found:
-        for a, b, label in known:
-            s, e = at + a, at + b
-            if taken.overlaps(s, e):
-                continue
-            sentence = max(bisect.bisect_right(starts, s) - 1, 0)
-            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
-            taken.add(s, e)
+    for s, e, label in found:
+        if taken.overlaps(s, e):
+            continue
+        sentence = max(bisect.bisect_right(starts, s) - 1, 0)
+        ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
+        taken.add(s, e)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -641,7 +652,7 @@ def _find_all(text: str, form: str, start: int, end: int) -> Iterator[int]:
 _FINDS_UP_TO = 1_000_000
 
 
-def _whole_words(text: str, words: Iterable[str]) -> dict[str, list[int]]:
+def _whole_words(text: str, words: Iterable[str], low: str | None = None) -> dict[str, list[int]]:
     """Where each of ``words`` occurs in ``text`` as a whole word: word -> its offsets, in order.
 
     Words that do not occur are left out; overlapping occurrences count,
@@ -650,13 +661,14 @@ def _whole_words(text: str, words: Iterable[str]) -> dict[str, list[int]]:
     ``japan`` are one spelling to look for, and each place found is then
     compared with the words themselves. A page's spellings are looked for
     with a ``str.find`` each, a long text's with one pass of an
-    Aho-Corasick automaton (ahocorasick-rs).
+    Aho-Corasick automaton (ahocorasick-rs). ``low``: ``text.lower()``, when the caller has it.
     """
     distinct = [w for w in dict.fromkeys(words) if w]
     out: dict[str, list[int]] = {}
     if not distinct:
         return out
-    low = text.lower()
+    if low is None:
+        low = text.lower()
     if len(low) != len(text) or "\u03a3" in text:
         # A capital that lower-cases to two characters (İ) moves the offsets, and a capital sigma
         # lower-cases by its context: look for the words as they are.
