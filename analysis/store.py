@@ -164,7 +164,13 @@ class Store:
         :class:`StoredMention` (several times quicker to make, and to send to
         a worker process).
         """
-        ids: dict[int, str] = {}
+        ids = {aid: sha for sha, aid in self.stored_ids(sha256s, pipeline).items()}
+        return self.records_of(ids, rows=rows)
+
+    @guarded
+    def stored_ids(self, sha256s, pipeline: str) -> dict[str, int]:
+        """``{sha256: record id}`` for the stored ones among ``sha256s`` (see :meth:`records_of`)."""
+        out: dict[str, int] = {}
         wanted = list(dict.fromkeys(sha256s))
         for k in range(0, len(wanted), 500):
             chunk = wanted[k: k + 500]
@@ -172,8 +178,13 @@ class Store:
             for aid, sha in self.conn.execute(
                 f"SELECT id, sha256 FROM annotated WHERE pipeline = ? AND sha256 IN ({marks})", (pipeline, *chunk)
             ):
-                ids[aid] = sha
-        out: dict = {sha: ([], []) for sha in ids.values()}
+                out[sha] = aid
+        return out
+
+    @guarded
+    def records_of(self, ids: dict[int, object], *, rows: bool = False) -> dict:
+        """``{key: (sentences, mentions)}`` for ``ids``, record id -> key (``rows``: see :meth:`get_many`)."""
+        out: dict = {key: ([], []) for key in ids.values()}
         aids = list(ids)
         for k in range(0, len(aids), 500):
             chunk = aids[k: k + 500]
