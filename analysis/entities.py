@@ -371,10 +371,12 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
         if not (common and f.lower() in found):
             for spelled in group:
                 forms_of[spelled].append(f)
-    page_hits = sorted(
-        (s, -len(f), f, spelled) for spelled, at in found.items() if spelled in forms_of
-        for f in forms_of[spelled] for s in at
-    )
+    page_hits = []
+    for spelled, at in found.items():
+        for f in forms_of.get(spelled, ()):
+            neg_len = -len(f)
+            page_hits.extend([(s, neg_len, f, spelled) for s in at])
+    page_hits.sort()
     if not page_hits:
         return 0
     label_of = {}
@@ -476,7 +478,7 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
                 m.text = text[m.start:m.end].rstrip()
                 m.end = m.start + len(m.text)
         if kn.enabled("extend"):
-            taken = sorted((m.start, m.end) for m in ann.mentions)
+            taken = None  # the spans before any grows, made when first needed
             floor = ann.story.start
             for m in ann.mentions:
                 # A word before it needs a space right before the mention: most have none.
@@ -484,6 +486,8 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
                     continue
                 if m.source != MODEL or kn.label_prior(m.text) in ("LOC", "ORG"):
                     continue
+                if taken is None:
+                    taken = sorted((m.start, m.end) for m in ann.mentions)
                 while (word := _word_before(text, m.start, floor, "-'’")) is not None:
                     k, j, prev = word
                     if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
