@@ -139,6 +139,7 @@ def stream_annotations(
 
     pool = _Pools(model_ref, jobs, scheduler)
     rows_at = _readable_path(store)
+    pool._stack.callback(_close_reader)  # the read-only connection of this process, if the rules ran here
     queue: deque = deque()  # per batch handed to the executor: (start, docs, found, files it rules)
 
     def prepared():
@@ -329,6 +330,11 @@ def _readable_path(store) -> str | None:
 _READER: list = []  # (path, Store): the read-only connection of this process, kept across batches
 
 
+def _close_reader() -> None:
+    while _READER:
+        _READER.pop()[1].conn.close()
+
+
 def _reader(path: str):
     """A read-only :class:`analysis.store.Store` on ``path``, opened once per process (one at a time)."""
     from .errors import StoreError
@@ -336,8 +342,7 @@ def _reader(path: str):
 
     if _READER and _READER[0][0] == path:
         return _READER[0][1]
-    while _READER:
-        _READER.pop()[1].conn.close()
+    _close_reader()
     conn = connect_readonly(path)
     if conn is None:
         raise StoreError(f"the annotation store {path} is gone")

@@ -279,6 +279,7 @@ def test_the_rules_read_the_store_or_take_the_records_alike(seeds_store, tmp_pat
         assert es._readable_path(st) == str(store.resolve())
     assert es._readable_path(open_store(tmp_path / "none.sqlite", readonly=True)) is None  # held in memory
     read, nm1 = _stream([SEEDS], store)
+    assert not es._READER  # the connection the rules read with here is closed with the run
     (tmp_path / "b").mkdir()
     store = _emptied_copy(seeds_store, tmp_path / "b")
     monkeypatch.setattr(es, "_readable_path", lambda store: None)
