@@ -12,6 +12,8 @@ import re
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
+from operator import attrgetter
 from typing import Callable, Iterable, Iterator
 
 from .corpus import Corpus
@@ -22,11 +24,18 @@ from .store import Store, StoredMention, StoredSentence
 from .stories import Story
 from .textnorm import nfc_text
 
+try:  # one pass for all the forms of a long text (:func:`_whole_words`); without it, a str.find a form
+    from ahocorasick_rs import AhoCorasick as _AhoCorasick, Implementation as _Implementation
+
+    _NFA = _Implementation.NoncontiguousNFA  # the quickest to build
+except ImportError:  # pragma: no cover - a pinned dependency
+    _AhoCorasick = _NFA = None
+
 MODEL = "model"
 DATELINE = "dateline"
 
 
-@dataclass
+@dataclass(slots=True)  # slots: quicker to make and to read, a few per sentence
 class Mention:
     story_id: str
     file: str
@@ -284,28 +293,41 @@ def _assemble(corpus: Corpus, results) -> list[AnnotatedStory]:
     out: list[AnnotatedStory] = []
     for i, (doc, stories) in enumerate(corpus.pages):
         sents, ments = results.get(i, ([], []))
-        by_story_s: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for s in sents:
-            by_story_s[s.story].append((s.start, s.end))
-        by_story_m: dict[int, list[StoredMention]] = defaultdict(list)
-        for m in ments:
-            by_story_m[m.story].append(m)
-        page = []
-        for story in stories:
-            ann = AnnotatedStory(story, doc, sentences=by_story_s.get(story.index, []))
-            ann.mentions.extend(_dateline_mentions(doc, story, ann.sentences))
-            for m in by_story_m.get(story.index, []):
-                ann.mentions.append(
-                    Mention(story.id, doc.path, story.index, m.sentence, m.start, m.end,
-                            doc.text[m.start:m.end], m.label, MODEL)
-                )
-            page.append(ann)
-        propagate_within_file(doc, page)
-        refine_page(doc, page)
-        for ann in page:
-            ann.mentions.sort(key=lambda m: (m.start, m.end))
-        out.extend(page)
+        out.extend(assemble_page(doc, stories, [(s.story, s.idx, s.start, s.end) for s in sents],
+                                 [(m.story, m.sentence, m.start, m.end, m.label) for m in ments]))
     return out
+
+
+def assemble_page(doc: Document, stories: list[Story], sents, ments) -> list[AnnotatedStory]:
+    """One file's annotated stories: the model's output, the dateline places, the page-level rules.
+
+    ``sents`` and ``ments`` are the stored rows as plain tuples: ``(story,
+    idx, start, end)`` and ``(story, sentence, start, end, label)``
+    (``Store.get_many(..., rows=True)``).
+    """
+    text, path = doc.text, doc.path
+    by_story_s: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for story, _, start, end in sents:
+        by_story_s[story].append((start, end))
+    by_story_m: dict[int, list[tuple]] = defaultdict(list)
+    for row in ments:
+        by_story_m[row[0]].append(row)
+    page = []
+    for story in stories:
+        ann = AnnotatedStory(story, doc, sentences=by_story_s.get(story.index, []))
+        ann.mentions.extend(_dateline_mentions(doc, story, ann.sentences))
+        sid, index = story.id, story.index
+        ann.mentions.extend([Mention(sid, path, index, sentence, start, end, text[start:end], label, MODEL)
+                             for _, sentence, start, end, label in by_story_m.get(index, ())])
+        page.append(ann)
+    propagate_within_file(doc, page)
+    refine_page(doc, page)
+    for ann in page:
+        ann.mentions.sort(key=_SPAN)
+    return page
+
+
+_SPAN = attrgetter("start", "end")
 
 
 def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
@@ -335,20 +357,37 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     if not labels:
         return 0
     text = doc.text
-    lower_text = text.lower()
-    forms = [f for f in labels if not _occurs(text, f.lower())] if lower_text != text else list(labels)
-    # Every whole-word occurrence on the page, found once per spelling (not once per story); a form
-    # is also found in capitals (a headline: ISTANBUL for Istanbul).
-    page_hits = sorted(
-        (s, -len(f), f, spelled) for f in forms for spelled in {f, f.upper()} if len(spelled) == len(f)
-        for s in _find_all(text, spelled, 0, len(text))
-    )
+    # Every whole-word occurrence on the page of every spelling at once: the form, the form in
+    # capitals (a headline: ISTANBUL for Istanbul), and its lower-case spelling (a common word).
+    spellings = {f: [s for s in {f, f.upper()} if len(s) == len(f)] for f in labels}
+    wanted = [s for group in spellings.values() for s in group]
+    low = text.lower()
+    common = low != text
+    if common:
+        wanted.extend(f.lower() for f in labels)
+    found = _whole_words(text, wanted, low)
+    forms_of: dict[str, list[str]] = defaultdict(list)  # spelling -> the forms it spells (NAVO: NAVO, Navo)
+    for f, group in spellings.items():
+        if not (common and f.lower() in found):
+            for spelled in group:
+                forms_of[spelled].append(f)
+    page_hits = []
+    for spelled, at in found.items():
+        for f in forms_of.get(spelled, ()):
+            neg_len = -len(f)
+            page_hits.extend([(s, neg_len, f, spelled) for s in at])
+    page_hits.sort()
+    if not page_hits:
+        return 0
+    label_of = {}
     added = 0
     for ann in page:
         story = ann.story
         # The occurrences that lie inside the story, in the same order.
         lo, hi = bisect.bisect_left(page_hits, (story.start,)), bisect.bisect_left(page_hits, (story.end,))
-        hits = [h for h in page_hits[lo:hi] if h[0] - h[1] <= story.end]
+        # Those where a mention already is (the model's own, most of them) need no overlap test.
+        own = {(m.start, m.end) for m in ann.mentions}
+        hits = [h for h in page_hits[lo:hi] if h[0] - h[1] <= story.end and (h[0], h[0] - h[1]) not in own]
         if not hits:
             continue
         taken = _Covered.taken_in(ann)
@@ -357,7 +396,9 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
             e = s - neg_len
             if taken.overlaps(s, e):
                 continue
-            label = labels[form].most_common(1)[0][0]
+            label = label_of.get(form)
+            if label is None:
+                label = label_of[form] = labels[form].most_common(1)[0][0]
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
             ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, spelled, label, MODEL))
             taken.add(s, e)
@@ -405,7 +446,11 @@ class _Covered:
         self.ends.insert(i, e)
 
 
-_CAP_SEQ = re.compile(r"(?<![\w-])[A-ZÀ-Þ][\w'’-]*(?: [A-ZÀ-Þ][\w'’-]*)*")
+# A capital not right after a word character, and the capitalised words after it. The capital comes
+# first and the look-behind after it (at the capital, it tests the character before): the regular
+# expression engine then skips to the next capital instead of trying the look-behind everywhere.
+_GROUP = re.Match.group
+_CAP_SEQ = re.compile(r"[A-ZÀ-Þ](?<![\w-].)[\w'’-]*(?: [A-ZÀ-Þ][\w'’-]*)*")
 
 
 def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
@@ -433,11 +478,17 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
                 m.text = text[m.start:m.end].rstrip()
                 m.end = m.start + len(m.text)
         if kn.enabled("extend"):
-            taken = sorted((m.start, m.end) for m in ann.mentions)
+            taken = None  # the spans before any grows, made when first needed
+            floor = ann.story.start
             for m in ann.mentions:
+                # A word before it needs a space right before the mention: most have none.
+                if m.start <= floor + 1 or text[m.start - 1] != " ":
+                    continue
                 if m.source != MODEL or kn.label_prior(m.text) in ("LOC", "ORG"):
                     continue
-                while (word := _word_before(text, m.start, ann.story.start, "-'’")) is not None:
+                if taken is None:
+                    taken = sorted((m.start, m.end) for m in ann.mentions)
+                while (word := _word_before(text, m.start, floor, "-'’")) is not None:
                     k, j, prev = word
                     if not (prev[:1].isupper() and kn.is_first_name(prev)) or any(s < j and k < e for s, e in taken):
                         break
@@ -467,23 +518,38 @@ def _word_before(text: str, pos: int, floor: int, extra: str = "") -> tuple[int,
 
 def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
     """A lower-case type noun right before a mention gives its label: ``het energiebedrijf Naftogaz``."""
+    floor = ann.story.start
     for m in ann.mentions:
-        if m.source != MODEL or (" " in m.text and kn.label_prior(m.text)):
+        # What follows needs a space right before the mention, inside the story: most have none.
+        if m.start <= floor or text[m.start - 1] != " " or m.source != MODEL:
             continue
-        before = text[max(ann.story.start, m.start - 40):m.start]
-        if not before.endswith(" ") or not before.strip():
+        if " " in m.text and kn.label_prior(m.text):
+            continue
+        before = text[max(floor, m.start - 40):m.start]
+        if not before.strip():
             continue
         prev = before.split()[-1].strip(",;:()\"'“”‘’")
-        cue = kn.context_label(prev) if prev else None
-        if cue is not None:
-            m.label = cue
+        if prev:
+            cue = _CUES.get(prev, _CUES)
+            if cue is _CUES:
+                if len(_CUES) >= 1 << 16:
+                    _CUES.clear()
+                cue = _CUES[prev] = kn.context_label(prev)
+            if cue is not None:
+                m.label = cue
+
+
+_CUES: dict[str, str | None] = {}  # word -> its kn.context_label, which depends on the word alone
 
 
 def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
     """``Aardolie Maatschappij`` -> ``Nederlandse Aardolie Maatschappij``: an organisation-shaped
     mention takes in the capitalised adjectives before it inside a sentence."""
     taken = [(m.start, m.end) for m in ann.mentions]
+    floor = ann.story.start
     for m in ann.mentions:
+        if m.start <= floor + 1 or text[m.start - 1] != " ":
+            continue  # no word before it (:func:`_word_before`)
         if m.source != MODEL or not kn.looks_org(m.text):
             continue
         while (word := _word_before(text, m.start, ann.story.start)) is not None:
@@ -498,19 +564,27 @@ def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:
 def _find_known_names(doc: Document, ann: AnnotatedStory, kn) -> None:
     text = doc.text
     story = ann.story
-    taken = _Covered.taken_in(ann)
-    starts = [s for s, _ in ann.sentences]
     if _known_in not in kn._CACHED:
         kn._CACHED.append(_known_in)  # its answers depend on the features: kn.disable() clears them
-    for match in _CAP_SEQ.finditer(text, story.start, story.end):
-        at = match.start()
-        for a, b, label in _known_in(match.group()):
-            s, e = at + a, at + b
-            if taken.overlaps(s, e):
-                continue
-            sentence = max(bisect.bisect_right(starts, s) - 1, 0)
-            ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
-            taken.add(s, e)
+    # The answers are looked up in compiled code (map over the matches); Python sees the known ones only.
+    matches = list(_CAP_SEQ.finditer(text, story.start, story.end))
+    answers = list(map(_known_in, map(_GROUP, matches)))
+    found = [(at + a, at + b, label) for at, known in
+             ((match.start(), known) for match, known in compress(zip(matches, answers), answers))
+             for a, b, label in known]
+    # Names the model found already (most of them) need no overlap test.
+    own = {(m.start, m.end) for m in ann.mentions}
+    found = [f for f in found if f[:2] not in own]
+    if not found:
+        return
+    taken = _Covered.taken_in(ann)
+    starts = [s for s, _ in ann.sentences]
+    for s, e, label in found:
+        if taken.overlaps(s, e):
+            continue
+        sentence = max(bisect.bisect_right(starts, s) - 1, 0)
+        ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, text[s:e], label, MODEL))
+        taken.add(s, e)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -551,7 +625,15 @@ def _known_in(seq: str) -> tuple[tuple[int, int, str], ...]:
 def _is_common_word(word: str) -> bool:
     from .knowledge import is_common_word, is_first_name
 
-    return is_common_word(word) or is_first_name(word)
+    got = _COMMON.get(word)
+    if got is None:
+        if len(_COMMON) >= 1 << 16:
+            _COMMON.clear()
+        got = _COMMON[word] = is_common_word(word) or is_first_name(word)
+    return got
+
+
+_COMMON: dict[str, bool] = {}  # word -> _is_common_word: the word lists' answer, the same for every page
 
 
 def _is_word_char(ch: str) -> bool:
@@ -568,8 +650,65 @@ def _find_all(text: str, form: str, start: int, end: int) -> Iterator[int]:
         pos = text.find(form, pos + 1, end)
 
 
-def _occurs(text: str, form: str) -> bool:
-    return next(_find_all(text, form, 0, len(text)), None) is not None
+# Above this many characters searched (text length times spellings) one Aho-Corasick pass beats a
+# ``str.find`` per spelling: building the automaton costs about as much as 30 finds in a page of
+# 4,000 characters, and its pass over the text as many more.
+_FINDS_UP_TO = 1_000_000
+
+
+def _whole_words(text: str, words: Iterable[str], low: str | None = None) -> dict[str, list[int]]:
+    """Where each of ``words`` occurs in ``text`` as a whole word: word -> its offsets, in order.
+
+    Words that do not occur are left out; overlapping occurrences count,
+    as with :func:`_find_all` (the reference). The search is made in lower
+    case, where lower-casing keeps every offset: ``Japan``, ``JAPAN`` and
+    ``japan`` are one spelling to look for, and each place found is then
+    compared with the words themselves. A page's spellings are looked for
+    with a ``str.find`` each, a long text's with one pass of an
+    Aho-Corasick automaton (ahocorasick-rs). ``low``: ``text.lower()``, when the caller has it.
+    """
+    distinct = [w for w in dict.fromkeys(words) if w]
+    out: dict[str, list[int]] = {}
+    if not distinct:
+        return out
+    if low is None:
+        low = text.lower()
+    if len(low) != len(text) or "\u03a3" in text:
+        # A capital that lower-cases to two characters (İ) moves the offsets, and a capital sigma
+        # lower-cases by its context: look for the words as they are.
+        groups: dict[str, list[str]] = {w: [w] for w in distinct}
+        low = text
+    else:
+        groups = {}
+        for w in distinct:
+            groups.setdefault(w.lower(), []).append(w)
+    n = len(text)
+
+    def keep(s: int, e: int, group: list[str]) -> None:
+        if s and ((c := text[s - 1]).isalnum() or c in "_-"):
+            return
+        if e < n and ((c := text[e]).isalnum() or c in "_-"):
+            return
+        piece = text[s:e]
+        for w in group:
+            if w == piece:
+                if w in out:
+                    out[w].append(s)
+                else:
+                    out[w] = [s]
+
+    if _AhoCorasick is None or n * len(groups) <= _FINDS_UP_TO:
+        for pattern, group in groups.items():
+            m = len(pattern)
+            pos = low.find(pattern)
+            while pos != -1:
+                keep(pos, pos + m, group)
+                pos = low.find(pattern, pos + 1)
+    else:
+        patterns = list(groups)
+        for i, s, e in _AhoCorasick(patterns, implementation=_NFA).find_matches_as_indexes(low, overlapping=True):
+            keep(s, e, groups[patterns[i]])  # by end: the offsets of one pattern come in order
+    return out
 
 
 def _dateline_mentions(doc: Document, story: Story, sentences) -> list[Mention]:

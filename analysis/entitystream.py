@@ -35,6 +35,7 @@ from array import array
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from itertools import chain
+from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .reader import STDIN, ReadWarning, path_stem
@@ -137,6 +138,8 @@ def stream_annotations(
             on_warning(w)
 
     pool = _Pools(model_ref, jobs, scheduler)
+    rows_at = _readable_path(store)
+    pool._stack.callback(_close_reader)  # the read-only connection of this process, if the rules ran here
     queue: deque = deque()  # per batch handed to the executor: (start, docs, found, files it rules)
 
     def prepared():
@@ -145,7 +148,14 @@ def stream_annotations(
             docs = list(read_corpus(sc.paths[a:a + batch_files], on_warning=warn))
             found = cache.get_many([d.sha256 for d in docs])
             misses = list({d.sha256: d for d in docs if d.sha256 not in found}.values())
-            stored = store.get_many([d.sha256 for d in misses], model_ref.key) if misses else {}
+            # The files whose model output is stored: the rules' workers read it themselves (rows_at);
+            # a store that is no SQLite file hands its records over.
+            if not misses:
+                stored = {}
+            elif rows_at is not None:
+                stored = store.stored_ids([d.sha256 for d in misses], model_ref.key)
+            else:
+                stored = store.get_many([d.sha256 for d in misses], model_ref.key, rows=True)
             ruled = [d for d in misses if d.sha256 in stored]
             fresh = [d for d in misses if d.sha256 not in stored]
             if fresh:  # the model's turn: the rules run here, with the records of the fill
@@ -182,7 +192,7 @@ def stream_annotations(
         # The executor for the page rules, chosen on the first batch: how many files of it need them.
         n_first = len(queue[0][1]) if queue else 0
         rules = pool.rules(len(first or ()) * len(entries) // max(n_first, 1))
-        for records in rules.map_ordered(page_rows, None, chain([first] if first is not None else [], batches)):
+        for records in rules.map_ordered(page_rows, rows_at, chain([first] if first is not None else [], batches)):
             a, docs, found, shas = queue.popleft()
             if shas:
                 new = list(zip(shas, records))
@@ -276,26 +286,69 @@ def stream_annotations(
     return sc
 
 
-def page_rows(spec, items: list[tuple]) -> list[tuple]:
+def page_rows(store_path: str | None, items: list[tuple]) -> list[tuple]:
     """The page rules for files whose model output is stored: :func:`analysis.pagecache.page_record` per file.
 
-    ``items`` are ``(path, text, encoding, sha256, (sentences, mentions))``;
-    runs in the executor's workers like ``annotate_batch`` (``spec`` unused).
+    ``items`` are ``(path, text, encoding, sha256, stored)``, ``stored`` the
+    stored rows as plain tuples, ``(sentences, mentions)``
+    (``Store.get_many(..., rows=True)``), or the record's id in the store at
+    ``store_path``, read here; runs in the executor's workers like
+    ``annotate_batch``, so that they share the reading of the store.
     """
-    from .corpus import Corpus
-    from .entities import _assemble
+    from .entities import assemble_page
     from .pagecache import page_record
     from .reader import Document
     from .stories import split_page
 
+    ids = {stored: stored for *_, stored in items if isinstance(stored, int)}
+    read = _reader(store_path).records_of(ids, rows=True) if ids else {}
     out = []
     for path, text, encoding, sha256, stored in items:
+        sents, ments = read[stored] if isinstance(stored, int) else stored
         doc = Document(path, text, encoding, sha256)
         stories = split_page(doc)
         for st in stories:  # dateline mentions carry the place as printed; named at the end
             st.places = list(st.dateline.places_raw) if st.dateline else []
-        out.append(page_record(_assemble(Corpus(pages=[(doc, stories)]), {0: stored})))
+        out.append(page_record(assemble_page(doc, stories, sents, ments)))
     return out
+
+
+def _readable_path(store) -> str | None:
+    """The path of ``store`` when it is an SQLite file that another connection may read, else None."""
+    from .store import Store
+
+    path = getattr(store, "path", None)
+    if not isinstance(store, Store) or path is None:
+        return None
+    try:
+        main = store.conn.execute("PRAGMA database_list").fetchone()
+    except Exception:  # noqa: BLE001 - a closed or odd connection: hand the records over
+        return None
+    return main[2] if main and main[2] and Path(main[2]).is_file() else None
+
+
+_READER: list = []  # (path, Store): the read-only connection of this process, kept across batches
+
+
+def _close_reader() -> None:
+    while _READER:
+        _READER.pop()[1].conn.close()
+
+
+def _reader(path: str):
+    """A read-only :class:`analysis.store.Store` on ``path``, opened once per process (one at a time)."""
+    from .errors import StoreError
+    from .store import Store, connect_readonly
+
+    if _READER and _READER[0][0] == path:
+        return _READER[0][1]
+    _close_reader()
+    conn = connect_readonly(path)
+    if conn is None:
+        raise StoreError(f"the annotation store {path} is gone")
+    store = Store(conn, Path(path))
+    _READER.append((path, store))
+    return store
 
 
 AUTO_MIN_PAGES = 1000  # --jobs auto: one worker for the page rules per this many files that need them

@@ -269,3 +269,20 @@ def test_one_pool_runs_the_rules_and_then_the_model(tmp_path, tiny_model):
     assert (pooled.cached, pooled.processed) == (alone.cached, alone.processed) == (2, 4)
     assert _records(pooled, es.canonical_names(pooled)) == _records(alone, es.canonical_names(alone))
     assert pooled.keys == alone.keys and pooled.m_key.tolist() == alone.m_key.tolist()
+
+
+def test_the_rules_read_the_store_or_take_the_records_alike(seeds_store, tmp_path, monkeypatch):
+    """The page rules read the stored model output themselves from an SQLite file (the workers share that
+    work); a store that is no file hands the records over: the same rows either way."""
+    store = _emptied_copy(seeds_store, tmp_path)
+    with open_store(store) as st:
+        assert es._readable_path(st) == str(store.resolve())
+    assert es._readable_path(open_store(tmp_path / "none.sqlite", readonly=True)) is None  # held in memory
+    read, nm1 = _stream([SEEDS], store)
+    assert not es._READER  # the connection the rules read with here is closed with the run
+    (tmp_path / "b").mkdir()
+    store = _emptied_copy(seeds_store, tmp_path / "b")
+    monkeypatch.setattr(es, "_readable_path", lambda store: None)
+    handed, nm2 = _stream([SEEDS], store)
+    assert read.pages_cached == handed.pages_cached == 0 and read.cached == handed.cached == len(read.paths)
+    assert _records(read, nm1) == _records(handed, nm2)
