@@ -53,6 +53,22 @@ def invoke(runner, args, **kwargs):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False, **kwargs)
 
 
+def killed_client(script, *args) -> str:
+    """Run the Python file ``script`` (with the repository importable), read the first line it prints,
+    then kill it with SIGKILL, as a client that cannot clean up after itself; returns that line."""
+    import signal
+    import subprocess
+    import sys
+
+    client = subprocess.Popen([sys.executable, str(script), *map(str, args)], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        return client.stdout.readline().strip()
+    finally:
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+
+
 @pytest.fixture(scope="session")
 def seeds_store(tmp_path_factory) -> Path:
     """One annotation store with the seeds already annotated by the default model.

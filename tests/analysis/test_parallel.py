@@ -218,14 +218,13 @@ def test_scheduler_without_dask_installed_says_what_to_install(monkeypatch, mode
         open_executor(worker_spec(model_ref), scheduler="tcp://127.0.0.1:8786")
 
 
-
 def test_workers_leave_when_the_client_is_killed(tmp_path):
     """A client killed with SIGKILL cannot close its pool: the workers see their parent gone and exit."""
     import os
     import signal
-    import subprocess
-    import sys
     import time
+
+    from tests.conftest import killed_client
 
     script = tmp_path / "client.py"
     script.write_text("import os, time\nfrom analysis.parallel import LocalExecutor\n"
@@ -234,14 +233,7 @@ def test_workers_leave_when_the_client_is_killed(tmp_path):
                       "    ex = LocalExecutor(None, 1)\n"
                       "    print(ex.submit(worker_pid, None, None).result(), flush=True)\n"
                       "    time.sleep(60)\n", encoding="utf-8")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    client = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": root})
-    try:
-        worker = int(client.stdout.readline())
-    finally:
-        client.send_signal(signal.SIGKILL)
-        client.wait()
+    worker = int(killed_client(script))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

@@ -176,10 +176,9 @@ def test_a_worker_whose_client_is_killed_leaves_no_file(tmp_path):
     """A worker wrote rows its client never saw (the client was SIGKILLed): it removes its file, and the
     folder, on its way out (they stayed in TMPDIR, the rows of a whole batch)."""
     import os
-    import signal
-    import subprocess
-    import sys
     import time
+
+    from tests.conftest import killed_client
 
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.txt").write_text("Kop\nDEN HAAG (ANP) - Tekst.\n", encoding="utf-8")
@@ -193,15 +192,8 @@ def test_a_worker_whose_client_is_killed_leaves_no_file(tmp_path):
         "    item = ScanItem(ROWS, frozenset(), ((sys.argv[2], None),), (0,), _parts, folder)\n"
         "    print(ex.submit(scan_batch, None, item).result().blobs[0][0], flush=True)\n"
         "    time.sleep(60)\n", encoding="utf-8")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     (tmp_path / "tmp").mkdir()
-    client = subprocess.Popen([sys.executable, str(script), str(tmp_path / "tmp"), str(tmp_path / "in" / "a.txt")],
-                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": root})
-    try:
-        written = client.stdout.readline().strip()
-    finally:
-        client.send_signal(signal.SIGKILL)
-        client.wait()
+    written = killed_client(script, tmp_path / "tmp", tmp_path / "in" / "a.txt")
     assert os.path.isfile(written)  # the worker's file of rows, not yet unlinked by the client
     deadline = time.monotonic() + 10
     while os.listdir(tmp_path / "tmp") and time.monotonic() < deadline:
