@@ -46,7 +46,7 @@ SIZES ?= 10000 100000 1000000
 bench-scale: install
 	$(BIN)/pip install --quiet --only-binary=:all: ripgrep  # rg beside grep; watchdog comes with .[test]
 	$(BIN)/python scripts/bench_scale.py --sizes $(SIZES)
-	BENCH_SIZES=$(shell echo $(SIZES) | tr ' ' ',') nice -n 10 $(BIN)/python scripts/bench_scale_datelines.py
+	BENCH_SIZES=$(shell echo $(SIZES) | tr ' ' ',') nice -n 10 $(BIN)/python scripts/bench_scale_datelines.py --repeat 3  # medians, in rounds
 	$(BIN)/python scripts/bench_scale_store.py --sizes $(SIZES)  # entities, cooccur from a (synthetically) filled store
 
 # Regenerate the golden CLI outputs in tests/golden/ (review the diff).

@@ -7,6 +7,10 @@ bare Python pass that reads every file and runs one regular expression over
 it (the yardstick of issue 11: datelines within 3x of it). The bare pass runs
 once untimed first, so that every timed run finds the files in the page cache,
 and is timed first and last; "x bare" divides by the faster of those two.
+With --repeat N every command (the bare pass too) runs N times, in rounds
+that take each command in turn, and the medians are printed: a machine whose
+speed drifts (other jobs, a busy host) then weighs on the bare pass and on
+datelines alike.
 
     python scripts/bench_scale_datelines.py                    # 10,000 and 100,000 stories
     python scripts/bench_scale_datelines.py 10000 100000 1000000
@@ -91,12 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dir", type=Path, help="where to build the corpora (default: a temporary directory)")
     ap.add_argument("--keep", action="store_true", help="keep the corpora")
     ap.add_argument("--jobs", default="1,2", help="--jobs values to run datelines with (default 1,2)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each command, in rounds; medians (default 1)")
     args = ap.parse_args(argv)
     sizes = args.sizes or [int(s) for s in os.environ.get("BENCH_SIZES", "10000,100000").split(",") if s.strip()]
     jobs = [j.strip() for j in args.jobs.split(",") if j.strip()]
     base = args.dir or Path(tempfile.mkdtemp(prefix="newsctl-bench-scale-"))
-    print(f"# datelines at scale; {os.cpu_count()} CPUs; {sys.version.split()[0]}; best of 1 run each, "
-          "so figures on a busy machine are noisy")
+    runs_each = max(1, args.repeat)
+    print(f"# datelines at scale; {os.cpu_count()} CPUs; {sys.version.split()[0]}; " + (
+        "one run each, so figures on a busy machine are noisy" if runs_each == 1 else
+        f"medians of {runs_each} runs each, taken in rounds"))
     print(f"{'stories':>9} {'MB':>6}  {'command':<34} {'seconds':>8} {'stories/s':>10} {'peak MB':>8} {'x bare':>7}")
     try:
         for n in sizes:
@@ -119,7 +126,15 @@ def main(argv: list[str] | None = None) -> int:
             measure(runs[0][1])  # untimed: reads the files into the page cache, which the timed runs all find
             # The yardstick is the faster of the two bare passes (a busy machine slows one now and then):
             # the rows are printed once both have run.
-            results = [(label, *measure(cmd)) for label, cmd in runs]
+            if runs_each == 1:
+                results = [(label, *measure(cmd)) for label, cmd in runs]
+            else:
+                from statistics import median
+
+                runs = runs[:-1]  # the rounds time the bare pass throughout
+                rounds = [[measure(cmd) for _, cmd in runs] for _ in range(runs_each)]
+                results = [(label, median(r[i][0] for r in rounds), max(r[i][1] for r in rounds))
+                           for i, (label, _) in enumerate(runs)]
             bare = min(seconds for label, seconds, _ in results if label.startswith("bare"))
             for label, seconds, peak in results:
                 print(f"{n:>9,} {nbytes / 1e6:>6.0f}  {label:<34} {seconds:>8.2f} {n / seconds:>10,.0f} "
