@@ -259,7 +259,7 @@ def open_store(path: str | os.PathLike | None = None, *, readonly: bool = False)
         p.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(p), timeout=30)
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.executescript(_SCHEMA)
         with conn:
@@ -274,6 +274,29 @@ def open_store(path: str | os.PathLike | None = None, *, readonly: bool = False)
 
 
 _SQLITE_READONLY, _SQLITE_CANTOPEN = 8, 14
+_SQLITE_BUSY = 5
+
+
+def _use_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """Put the store in WAL mode (once, in its file), waiting for other processes as the busy timeout would.
+
+    Switching to WAL takes no busy timeout: when other processes open a new
+    store at the same moment (two commands started together), SQLite
+    answers "database is locked" at once. So the switch is tried again for
+    up to ``timeout`` seconds, as any other statement waits.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) or 0
+            if code & 0xFF != _SQLITE_BUSY or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(2 * delay, 0.05)
 
 
 def connect_readonly(path: str | os.PathLike) -> sqlite3.Connection | None:

@@ -133,3 +133,35 @@ def test_a_read_only_index_of_another_version_reads_as_empty_and_is_left_alone(t
         assert SearchIndex(st.conn, readonly=True).status()["files"] == 0
     with open_store(path) as st:
         assert st.conn.execute("SELECT count(*) FROM search_files").fetchone()[0] == 5  # not dropped
+
+
+def test_processes_opening_a_new_store_together_all_get_it(tmp_path):
+    """Commands started together on a store that is not there yet: each opens it (SQLite answered one of
+    them "database is locked" at once when it switched the new file to WAL, about one open in 40)."""
+    import os
+    import sys
+
+    from analysis.errors import StoreError
+    from analysis.store import open_store
+
+    failed = 0
+    for trial in range(60):
+        path = tmp_path / f"s{trial}.sqlite"
+        pids = []
+        for k in range(4):
+            pid = os.fork()
+            if pid == 0:  # the child: open, write, leave without running pytest's exit code
+                code = 0
+                try:
+                    store = open_store(path)
+                    with store.conn:
+                        store.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'x')", (f"k{k}",))
+                except StoreError as exc:
+                    sys.stderr.write(f"{exc}\n")
+                    code = 2
+                finally:
+                    os._exit(code)
+            pids.append(pid)
+        for pid in pids:
+            failed += os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0
+    assert failed == 0
