@@ -189,26 +189,14 @@ class Store:
         for k in range(0, len(aids), 500):
             chunk = aids[k: k + 500]
             marks = ",".join("?" * len(chunk))
-            sents = self.conn.execute(
-                f"SELECT annotated, story, idx, start, end FROM sentences WHERE annotated IN ({marks}) "
-                "ORDER BY annotated, story, idx", chunk
-            )
-            if rows:
-                for row in sents:
-                    out[ids[row[0]]][0].append(row[1:])
-            else:
-                for aid, *row in sents:
-                    out[ids[aid]][0].append(StoredSentence(*row))
-            ments = self.conn.execute(
-                f"SELECT annotated, story, sentence, start, end, label FROM mentions WHERE annotated IN ({marks}) "
-                "ORDER BY annotated, start, end", chunk
-            )
-            if rows:
-                for row in ments:
-                    out[ids[row[0]]][1].append(row[1:])
-            else:
-                for aid, *row in ments:
-                    out[ids[aid]][1].append(StoredMention(*row))
+            for slot, query, make in (
+                (0, "SELECT annotated, story, idx, start, end FROM sentences WHERE annotated IN ({}) "
+                    "ORDER BY annotated, story, idx", StoredSentence),
+                (1, "SELECT annotated, story, sentence, start, end, label FROM mentions WHERE annotated IN ({}) "
+                    "ORDER BY annotated, start, end", StoredMention),
+            ):
+                for row in self.conn.execute(query.format(marks), chunk):
+                    out[ids[row[0]]][slot].append(row[1:] if rows else make(*row[1:]))
         return out
 
     @guarded
