@@ -147,7 +147,7 @@ def page_record(page: list) -> tuple:
     consecutive model mentions 2-3 characters apart, as bytes of int32.
     """
     from .entities import DATELINE, MODEL
-    from .scan import story_digest
+    from .textnorm import story_digest
 
     stories, keys, key_ids = [], [], {}
     rows, pairs = array("i"), array("i")

@@ -30,14 +30,13 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from hashlib import blake2b
 from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .datelines import _LOWER_MAX, PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
 from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, path_stem, read_regular, walk
 from .stories import page_fields
-from .textnorm import lower
+from .textnorm import key_digest, lower_keyed, story_digest
 
 BATCH_FILES = 32  # files in the first batches
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this (the first batches)
@@ -106,25 +105,6 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
     return text, None
 
 
-def story_digest(text: str, folded: str | None = None) -> int:
-    """8 bytes of the story text's hash, case and spacing ignored (the duplicate key).
-
-    ``folded``: ``text.casefold()``, when the caller has it.
-    """
-    if folded is not None:
-        text = folded
-    if "\n" in text:
-        text = text.replace("\n", " ")  # a lead's paragraphs: split() treats the two alike
-    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
-        # One space between words already (printable text has no other
-        # white space), as ``" ".join(text.split())`` would leave it; the
-        # case fold adds no white space.
-        key = text if folded is not None else text.casefold()
-    else:
-        key = " ".join(text.casefold().split())
-    return int.from_bytes(blake2b(key.encode("utf-8"), digest_size=8).digest(), "big")
-
-
 def _folds_as_lower(text: str) -> bool:
     """True when ``text.casefold() == text.lower()``, character for character (checked in C)."""
     if text.isascii():
@@ -173,12 +153,12 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             continue
         # The lower-cased text, once: the casings are counted in it, and where
         # it is the case-folded text too the duplicate keys are cut from it.
-        low = lower(text) if len(text) <= _LOWER_MAX else None
-        texts.append((text, low))
+        low, low_bytes, keyed = lower_keyed(text) if len(text) <= _LOWER_MAX else (None, None, None)
+        texts.append((text, low, low_bytes))
         if item.mode == FORMS:
             out.append(0)
             continue
-        folded = low if low is not None and _folds_as_lower(text) else None
+        folded = low if low is not None and (keyed is not None or _folds_as_lower(text)) else None
         page_rows: list[tuple] = []
         base = k << 32
         if formatted is not None:
@@ -207,9 +187,18 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             counts[c] += 1
             # The body as the duplicate key reads it: cut from the folded page when there is one
             # (white space is white space in either).
-            body = text[body_start: end] if folded is None else folded[body_start: end]
-            if body and not body.isspace():
-                digests.append(story_digest(body, None if folded is None else body))
+            digest = None
+            if body_start < end:
+                if keyed is not None:
+                    piece = keyed[body_start: end]  # the key itself, unless its spaces need collapsing
+                    if piece[0] != 32 and piece[-1] != 32 and b"  " not in piece:
+                        digest = key_digest(piece)
+                if digest is None:
+                    body = text[body_start: end] if folded is None else folded[body_start: end]
+                    if not body.isspace():
+                        digest = story_digest(body, None if folded is None else body)
+            if digest is not None:
+                digests.append(digest)
                 keys.append(base | index)
                 combo_of.append(c)
             if formatted is not None:
@@ -237,8 +226,8 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     forms: Counter[str] = Counter()
     used = item.names | {p.casefold() for p in found_places if p}
     patterns = forms_patterns(frozenset(used))
-    for text, low in texts:
-        count_forms(patterns, text, forms, low)
+    for text, low, low_bytes in texts:
+        count_forms(patterns, text, forms, low, low_bytes)
     return BatchScan(out.tobytes(), warned, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
 
 

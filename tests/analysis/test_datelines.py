@@ -97,6 +97,10 @@ def test_counting_casings_in_the_lower_cased_text_is_exact(text):
     assert patterns[5] is not None  # ahocorasick_rs is installed: it finds the names
     fast, anchored, words, plain = Counter(), Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
+    if all(ord(c) < 256 for c in text):  # a Latin-1 text: its lower-cased bytes are searched
+        latin = Counter()
+        count_forms(patterns, text, latin, text.lower(), text.lower().encode("latin-1"))
+        assert latin == fast
     count_forms(patterns[:5], text, anchored)  # as without ahocorasick_rs: a str.find a name
     count_forms((patterns[0], True, None, _word_index(names)), text, words)  # as for more than _ANCHORS_MAX names
     count_forms((patterns[0], False), text, plain)
@@ -141,6 +145,11 @@ def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
         assert got == want
         got = [(m.span(), m.group()) for m in _matches_found(pattern, finder, text)]  # ahocorasick_rs
         assert got == want
+        if all(ord(c) < 256 for c in text):  # the automaton of the Latin-1 names' bytes, on the text's
+            low = text.lower()
+            got = [(m.span(), m.group()) for m in _matches_found(pattern, finder, text, low, None,
+                                                                 low.encode("latin-1"))]
+            assert got == want
 
 
 def test_anchors_stand_for_the_longer_names_holding_them():
@@ -217,6 +226,10 @@ def test_names_of_another_case_are_found_beside_the_lower_cased_search(text):
     assert patterns[4] is not None and patterns[2] is not None
     fast, anchored, words, plain = Counter(), Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
+    if all(ord(c) < 256 for c in text):  # a Latin-1 text: its lower-cased bytes are searched
+        latin = Counter()
+        count_forms(patterns, text, latin, text.lower(), text.lower().encode("latin-1"))
+        assert latin == fast
     count_forms(patterns[:5], text, anchored)
     count_forms((*patterns[:2], None, _word_index(["den haag", "haag"]), patterns[4]), text, words)
     count_forms((patterns[0], False), text, plain)
@@ -238,6 +251,10 @@ def test_a_name_no_latin1_text_can_hold_is_not_looked_for_in_one(text):
     assert forms_patterns(frozenset({"a\u03bcb"}))[6] is None  # \u03bc matches the micro sign \u00b5
     fast, plain = Counter(), Counter()
     count_forms(patterns, text, fast)
+    if all(ord(c) < 256 for c in text):  # a Latin-1 text: its lower-cased bytes are searched
+        latin = Counter()
+        count_forms(patterns, text, latin, text.lower(), text.lower().encode("latin-1"))
+        assert latin == fast
     count_forms((patterns[0], False), text, plain)
     assert fast == plain
 
