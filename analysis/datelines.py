@@ -276,7 +276,9 @@ def _finder(names: list[str]):
         from ahocorasick_rs import AhoCorasick, BytesAhoCorasick
     except ImportError:  # the find-a-name and word-index paths do the same, more slowly
         return None
-    latin = [n.encode("latin-1") for n in names if n.isascii() or max(n) <= "\xff"]
+    from .textnorm import LATIN1_KEY
+
+    latin = sorted({n.encode("latin-1").translate(LATIN1_KEY) for n in names if n.isascii() or max(n) <= "\xff"})
     return _Finder(AhoCorasick(names), BytesAhoCorasick(latin) if latin else None)
 
 
@@ -286,7 +288,10 @@ class _Finder(NamedTuple):
     A Latin-1 text is searched as the bytes of its lower-cased text, where
     a character is a byte: about twice as quick as the text itself, which
     the automaton reads as UTF-8 and whose offsets it counts back into
-    characters. No other name can be in such a text.
+    characters. No other name can be in such a text. In those bytes (those
+    of :func:`analysis.textnorm.lower_keyed`) and in the names' each white
+    space character is a space: a name is found wherever it is, and maybe
+    in a few places more, where its pattern does not match the text.
     """
     text: object
     latin: object | None
@@ -377,7 +382,8 @@ def count_forms(patterns: tuple, text: str, forms: Counter,
     whose words the text has (:func:`_word_index`). Either is far quicker
     than the regex engine's pass over every character. ``low``:
     ``text.lower()``, when the caller has it; ``low_bytes``: that in
-    Latin-1, when the text is Latin-1 (:func:`analysis.textnorm.lower_keyed`).
+    Latin-1, each white-space character a space, when the text is Latin-1
+    (:func:`analysis.textnorm.lower_keyed`).
     ``patterns[2:]`` may be left
     out (or None): the plain ``finditer``. With a finder (ahocorasick_rs)
     the places are found by it, in one pass for all the names.

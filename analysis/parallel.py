@@ -236,6 +236,14 @@ def _init_pool_worker(spec: WorkerSpec | None) -> None:
         pass  # kept in _ready; the first batch raises it in the client
 
 
+def _import_modules(spec, modules: tuple[str, ...]) -> None:
+    """A pool worker's first task from :meth:`Executor.start`: the modules its work needs, imported."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+
+
 # -- executors --------------------------------------------------------------------
 
 class Executor:
@@ -257,6 +265,9 @@ class Executor:
 
     def result(self, future):
         return future.result()
+
+    def start(self, modules: tuple[str, ...] = ()) -> None:
+        """Start the workers now, each importing ``modules``, while the client does something else (a walk)."""
 
     def map_ordered(self, fn: Callable, spec: WorkerSpec, items: Iterable[list]) -> Iterator:
         """``fn(spec, item)`` for every item, yielded in the order of ``items``."""
@@ -324,6 +335,11 @@ class LocalExecutor(Executor):
 
     def submit(self, fn, spec, batch):
         return self._pool.submit(fn, spec, batch)
+
+    def start(self, modules: tuple[str, ...] = ()) -> None:
+        # The pool starts a process a task while none is idle: one task each starts them all.
+        for _ in range(self.workers):
+            self._pool.submit(_import_modules, None, modules)
 
     def wait_any(self, futures):
         from concurrent.futures import FIRST_COMPLETED, wait

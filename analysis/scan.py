@@ -105,17 +105,6 @@ def _read(path: str, data: bytes | None) -> tuple[str | None, tuple[str, bool] |
     return text, None
 
 
-def _folds_as_lower(text: str) -> bool:
-    """True when ``text.casefold() == text.lower()``, character for character (checked in C)."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return "\u00df" not in text and "\u00b5" not in text  # the two Latin-1 letters whose case fold is another: ß, µ
-
-
 def scan_batch(spec, item: ScanItem) -> BatchScan:
     """Read, split and parse one batch of files (runs in a worker or in the client).
 
@@ -151,14 +140,13 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         if text is None:
             out.append(-1)
             continue
-        # The lower-cased text, once: the casings are counted in it, and where
-        # it is the case-folded text too the duplicate keys are cut from it.
-        low, low_bytes, keyed = lower_keyed(text) if len(text) <= _LOWER_MAX else (None, None, None)
-        texts.append((text, low, low_bytes))
+        # A Latin-1 page lower-cased, its white space as spaces, in bytes, once: the casings are
+        # counted in it and (where that is its case fold too) the duplicate keys cut from it.
+        low, keyed = lower_keyed(text) if len(text) <= _LOWER_MAX else (None, False)
+        texts.append((text, low))
         if item.mode == FORMS:
             out.append(0)
             continue
-        folded = low if low is not None and (keyed is not None or _folds_as_lower(text)) else None
         page_rows: list[tuple] = []
         base = k << 32
         if formatted is not None:
@@ -189,14 +177,16 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             # (white space is white space in either).
             digest = None
             if body_start < end:
-                if keyed is not None:
-                    piece = keyed[body_start: end]  # the key itself, unless its spaces need collapsing
-                    if piece[0] != 32 and piece[-1] != 32 and b"  " not in piece:
+                if keyed:
+                    piece = low[body_start: end]  # the key itself, unless its spaces need collapsing
+                    if piece[0] == 32 or piece[-1] == 32 or b"  " in piece:
+                        piece = b" ".join(piece.split())
+                    if piece:
                         digest = key_digest(piece)
-                if digest is None:
-                    body = text[body_start: end] if folded is None else folded[body_start: end]
+                else:
+                    body = text[body_start: end]
                     if not body.isspace():
-                        digest = story_digest(body, None if folded is None else body)
+                        digest = story_digest(body)
             if digest is not None:
                 digests.append(digest)
                 keys.append(base | index)
@@ -226,8 +216,8 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     forms: Counter[str] = Counter()
     used = item.names | {p.casefold() for p in found_places if p}
     patterns = forms_patterns(frozenset(used))
-    for text, low, low_bytes in texts:
-        count_forms(patterns, text, forms, low, low_bytes)
+    for text, low in texts:
+        count_forms(patterns, text, forms, None, low)
     return BatchScan(out.tobytes(), warned, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
 
 

@@ -19,7 +19,7 @@ import unicodedata
 
 from xxhash import xxh3_64_intdigest as key_digest  # XXH3, 64 bits: about 7x quicker than BLAKE2b here
 
-__all__ = ["OffsetMap", "lower", "lower_keyed", "nfc", "nfc_text", "story_digest"]
+__all__ = ["LATIN1_KEY", "OffsetMap", "key_digest", "lower", "lower_keyed", "nfc", "nfc_text", "story_digest"]
 
 
 # Every Latin-1 character lower-cases to one Latin-1 character: a byte table does it.
@@ -39,34 +39,28 @@ def lower(text: str) -> str:
     return data.translate(_LATIN1_LOWER).decode("latin-1")
 
 
-def lower_keyed(text: str) -> tuple[str, bytes | None, bytes | None]:
-    """``lower(text)``, that in Latin-1, and the bytes that :func:`story_digest` hashes for a stretch of the page.
+def lower_keyed(text: str) -> tuple[bytes | None, bool]:
+    """The page in Latin-1, lower-cased, each white-space character a space; and whether it gives the stories' keys.
 
-    The bytes are the page lower-cased, a newline as a space, in Latin-1:
-    for a stretch with no two spaces in a row and none at either end, the
-    stretch of those bytes is the stretch's key, and :func:`key_digest` of
-    it its digest (no copy, encoding or white-space check a story). None
-    where that does not hold for every stretch: a page beyond Latin-1, one
-    whose case fold is not its lower case (``ß``, ``µ``), or one with a
-    character that is not printable (a tab, a no-break space): such pages'
-    stories take :func:`story_digest`. The second item is None for a page
-    beyond Latin-1.
+    None for a page beyond Latin-1. Otherwise, where the page's case fold
+    is its lower case (all but pages with ``ß`` or ``µ``: True), a stretch
+    of these bytes with its spaces collapsed (``b" ".join(piece.split())``)
+    is the key of :func:`story_digest` of that stretch of the text in
+    Latin-1, and :func:`key_digest` of it its digest: no copy of the text,
+    case fold or encoding a story. The place names are searched in the same
+    bytes (:func:`analysis.datelines.count_forms`, the names' own bytes
+    through :data:`LATIN1_KEY` too).
     """
     try:
         data = text.encode("latin-1")
     except UnicodeEncodeError:
-        return text.lower(), None, None
-    low = data.translate(_LATIN1_LOWER)
-    if b"\xdf" in data or b"\xb5" in data:
-        return low.decode("latin-1"), low, None
-    key = low.translate(_LATIN1_KEY)
-    if key.translate(None, _LATIN1_PRINTABLE):  # what is left is not printable
-        return low.decode("latin-1"), low, None
-    return low.decode("latin-1"), low, key
+        return None, False
+    return data.translate(LATIN1_KEY), b"\xdf" not in data and b"\xb5" not in data
 
 
-_LATIN1_KEY = bytes(32 if c == 10 else c for c in range(256))  # a newline as a space, as split() sees both
-_LATIN1_PRINTABLE = bytes(c for c in range(256) if chr(c).isprintable())
+# Each Latin-1 character lower-cased (one character each) and each of the 12 that str.split() splits on
+# a space, the one white space bytes.split() and str.split() agree on.
+LATIN1_KEY = bytes(32 if chr(c).isspace() else ord(chr(c).lower()) for c in range(256))
 
 
 def story_digest(text: str, folded: str | None = None) -> int:

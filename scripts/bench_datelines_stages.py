@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.datelines import count_forms, forms_patterns  # noqa: E402
 from analysis.reader import decode, read_regular, walk  # noqa: E402
-from analysis.scan import ROWS, SPLIT, ScanItem, _folds_as_lower, scan_batch, story_digest  # noqa: E402
+from analysis.scan import ROWS, SPLIT, ScanItem, scan_batch  # noqa: E402
 from analysis.stories import page_fields  # noqa: E402
-from analysis.textnorm import lower  # noqa: E402
+from analysis.textnorm import key_digest, lower_keyed, story_digest  # noqa: E402
 from cli.commands.datelines import tsv_row_parts  # noqa: E402
 
 
@@ -48,23 +48,28 @@ def main(argv: list[str] | None = None) -> int:
 
     raws = timed("read", lambda: [read_regular(f, walked=True) for f in files])
     texts = timed("decode", lambda: [decode(r)[0] for r in raws])
-    lows = timed("lower-case", lambda: [lower(t) for t in texts])
+    keyed = timed("lower-case (the key bytes)", lambda: [lower_keyed(t) for t in texts])
     timed("split the page", lambda: [list(page_fields(t, False)) for t in texts])
     split = timed("split the page, with headlines", lambda: [list(page_fields(t, True)) for t in texts])
 
-    def digests():
-        for t, low, stories in zip(texts, lows, split):
-            folded = low if _folds_as_lower(t) else None
+    def digests():  # as scan_batch makes them
+        for t, (low, keyed_), stories in zip(texts, keyed, split):
             for story in stories:
-                body = (folded if folded is not None else t)[story[4]: story[3]]
-                story_digest(body, body if folded is not None else None)
+                s, e = story[4], story[3]
+                if keyed_:
+                    piece = low[s:e]
+                    if piece[0] == 32 or piece[-1] == 32 or b"  " in piece:
+                        piece = b" ".join(piece.split())
+                    key_digest(piece)
+                else:
+                    story_digest(t[s:e])
 
     timed("duplicate keys", digests)
     names = frozenset(p.casefold() for stories in split for s in stories if s[6] for p in s[6][0][1] if p)
     patterns = forms_patterns(names)
     forms: Counter = Counter()
-    timed(f"casings of {len(names)} places", lambda: [count_forms(patterns, t, forms, low)
-                                                      for t, low in zip(texts, lows)])
+    timed(f"casings of {len(names)} places", lambda: [count_forms(patterns, t, forms, None, low)
+                                                      for t, (low, _) in zip(texts, keyed)])
     batches = [tuple((f, None) for f in files[i: i + 256]) for i in range(0, len(files), 256)]
     timed("whole batches, --summary", lambda: [scan_batch(None, ScanItem(SPLIT, names, b)) for b in batches])
     with tempfile.TemporaryDirectory() as folder:

@@ -92,12 +92,21 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
 
     names, stdin = common.input_source(paths)
     n_jobs = parse_jobs(jobs)
-    entries = walk(names)
+    executor = None
+    if n_jobs is not None and n_jobs > 1:  # the workers start (spawned, importing) while the files are walked
+        executor = open_executor(None, jobs=n_jobs)
+        executor.start(("analysis.scan", __name__))
+    try:
+        entries = walk(names)
+    except BaseException:
+        if executor is not None:
+            executor.close(cancel=True)
+        raise
     if n_jobs is None:
         n_jobs = choose_scan_jobs(None, input_bytes(entries))
     # tsv, the pipe's format, of every row: made in the workers as they read the files.
     in_workers = not summary and fmt is output.Format.tsv and not filt
-    with open_executor(None, jobs=n_jobs) as executor:
+    with executor if executor is not None else open_executor(None, jobs=n_jobs) as executor:
         scan = DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
                             executor=executor if n_jobs > 1 else None, summary=summary, walked=entries,
                             parts=(tsv_row_parts, tsv_cell) if in_workers else None)

@@ -98,13 +98,23 @@ def test_counting_casings_in_the_lower_cased_text_is_exact(text):
     fast, anchored, words, plain = Counter(), Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
     if all(ord(c) < 256 for c in text):  # a Latin-1 text: its lower-cased bytes are searched
+        from analysis.textnorm import LATIN1_KEY
+
         latin = Counter()
-        count_forms(patterns, text, latin, text.lower(), text.lower().encode("latin-1"))
+        count_forms(patterns, text, latin, None, text.encode("latin-1").translate(LATIN1_KEY))
         assert latin == fast
     count_forms(patterns[:5], text, anchored)  # as without ahocorasick_rs: a str.find a name
     count_forms((patterns[0], True, None, _word_index(names)), text, words)  # as for more than _ANCHORS_MAX names
     count_forms((patterns[0], False), text, plain)
     assert fast == plain and anchored == plain and words == plain
+    # As the datelines scan gives them (analysis.textnorm.lower_keyed): white space as spaces.
+    from analysis.textnorm import lower_keyed
+
+    low_bytes = lower_keyed(text)[0]
+    for known in (patterns, patterns[:5], (patterns[0], True, None, _word_index(names))):
+        got = Counter()
+        count_forms(known, text, got, None, low_bytes)
+        assert got == plain
 
 
 _NAME = st.text(alphabet="aden h'\u2019-s\u00e9.", min_size=1, max_size=8).map(str.strip).filter(bool)
@@ -146,9 +156,10 @@ def test_finding_names_at_their_anchors_gives_the_plain_finditer_matches(case):
         got = [(m.span(), m.group()) for m in _matches_found(pattern, finder, text)]  # ahocorasick_rs
         assert got == want
         if all(ord(c) < 256 for c in text):  # the automaton of the Latin-1 names' bytes, on the text's
-            low = text.lower()
-            got = [(m.span(), m.group()) for m in _matches_found(pattern, finder, text, low, None,
-                                                                 low.encode("latin-1"))]
+            from analysis.textnorm import lower_keyed
+
+            got = [(m.span(), m.group()) for m in _matches_found(pattern, finder, text, None, None,
+                                                                 lower_keyed(text)[0])]
             assert got == want
 
 
@@ -227,8 +238,10 @@ def test_names_of_another_case_are_found_beside_the_lower_cased_search(text):
     fast, anchored, words, plain = Counter(), Counter(), Counter(), Counter()
     count_forms(patterns, text, fast)
     if all(ord(c) < 256 for c in text):  # a Latin-1 text: its lower-cased bytes are searched
+        from analysis.textnorm import LATIN1_KEY
+
         latin = Counter()
-        count_forms(patterns, text, latin, text.lower(), text.lower().encode("latin-1"))
+        count_forms(patterns, text, latin, None, text.encode("latin-1").translate(LATIN1_KEY))
         assert latin == fast
     count_forms(patterns[:5], text, anchored)
     count_forms((*patterns[:2], None, _word_index(["den haag", "haag"]), patterns[4]), text, words)
@@ -252,8 +265,10 @@ def test_a_name_no_latin1_text_can_hold_is_not_looked_for_in_one(text):
     fast, plain = Counter(), Counter()
     count_forms(patterns, text, fast)
     if all(ord(c) < 256 for c in text):  # a Latin-1 text: its lower-cased bytes are searched
+        from analysis.textnorm import LATIN1_KEY
+
         latin = Counter()
-        count_forms(patterns, text, latin, text.lower(), text.lower().encode("latin-1"))
+        count_forms(patterns, text, latin, None, text.encode("latin-1").translate(LATIN1_KEY))
         assert latin == fast
     count_forms((patterns[0], False), text, plain)
     assert fast == plain
@@ -347,3 +362,20 @@ def test_many_names_are_sorted_into_plain_and_odd_in_one_pass(monkeypatch):
     patterns = forms_patterns.__wrapped__(names)  # not from the cache
     assert patterns[4].match("\u0110\u1eafk L\u1eafk") and patterns[5] is not None
     assert made[0] < 10  # not one a name
+
+
+def test_a_name_with_other_white_space_is_found_in_the_keyed_bytes():
+    # lower_keyed's bytes hold each white-space character as a space, and so do the automaton's
+    # names: a name with a no-break space or a tab is found where it is written so, and only there.
+    from collections import Counter
+
+    from analysis.datelines import count_forms, forms_patterns
+    from analysis.textnorm import lower_keyed
+
+    names = frozenset({"new\xa0york", "den\thaag", "den haag"})
+    patterns = forms_patterns(names)
+    text = "In New\xa0York en New York, Den\tHaag en Den Haag en den\nHaag; NEW\xa0YORK.\n"
+    got, want = Counter(), Counter()
+    count_forms(patterns, text, got, None, lower_keyed(text)[0])
+    count_forms((patterns[0], False), text, want)
+    assert got == want == Counter({"New\xa0York": 1, "Den\tHaag": 1, "Den Haag": 1})
