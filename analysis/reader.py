@@ -222,7 +222,7 @@ def read_regular(path: str, walked: bool = False) -> bytes:
 _DIR_FD = os.stat in os.supports_dir_fd and os.scandir in os.supports_fd
 
 
-def walk(paths: Iterable[str]) -> list[FileEntry]:
+def walk(paths: Iterable[str], sizes: bool = True) -> list[FileEntry]:
     """Every input of ``paths``, with its size and mtime: the one walker of newsctl.
 
     ``-`` stands for standard input and is kept as is. A directory is walked
@@ -233,6 +233,11 @@ def walk(paths: Iterable[str]) -> list[FileEntry]:
     back with ``problem`` set, so the reader skips it with a warning instead
     of blocking on it. A dangling symlink comes back with size -1: reading
     it reports why. A missing path raises :class:`InputError` naming it.
+
+    ``sizes=False``: a file that its directory lists as a regular file (not
+    a link) is not looked up (no ``stat``), and comes back with size and
+    mtime -1, for a reader that checks what it opens anyway (``datelines``:
+    the ``stat`` calls were most of the walk's time).
     """
     out: list[FileEntry] = []
     for raw in paths:
@@ -250,7 +255,7 @@ def walk(paths: Iterable[str]) -> list[FileEntry]:
                 raise InputError(f"no such file or directory: {raw}") from None
             raise InputError(f"cannot read {raw}: {exc.strerror or exc.__class__.__name__}") from None
         if _stat.S_ISDIR(st.st_mode):
-            found = _walk_dir(p)
+            found = _walk_dir(p, sizes)
             found.sort()  # by path: the first field, unique within one walk
             out.extend(found)
         else:
@@ -258,7 +263,7 @@ def walk(paths: Iterable[str]) -> list[FileEntry]:
     return out
 
 
-def _walk_dir(top: str) -> list[FileEntry]:
+def _walk_dir(top: str, sizes: bool = True) -> list[FileEntry]:
     """The ``*.txt`` entries below ``top``, unsorted; a stack, not recursion, so any depth works.
 
     Each directory is opened once and its files are stat'ed relative to it
@@ -284,6 +289,14 @@ def _walk_dir(top: str) -> list[FileEntry]:
             for e in entries:
                 name = e.name
                 if name.endswith(".txt"):
+                    if not sizes:
+                        try:
+                            plain = e.is_file(follow_symlinks=False)  # the directory's own word: no system call
+                        except OSError:
+                            plain = False
+                        if plain:
+                            out.append(FileEntry(prefix + name, absdir + name, -1, -1))
+                            continue
                     try:
                         st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
                     except OSError:  # a dangling link is kept: reading it reports the problem

@@ -42,6 +42,7 @@ BATCH_FILES = 32  # files in the first batches
 BATCH_BYTES = 256_000  # a batch is cut earlier when its files would grow past this (the first batches)
 BATCH_GROWTH = 8  # later batches grow to this many times the first: fewer, larger messages to and from the workers
 SPILL_STORIES = 512  # rows written to the temporary file at a time
+HOLD_CHARS = 16_000_000  # a worker counts the casings of the texts it holds once they pass this
 AUTO_BYTES_PER_JOB = 4_000_000  # --jobs auto: one worker process per this much input, up to the CPUs
 
 SPLIT, FORMS, ROWS = "split", "forms", "rows"
@@ -133,7 +134,22 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     rows = item.mode == ROWS
     formatted = _Formatted(item.parts, item.spill) if rows and item.parts is not None else None
     numbers = item.numbers or range(len(item.files))
+    forms: Counter[str] = Counter()
+    held = 0  # characters of the texts waiting to have their casings counted
+    counted_with = None  # how many names the first of several countings had
     for (path, data), k in zip(item.files, numbers):
+        if held > HOLD_CHARS:
+            # Memory: the walk may not have given the sizes that cut batches short, so the texts held
+            # are counted now, with the names known so far. The names only grow within a batch, so a
+            # batch counted with fewer than its last names reports the first count: then it is counted
+            # again unless those were all the corpus' names (and so the names of every counting).
+            used = item.names | {p.casefold() for p in found_places if p}
+            if counted_with is None:
+                counted_with = len(used)
+            patterns = forms_patterns(frozenset(used))
+            for held_text, low in texts:
+                count_forms(patterns, held_text, forms, None, low)
+            texts, held = [], 0
         text, warning = _read(path, data)
         if warning is not None:
             warned[len(out)] = warning
@@ -144,6 +160,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         # counted in it and (where that is its case fold too) the duplicate keys cut from it.
         low, keyed = lower_keyed(text) if len(text) <= _LOWER_MAX else (None, False)
         texts.append((text, low))
+        held += len(text)
         if item.mode == FORMS:
             out.append(0)
             continue
@@ -213,12 +230,12 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         blobs.append((marshal.dumps(pending), waiting, pending[0][0], pending[-1][0]))
     if formatted is not None:
         blobs = formatted.close()
-    forms: Counter[str] = Counter()
     used = item.names | {p.casefold() for p in found_places if p}
     patterns = forms_patterns(frozenset(used))
     for text, low in texts:
         count_forms(patterns, text, forms, None, low)
-    return BatchScan(out.tobytes(), warned, len(used), dict(forms), list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
+    return BatchScan(out.tobytes(), warned, len(used) if counted_with is None else counted_with, dict(forms),
+                     list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
 
 
 class _Formatted:
@@ -832,6 +849,26 @@ def _spill_read(spill) -> Iterator[tuple]:
         yield from marshal.loads(spill.read(int.from_bytes(head[:8], "little")))
 
 
-def input_bytes(entries: Iterable) -> int:
-    """The size of the files :func:`analysis.reader.walk` found (for ``--jobs auto``)."""
-    return sum(max(e.size, 0) for e in entries)
+def input_bytes(entries: Sequence) -> int:
+    """The size of the files :func:`analysis.reader.walk` found (for ``--jobs auto``).
+
+    Files walked without their sizes (``sizes=False``) count as the mean of
+    up to :data:`SIZE_SAMPLE` of them, spread over the list, looked up now.
+    """
+    import os
+
+    known = sum(e.size for e in entries if e.size >= 0)
+    unknown = [e for e in entries if e.size < 0 and not e.problem and e.path != STDIN]
+    if not unknown:
+        return known
+    step = max(1, len(unknown) // SIZE_SAMPLE)
+    seen = []
+    for e in unknown[::step][:SIZE_SAMPLE]:
+        try:
+            seen.append(os.stat(e.path).st_size)
+        except OSError:
+            pass
+    return known + (sum(seen) * len(unknown) // len(seen) if seen else 0)
+
+
+SIZE_SAMPLE = 64  # files looked up for input_bytes where the walk did not

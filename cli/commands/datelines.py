@@ -97,7 +97,7 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
         executor = open_executor(None, jobs=n_jobs)
         executor.start(("analysis.scan", __name__))
     try:
-        entries = walk(names)
+        entries = walk(names, sizes=False)  # the workers look at what they open; --jobs auto samples the sizes
     except BaseException:
         if executor is not None:
             executor.close(cancel=True)

@@ -231,6 +231,11 @@ def test_walk_entries_carry_stat_info_and_problems(odd_files, tmp_path, monkeypa
         ("sub.txt/b.txt", 1, ""),
     ]
     assert walk(["-"]) == [("-", "-", -1, -1, "")]
+    # Without the sizes: the same entries and problems; the plain files are not looked up.
+    lean = walk(["."], sizes=False)
+    assert [(e.path, e.key, e.problem) for e in lean] == [(e.path, e.key, e.problem) for e in walk(["."])]
+    assert [(e.path, e.size) for e in lean if e.path in ("a.txt", "sub.txt/b.txt")] == [("a.txt", -1),
+                                                                                       ("sub.txt/b.txt", -1)]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every directory")

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from analysis.corpus import crosstab, dateline_records, dateline_summary, load_corpus
 from analysis.filters import StoryFilter
-from analysis.reader import ReadWarning
+from analysis.reader import ReadWarning, walk
 from analysis.scan import BATCH_FILES, DatelineScan
 from tests.conftest import SEEDS
 
@@ -92,6 +92,32 @@ def test_a_generated_corpus_streams_as_it_loads(tmp_path):
     assert {"Den Haag", "'s-Hertogenbosch", "New York City", "Laatstad"} <= {p for r in records for p in r["places"]}
     assert scan.redone > 0  # LAATSTAD turned up after the first batches: their casings were counted again
     check_same(corpus, scan, old_warn, new_warn)
+
+
+def test_a_batch_holding_too_much_text_counts_its_casings_as_it_goes(tmp_path, monkeypatch):
+    # Walked without sizes, a batch is cut by its number of files only: a worker counts the
+    # casings of the texts it holds once they pass HOLD_CHARS, with the names it knows then.
+    import analysis.scan as scan_module
+
+    make_corpus(tmp_path, 5 * BATCH_FILES)
+    corpus, plain, _, _ = both([str(tmp_path)])
+    monkeypatch.setattr(scan_module, "HOLD_CHARS", 1)  # a counting after every file
+    for walked in (None, walk([str(tmp_path)], sizes=False)):
+        held = DatelineScan([str(tmp_path)], walked=walked)
+        held.scan()
+        assert list(held.records()) == list(plain.records()) == list(dateline_records(corpus))
+        assert dateline_summary(held) == dateline_summary(corpus)
+        assert held.redone >= plain.redone  # a batch counted with its first names is counted again
+
+
+def test_the_input_size_of_files_walked_without_sizes_is_sampled(tmp_path):
+    from analysis.scan import input_bytes
+
+    make_corpus(tmp_path, 300)
+    full, lean = walk([str(tmp_path)]), walk([str(tmp_path)], sizes=False)
+    assert input_bytes(full) == sum(e.size for e in full)
+    assert 0.8 * input_bytes(full) < input_bytes(lean) < 1.25 * input_bytes(full)
+    assert input_bytes(lean[:10]) == input_bytes(full[:10])  # fewer files than the sample: all looked up
 
 
 def test_workers_give_the_same_output(tmp_path):
