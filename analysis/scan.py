@@ -168,9 +168,8 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         base = k << 32
         if formatted is not None:
             prefix, row_places = path_stem(path) + ":", []
-        n = 0
-        for n, (kind, section, _, end, body_start, headline, found, _, age) in enumerate(page_fields(text, rows), 1):
-            index = n - 1
+        index = -1
+        for index, (kind, section, _, end, body_start, headline, found, _, age) in enumerate(page_fields(text, rows)):
             if found is None:
                 places = agencies = ()
                 raw = None
@@ -192,29 +191,28 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
             counts[c] += 1
             # The body as the duplicate key reads it: cut from the folded page when there is one
             # (white space is white space in either).
-            digest = None
             if body_start < end:
                 if keyed:
                     piece = low[body_start: end]  # the key itself, unless its spaces need collapsing
                     if piece[0] == 32 or piece[-1] == 32 or b"  " in piece:
                         piece = b" ".join(piece.split())
                     if piece:
-                        digest = key_digest(piece)
+                        digests.append(key_digest(piece))
+                        keys.append(base | index)
+                        combo_of.append(c)
                 else:
                     body = text[body_start: end]
                     if not body.isspace():
-                        digest = story_digest(body)
-            if digest is not None:
-                digests.append(digest)
-                keys.append(base | index)
-                combo_of.append(c)
+                        digests.append(story_digest(body))
+                        keys.append(base | index)
+                        combo_of.append(c)
             if formatted is not None:
-                page_rows.append((prefix + str(index), path, index, kind, section, None, agencies,
-                                  age[0] if age else None, raw, headline, None))
+                page_rows.append((prefix + (_NUMBERS[index] if index < 64 else str(index)), path, index, kind,
+                                  section, None, agencies, age[0] if age else None, raw, headline, None))
                 row_places.append(places)
             elif rows:
                 page_rows.append((index, kind, section, places, agencies, age[0] if age else None, raw, headline))
-        out.append(n)
+        out.append(index + 1)
         if formatted is not None:
             formatted.add(k, page_rows, row_places)
             continue
@@ -236,6 +234,9 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
         count_forms(patterns, text, forms, None, low)
     return BatchScan(out.tobytes(), warned, len(used) if counted_with is None else counted_with, dict(forms),
                      list(combos), counts, digests, keys, combo_of.tobytes(), blobs)
+
+
+_NUMBERS = [str(i) for i in range(64)]  # a story's number in its id, for the first stories of a page
 
 
 class _Formatted:
@@ -613,17 +614,20 @@ class DatelineScan:
         """Add a batch's stories to the tallies and the duplicate table, with one dict operation in the common case."""
         first_of, tallies = self._first, self.tallies
         digests, keys = batch.digests, batch.keys
-        new = dict(zip(reversed(digests), reversed(keys)))  # each digest with its batch's first story
-        clash = first_of.keys() & new.keys()
-        for d in clash:
-            new[d] = first_of[d]  # an earlier batch had it first
-        first_of.update(new)
         counting = self.parts is None  # rows formatted in the workers: nothing reads the tallies
         if counting:
             for combo, n in zip(batch.combos, batch.counts):
                 tallies[(*combo, False)] += n
-        if not clash and len(new) == len(digests):
+        digests, keys = digests.tolist(), keys.tolist()  # each number made once, for the passes below
+        clash = first_of.keys() & digests  # what earlier batches had (a look-up a story; few, as a rule)
+        earlier = {d: first_of[d] for d in clash}
+        had = len(first_of)
+        first_of.update(zip(reversed(digests), reversed(keys)))  # each digest with its batch's first story
+        if earlier:
+            first_of.update(earlier)  # ... unless an earlier batch had it first
+        elif len(first_of) - had == len(digests):
             return  # no story of this batch is a duplicate
+        new = first_of
         from array import array
         from itertools import compress, count
         from operator import ne

@@ -107,7 +107,11 @@ def first_sentence(text: str, start: int = 0, end: int | None = None) -> str:
     (in C), and the pattern is tried only there, where its own search
     would step through every character.
     """
-    s, e = _strip_span(text, start, len(text) if end is None else end)
+    s, e = start, len(text) if end is None else end
+    if s < e and text[s] == " ":
+        s += 1  # the space after a dateline's dash (the common start): stripped without a call
+    if s < e and (text[s].isspace() or text[e - 1].isspace()):
+        s, e = _strip_span(text, s, e)
     nl = text.find("\n", s, e)
     if nl != -1:
         e = nl  # the first line

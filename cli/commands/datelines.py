@@ -177,6 +177,8 @@ def tsv_row_parts(rows: list[tuple]) -> list[str]:
 
 def tsv_cell(value) -> str:
     """One value as a cell of a tsv line (as ``output.tsv_text`` makes it)."""
+    if value.__class__ is str and value.isascii() and value.isprintable() and "\\" not in value:
+        return value  # nothing to escape (a story id, mostly): as tsv_escape(plain(value)) gives it
     return output.tsv_escape(output.plain(value))
 
 
