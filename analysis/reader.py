@@ -8,6 +8,7 @@ line endings turned into ``\\n``; offsets count Unicode code points.
 from __future__ import annotations
 
 import codecs
+import operator
 import os
 import stat as _stat
 import sys
@@ -239,84 +240,136 @@ def walk(paths: Iterable[str], sizes: bool = True) -> list[FileEntry]:
     mtime -1, for a reader that checks what it opens anyway (``datelines``:
     the ``stat`` calls were most of the walk's time).
     """
-    out: list[FileEntry] = []
+    return list(iter_walk(paths, sizes))
+
+
+def iter_walk(paths: Iterable[str], sizes: bool = True) -> Iterator[FileEntry]:
+    """:func:`walk`'s entries, in its order, a directory at a time: a reader can start on the first files.
+
+    The paths given are looked at now (a missing one raises
+    :class:`InputError` here, before any entry); the directories are listed
+    as the entries are taken. Each directory's names are sorted with a
+    subdirectory as its name and a ``/``, which puts every path where the
+    sort of all of them would: the entries of a subdirectory share its name
+    and the ``/``, and no other name holds a ``/``.
+    """
+    tops: list[tuple[str, FileEntry | str]] = []
     for raw in paths:
         if raw == STDIN:
-            out.append(FileEntry(STDIN, STDIN, -1, -1))
+            tops.append(("", FileEntry(STDIN, STDIN, -1, -1)))
             continue
         p = str(Path(raw))
         try:
             st = os.stat(p)
         except OSError as exc:
             if os.path.islink(p):
-                out.append(FileEntry(p, os.path.abspath(p), -1, -1))
+                tops.append(("", FileEntry(p, os.path.abspath(p), -1, -1)))
                 continue
             if isinstance(exc, FileNotFoundError):
                 raise InputError(f"no such file or directory: {raw}") from None
             raise InputError(f"cannot read {raw}: {exc.strerror or exc.__class__.__name__}") from None
         if _stat.S_ISDIR(st.st_mode):
-            found = _walk_dir(p, sizes)
-            found.sort()  # by path: the first field, unique within one walk
-            out.extend(found)
+            tops.append(("dir", p))
         else:
-            out.append(FileEntry(p, os.path.abspath(p), st.st_size, st.st_mtime_ns, _not_regular(st.st_mode)))
-    return out
+            tops.append(("", FileEntry(p, os.path.abspath(p), st.st_size, st.st_mtime_ns, _not_regular(st.st_mode))))
+    return _iter_tops(tops, sizes)
 
 
-def _walk_dir(top: str, sizes: bool = True) -> list[FileEntry]:
-    """The ``*.txt`` entries below ``top``, unsorted; a stack, not recursion, so any depth works.
+def _iter_tops(tops: list[tuple[str, FileEntry | str]], sizes: bool) -> Iterator[FileEntry]:
+    for kind, what in tops:
+        if kind:
+            yield from _iter_dir(what, sizes)
+        else:
+            yield what
 
-    Each directory is opened once and its files are stat'ed relative to it
-    (``fstatat``), which saves resolving the whole path again for each of
-    thousands of files.
-    """
-    out: list[FileEntry] = []
-    stack = [(top, "" if top == "." else top.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(top), ""))]
+
+def _iter_dir(top: str, sizes: bool) -> Iterator[FileEntry]:
+    """The ``*.txt`` entries below ``top``, sorted by path; a stack of listings, not recursion, so any depth works."""
+    root = (top, "" if top == "." else top.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(top), ""))
+    stack = [iter([("", None, root)])]
     while stack:
-        directory, prefix, absdir = stack.pop()
-        fd = None
-        try:
-            if _DIR_FD:
-                fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
-            with os.scandir(directory if fd is None else fd) as it:
-                entries = list(it)
-        except OSError as exc:
-            reason = exc.strerror or exc.__class__.__name__
-            out.append(FileEntry(prefix.rstrip(os.sep) or directory, absdir.rstrip(os.sep) or os.sep, -1, -1,
-                                 f"cannot read directory ({reason})"))
-            entries = []
-        try:
-            for e in entries:
-                name = e.name
-                if name.endswith(".txt"):
-                    if not sizes:
-                        try:
-                            plain = e.is_file(follow_symlinks=False)  # the directory's own word: no system call
-                        except OSError:
-                            plain = False
-                        if plain:
-                            out.append(FileEntry(prefix + name, absdir + name, -1, -1))
-                            continue
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
+        _, entry, sub = item
+        if entry is not None:
+            yield entry
+            continue
+        listed = _list_dir(*sub, sizes)
+        if isinstance(listed, FileEntry):
+            yield listed  # the directory could not be read
+        else:
+            stack.append(iter(listed))
+
+
+def _list_dir(directory: str, prefix: str, absdir: str, sizes: bool) -> list[tuple] | FileEntry:
+    """One directory's ``*.txt`` entries and subdirectories, sorted as their paths sort; or why it cannot be read.
+
+    The directory is opened once and its files are stat'ed relative to it
+    (``fstatat``), which saves resolving the whole path again for each of
+    thousands of files. A subdirectory that cannot be opened is its problem
+    entry, sorted as its own path.
+    """
+    fd = None
+    try:
+        if _DIR_FD:
+            fd = os.open(directory, _DIR_FLAGS)
+        with os.scandir(directory if fd is None else fd) as it:
+            entries = list(it)
+    except OSError as exc:
+        if fd is not None:
+            os.close(fd)
+        reason = exc.strerror or exc.__class__.__name__
+        return FileEntry(prefix.rstrip(os.sep) or directory, absdir.rstrip(os.sep) or os.sep, -1, -1,
+                         f"cannot read directory ({reason})")
+    out: list[tuple] = []
+    try:
+        for e in entries:
+            name = e.name
+            if name.endswith(".txt"):
+                if not sizes:
                     try:
-                        st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
-                    except OSError:  # a dangling link is kept: reading it reports the problem
-                        if e.is_symlink():
-                            out.append(FileEntry(prefix + name, absdir + name, -1, -1))
-                        continue
-                    mode = st.st_mode
-                    if not _stat.S_ISDIR(mode):
-                        out.append(FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns,
-                                             "" if _stat.S_ISREG(mode) else _not_regular(mode)))
+                        plain = e.is_file(follow_symlinks=False)  # the directory's own word: no system call
+                    except OSError:
+                        plain = False
+                    if plain:
+                        out.append((name, FileEntry(prefix + name, absdir + name, -1, -1), None))
                         continue
                 try:
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append((os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep))
-                except OSError:
-                    pass
-        finally:
-            if fd is not None:
-                os.close(fd)
+                    st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
+                except OSError:  # a dangling link is kept: reading it reports the problem
+                    if e.is_symlink():
+                        out.append((name, FileEntry(prefix + name, absdir + name, -1, -1), None))
+                    continue
+                mode = st.st_mode
+                if not _stat.S_ISDIR(mode):
+                    out.append((name, FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns,
+                                                "" if _stat.S_ISREG(mode) else _not_regular(mode)), None))
+                    continue
+            try:
+                if not e.is_dir(follow_symlinks=False):
+                    continue
+            except OSError:
+                continue
+            sub = (os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep)
+            try:  # open it now: one that cannot be read sorts as its own path, without the "/"
+                os.close(os.open(name, _DIR_FLAGS, dir_fd=fd) if fd is not None else os.open(sub[0], _DIR_FLAGS))
+            except OSError as exc:
+                reason = exc.strerror or exc.__class__.__name__
+                out.append((name, FileEntry(prefix + name, absdir + name, -1, -1,
+                                            f"cannot read directory ({reason})"), None))
+                continue
+            out.append((name + os.sep, None, sub))
+    finally:
+        if fd is not None:
+            os.close(fd)
+    out.sort(key=_FIRST)
     return out
+
+
+_FIRST = operator.itemgetter(0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 def expand_paths(paths: Iterable[str]) -> list[str]:

@@ -34,7 +34,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .datelines import _LOWER_MAX, PlaceNamer, count_forms, forms_patterns
 from .errors import NewsctlError
-from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, path_stem, read_regular, walk
+from .reader import STDIN, DecodeError, NotRegularFileError, ReadWarning, decode, iter_walk, path_stem, read_regular
 from .stories import page_fields
 from .textnorm import key_digest, lower_keyed, story_digest
 
@@ -385,7 +385,7 @@ class DatelineScan:
     stdin: bytes | None = None
     executor: object | None = None
     summary: bool = False  # only the per-combination counts are wanted: no rows kept for records()
-    walked: list | None = None  # walk(paths), when the caller has walked them already
+    walked: Iterable | None = None  # walk(paths) or iter_walk(paths), when the caller has (begun to) walk them
     # (fn, cell): rows formatted in the workers, read back in order by text() (not by rows() or records();
     # no tallies are kept, so tally_rows() and present() have nothing either).
     # fn: a module's function (it goes to the workers), as _Formatted describes; cell(value): one cell
@@ -404,6 +404,8 @@ class DatelineScan:
     _paths: list[str] = field(default_factory=list)
     _sizes: object = None  # array('q'): bytes per file, -1 unknown
     _problems: dict[int, str] = field(default_factory=dict)  # file number -> why it is skipped unread
+    _problem_list: list[int] = field(default_factory=list)  # those file numbers, in order
+    _feed: object = None  # the walk's entries not yet taken
     _raw_places: set[str] = field(default_factory=set)  # every place as printed in a dateline
     _dups: dict[int, dict[int, str]] = field(default_factory=dict)  # file number -> story index -> duplicate_of
     _spill: object = None  # a temporary file: the rows of the first pass, for records() (not kept in memory)
@@ -434,12 +436,12 @@ class DatelineScan:
         # casings of the names known when it is sent, and is counted again if more turn up); each
         # batch after them is twice the one before, up to BATCH_GROWTH times.
         scale = 1
-        for a, b in ranges if ranges is not None else [(0, len(paths))]:
+        for a, b in ranges if ranges is not None else [(0, None)]:
             batch: list[tuple[str, bytes | None]] = []
             numbers: list[int] = []
             size = 0
             start = a
-            for k in range(a, b):
+            for k in range(a, b) if b is not None else self._numbers():
                 if k in problems:
                     continue
                 n = max(sizes[k], 0)
@@ -455,8 +457,26 @@ class DatelineScan:
                 size += n
             if batch:
                 if spans is not None:
-                    spans.append((start, b))
+                    spans.append((start, b if b is not None else len(paths)))
                 yield self._item(mode, names() if names else frozenset(), batch, numbers)
+
+    def _numbers(self) -> Iterator[int]:
+        """Every file's number, the walk's entries taken as they come (its later directories not yet listed)."""
+        paths, sizes, problems, in_order = self._paths, self._sizes, self._problems, self._problem_list
+        k = 0
+        while True:
+            if k == len(paths):
+                entry = next(self._feed, None) if self._feed is not None else None
+                if entry is None:
+                    self._feed = None
+                    return
+                paths.append(entry.path)
+                sizes.append(entry.size)
+                if entry.problem:
+                    problems[k] = entry.problem
+                    in_order.append(k)
+            yield k
+            k += 1
 
     def _item(self, mode: str, names: frozenset[str], batch: list, numbers: list) -> ScanItem:
         if mode == ROWS and self._folder is not None:
@@ -476,7 +496,7 @@ class DatelineScan:
         """
         from bisect import bisect_left
 
-        problems = sorted(self._problems)
+        problems = self._problem_list  # growing with the walk, in order: those before b are all there
         for no, result in enumerate(results):
             a, b = spans[no]
             counts = array("q", result.stories)
@@ -514,11 +534,10 @@ class DatelineScan:
         """The first pass: warnings, place names and their casings, duplicates, tallies."""
         from array import array
 
-        entries, self.walked = self.walked if self.walked is not None else walk(self.paths), None
-        self._paths = [e.path for e in entries]
-        self._sizes = array("q", (e.size for e in entries))
-        self._problems = {k: e.problem for k, e in enumerate(entries) if e.problem}
-        del entries
+        # The walk's entries as the batches take them: the first files are read while later
+        # directories are still to be listed (a list, as walk() gives it, is taken the same way).
+        self._feed, self.walked = iter(self.walked if self.walked is not None else iter_walk(self.paths)), None
+        self._paths, self._sizes, self._problems, self._problem_list = [], array("q"), {}, []
         names_now: frozenset[str] = frozenset()
         spans: list[tuple[int, int]] = []
         best, best_forms, redo = -1, Counter(), []  # casings counted with the most names so far

@@ -1,9 +1,12 @@
 import io
 import os
+import pathlib
+import stat
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
+from analysis import reader
 from analysis.errors import InputError
 from analysis.reader import (
     DecodeError, NotRegularFileError, decode, expand_paths, open_regular, read_corpus, read_document, walk,
@@ -270,3 +273,151 @@ def test_path_stem_is_the_stem_pathlib_gives(path):
     from analysis.reader import STDIN, path_stem
 
     assert path_stem(path) == ("stdin" if path == STDIN else Path(path).stem)
+
+
+# -- the walk, a directory at a time ---------------------------------------------------------------------
+# The walker before iter_walk: every directory's entries gathered, then one sort of all paths. Kept as the
+# reference the per-directory order must equal.
+
+def _reference_walk(paths, sizes=True):
+    """reader.walk as it was: every directory gathered, then one sort."""
+    out = []
+    for raw in paths:
+        if raw == reader.STDIN:
+            out.append(reader.FileEntry(reader.STDIN, reader.STDIN, -1, -1))
+            continue
+        p = str(pathlib.Path(raw))
+        try:
+            st = os.stat(p)
+        except OSError as exc:
+            if os.path.islink(p):
+                out.append(reader.FileEntry(p, os.path.abspath(p), -1, -1))
+                continue
+            if isinstance(exc, FileNotFoundError):
+                raise reader.InputError(f"no such file or directory: {raw}") from None
+            raise reader.InputError(f"cannot read {raw}: {exc.strerror or exc.__class__.__name__}") from None
+        if stat.S_ISDIR(st.st_mode):
+            found = _reference_walk_dir(p, sizes)
+            found.sort()  # by path: the first field, unique within one walk
+            out.extend(found)
+        else:
+            out.append(reader.FileEntry(p, os.path.abspath(p), st.st_size, st.st_mtime_ns, reader._not_regular(st.st_mode)))
+    return out
+
+
+def _reference_walk_dir(top, sizes=True):
+    out = []
+    stack = [(top, "" if top == "." else top.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(top), ""))]
+    while stack:
+        directory, prefix, absdir = stack.pop()
+        fd = None
+        try:
+            if reader._DIR_FD:
+                fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.scandir(directory if fd is None else fd) as it:
+                entries = list(it)
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            out.append(reader.FileEntry(prefix.rstrip(os.sep) or directory, absdir.rstrip(os.sep) or os.sep, -1, -1,
+                                 f"cannot read directory ({reason})"))
+            entries = []
+        try:
+            for e in entries:
+                name = e.name
+                if name.endswith(".txt"):
+                    if not sizes:
+                        try:
+                            plain = e.is_file(follow_symlinks=False)  # the directory's own word: no system call
+                        except OSError:
+                            plain = False
+                        if plain:
+                            out.append(reader.FileEntry(prefix + name, absdir + name, -1, -1))
+                            continue
+                    try:
+                        st = e.stat() if fd is None else os.stat(name, dir_fd=fd)
+                    except OSError:  # a dangling link is kept: reading it reports the problem
+                        if e.is_symlink():
+                            out.append(reader.FileEntry(prefix + name, absdir + name, -1, -1))
+                        continue
+                    mode = st.st_mode
+                    if not stat.S_ISDIR(mode):
+                        out.append(reader.FileEntry(prefix + name, absdir + name, st.st_size, st.st_mtime_ns,
+                                             "" if stat.S_ISREG(mode) else reader._not_regular(mode)))
+                        continue
+                try:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append((os.path.join(directory, name), prefix + name + os.sep, absdir + name + os.sep))
+                except OSError:
+                    pass
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return out
+
+
+_NAME_PART = st.sampled_from(["a", "b", "a-", "a.", "a0", "a ", "-", ".", "0", "é", "Z", "a.txt", "b.txt"])
+
+
+@st.composite
+def _trees(draw):
+    """A tree of *.txt files and directories whose names sort around the "/" (space, "-", ".", "0")."""
+    def level(depth):
+        names = draw(st.lists(st.lists(_NAME_PART, min_size=1, max_size=3).map("".join)
+                              .filter(lambda n: n.strip(".")), max_size=5, unique=True))
+        out = {}
+        for name in names:
+            if depth < 3 and draw(st.booleans()):
+                out[name] = level(depth + 1)  # a directory (named *.txt or not)
+            elif name.endswith(".txt"):
+                out[name] = None  # a file
+        return out
+    return level(0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=_trees())
+def test_the_walk_a_directory_at_a_time_is_the_walk_of_every_path_sorted(tmp_path_factory, tree):
+    from analysis.reader import iter_walk
+
+    root = tmp_path_factory.mktemp("tree")
+
+    def make(where, node):
+        for name, sub in node.items():
+            if sub is None:
+                (where / name).write_text("x", encoding="utf-8")
+            else:
+                (where / name).mkdir()
+                make(where / name, sub)
+    make(root, tree)
+    (root / "only.txt").symlink_to(root / "nowhere")  # a dangling link is listed
+    for sizes in (True, False):
+        want = _reference_walk([str(root), "-"], sizes)
+        assert walk([str(root), "-"], sizes) == want
+        assert list(iter_walk([str(root), "-"], sizes)) == want
+        assert [e.path for e in want[:-1]] == sorted(e.path for e in want[:-1])
+
+
+def test_an_unreadable_directory_sorts_as_its_own_path(tmp_path, monkeypatch):
+    for name in ("sub", "sub-a.txt", "sub.txt", "sub0.txt"):
+        (tmp_path / name).write_text("x") if name.endswith(".txt") else (tmp_path / name).mkdir()
+    (tmp_path / "sub" / "x.txt").write_text("x")
+    real_open = os.open
+
+    def refuse(path, *args, **kw):  # as for a directory without read permission (root reads them all)
+        if str(path).rstrip("/").endswith("sub"):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", refuse)
+    got = walk([str(tmp_path)])
+    assert got == _reference_walk([str(tmp_path)])
+    assert [(e.path[len(str(tmp_path)) + 1:], e.problem) for e in got] == [
+        ("sub", "cannot read directory (Permission denied)"), ("sub-a.txt", ""), ("sub.txt", ""), ("sub0.txt", "")]
+
+
+def test_a_missing_path_is_an_error_before_any_entry(tmp_path):
+    from analysis.reader import iter_walk
+
+    (tmp_path / "a.txt").write_text("x")
+    with pytest.raises(reader.InputError, match="no such file or directory"):
+        iter_walk([str(tmp_path), str(tmp_path / "missing")])  # not a single entry taken yet
