@@ -357,7 +357,7 @@ class LocalExecutor(Executor):
     def start(self, modules: tuple[str, ...] = ()) -> None:
         # The pool starts a process a task while none is idle: one task each starts them all.
         for _ in range(self.workers):
-            self._pool.submit(_import_modules, None, modules)
+            self.submit(_import_modules, None, modules)
 
     def wait_any(self, futures):
         from concurrent.futures import FIRST_COMPLETED, wait

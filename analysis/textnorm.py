@@ -63,21 +63,20 @@ def lower_keyed(text: str) -> tuple[bytes | None, bool]:
 LATIN1_KEY = bytes(32 if chr(c).isspace() else ord(chr(c).lower()) for c in range(256))
 
 
-def story_digest(text: str, folded: str | None = None) -> int:
+def story_digest(text: str) -> int:
     """8 bytes of the story text's hash, case and spacing ignored (the duplicate key), as a number.
 
-    ``folded``: ``text.casefold()``, when the caller has it. The key is
-    ``" ".join(text.casefold().split())``; :func:`key_digest` hashes it.
+    The key is ``" ".join(text.casefold().split())``; :func:`key_digest`
+    hashes it (the datelines scan takes it from :func:`lower_keyed`'s bytes
+    where it can).
     """
-    if folded is not None:
-        text = folded
     if "\n" in text:
         text = text.replace("\n", " ")  # a lead's paragraphs: split() treats the two alike
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         # One space between words already (printable text has no other
         # white space), as ``" ".join(text.split())`` would leave it; the
         # case fold adds no white space.
-        key = text if folded is not None else text.casefold()
+        key = text.casefold()
     else:
         key = " ".join(text.casefold().split())
     try:

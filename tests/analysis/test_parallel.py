@@ -253,3 +253,30 @@ def worker_pid(spec, item):
     import os
 
     return os.getpid()
+
+
+_MARK = {"set": False}  # set in the client before the pool starts: a forked worker has it, a spawned one not
+
+
+def _marked(spec, item):
+    import gc
+    import sys
+
+    return _MARK["set"], item, gc.isenabled(), sys.modules.get("analysis.scan") is not None
+
+
+def test_a_fork_pool_starts_its_workers_with_the_client_s_state():
+    from analysis.parallel import LocalExecutor
+
+    _MARK["set"] = True
+    try:
+        for fork, inherited in ((True, True), (False, False)):
+            with LocalExecutor(None, 2, fork=fork) as ex:
+                ex.start(("analysis.scan",))
+                got = list(ex.map_ordered(_marked, None, range(6)))
+            assert got == [(inherited, i, True, True) for i in range(6)]
+        import gc
+
+        assert gc.get_freeze_count() == 0  # frozen for the fork only
+    finally:
+        _MARK["set"] = False

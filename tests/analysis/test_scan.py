@@ -400,13 +400,6 @@ def test_the_lower_cased_page_is_the_case_folded_page_where_it_says_so():
     assert lower_keyed("Café in Genève")[1] and not lower_keyed("Straße")[1] and not lower_keyed("5 µm")[1]
 
 
-@given(st.text(alphabet="aAßẞİµ \n\tÉé", max_size=30))
-def test_story_digest_from_the_folded_page_is_the_story_digest(text):
-    from analysis.scan import story_digest
-
-    assert story_digest(text, text.casefold()) == story_digest(text)
-
-
 def test_duplicates_inside_one_batch_and_across_batches_are_counted_once(tmp_path):
     page = "Kop\nPARIJS (ANP) - Lead {k}.\nMeer uit Sport\nDEN HAAG (AFP) - Zelfde tekst.\n3 minuten geleden\n" \
            "DEN HAAG (AFP) - zelfde  TEKST.\n4 minuten geleden\n"
