@@ -351,6 +351,36 @@ def close_spill(folder: str) -> None:
         os.close(got[0])
 
 
+def scan_inputs(paths: Iterable[str], jobs: int | None, cpus: int | None = None) -> tuple[Iterable, int]:
+    """What a scan reads and with how many processes: the walk, a directory at a time, and ``--jobs``.
+
+    The walk leaves out the ``stat`` of each file (the workers look at what
+    they open). With ``jobs`` given it is not begun here. ``auto`` (None)
+    needs the input's size: the walk is taken only as far as it takes to
+    see enough input for every CPU (checked at 256, 1,024, 4,096 ... files,
+    :func:`input_bytes` sampling the sizes), and the rest comes after the
+    files already taken, as they are listed.
+    """
+    from itertools import chain
+
+    from .parallel import available_cpus
+
+    walk = iter_walk(paths, sizes=False)
+    if jobs is not None:
+        return walk, jobs
+    cpus = available_cpus() if cpus is None else cpus
+    enough = cpus * AUTO_BYTES_PER_JOB
+    head: list = []
+    check = 256
+    for entry in walk:
+        head.append(entry)
+        if len(head) == check:
+            if input_bytes(head) >= enough:
+                return chain(head, walk), cpus
+            check *= 4
+    return head, choose_scan_jobs(None, input_bytes(head), cpus)
+
+
 def choose_scan_jobs(jobs: int | None, nbytes: int, cpus: int | None = None) -> int:
     """``--jobs`` for datelines: as asked, or ``auto``: one process per :data:`AUTO_BYTES_PER_JOB` bytes."""
     from .parallel import available_cpus

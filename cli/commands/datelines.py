@@ -87,29 +87,17 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
               jobs) -> tuple[int, bool]:
     """datelines without the NLP model: the files streamed (analysis.scan), in worker processes with --jobs."""
     from analysis.parallel import open_executor, parse_jobs
-    from analysis.reader import iter_walk, walk
-    from analysis.scan import DatelineScan, choose_scan_jobs, input_bytes
+    from analysis.scan import DatelineScan, scan_inputs
 
     names, stdin = common.input_source(paths)
     n_jobs = parse_jobs(jobs)
-    executor = None
-    if n_jobs is not None and n_jobs > 1:  # the workers are ready before the first files are listed
-        executor = open_executor(None, jobs=n_jobs, fork=True)  # forked: no thread runs here yet
-        executor.start(("analysis.scan", __name__))
-    # The workers look at what they open: no stat of each file (--jobs auto samples the sizes).
-    try:
-        if n_jobs is None:
-            entries = walk(names, sizes=False)
-            n_jobs = choose_scan_jobs(None, input_bytes(entries))
-        else:  # a directory at a time: the workers read the first files while the rest are listed
-            entries = iter_walk(names, sizes=False)
-    except BaseException:
-        if executor is not None:
-            executor.close(cancel=True)
-        raise
+    # The walk a directory at a time: the workers read the first files while the rest are listed
+    # (auto: once enough input is seen for every CPU, or all of it).
+    entries, n_jobs = scan_inputs(names, n_jobs)
     # tsv, the pipe's format, of every row: made in the workers as they read the files.
     in_workers = not summary and fmt is output.Format.tsv and not filt
-    with executor if executor is not None else open_executor(None, jobs=n_jobs, fork=True) as executor:
+    with open_executor(None, jobs=n_jobs, fork=True) as executor:  # forked: no thread runs here yet
+        executor.start(("analysis.scan", __name__))
         scan = DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
                             executor=executor if n_jobs > 1 else None, summary=summary, walked=entries,
                             parts=(tsv_row_parts, tsv_cell) if in_workers else None)

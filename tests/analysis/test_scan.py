@@ -329,6 +329,22 @@ def test_jobs_auto_takes_one_process_per_4_mb():
     assert choose_scan_jobs(3, 0, cpus=8) == 3
 
 
+def test_jobs_auto_walks_only_as_far_as_it_takes_to_see_enough_input(tmp_path, monkeypatch):
+    import analysis.scan as scan_module
+    from analysis.scan import scan_inputs
+
+    make_corpus(tmp_path, 600)
+    every = walk([str(tmp_path)])
+    entries, jobs = scan_inputs([str(tmp_path)], 3)  # a number given: nothing walked yet, all of it to come
+    assert jobs == 3 and not isinstance(entries, list) and list(entries) == walk([str(tmp_path)], sizes=False)
+    entries, jobs = scan_inputs([str(tmp_path)], None, cpus=4)  # 600 small files: one process, all walked
+    assert jobs == 1 and isinstance(entries, list) and [e.path for e in entries] == [e.path for e in every]
+    monkeypatch.setattr(scan_module, "AUTO_BYTES_PER_JOB", 1000)
+    entries, jobs = scan_inputs([str(tmp_path)], None, cpus=4)  # enough after the first 256 files
+    assert jobs == 4 and not isinstance(entries, list)
+    assert [e.path for e in entries] == [e.path for e in every]
+
+
 def test_standard_input_named_twice_is_read_once():
     import io
 
