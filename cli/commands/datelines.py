@@ -111,6 +111,7 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
             elif fmt is output.Format.table:
                 n = _write(scan, filt, fields, summary, wide, fmt, no_header, keep_duplicates, scan.records(filt))
             elif in_workers:
+                executor.close()  # the workers are done: no thread of the pool runs while the rows go out
                 n = _tsv_from_workers(scan, no_header)
             else:  # rows as tuples: a million of them cost no dict each
                 n = output.render_rows(scan.rows(filt), COLUMNS, fmt, header=not no_header)
@@ -121,12 +122,24 @@ def _tsv_from_workers(scan, no_header: bool) -> int:
     """Every row as tsv, the text made by the scan's workers (tsv_row_parts) and written here in order."""
     import sys
 
+    import codecs
+
     out = sys.stdout
     if not no_header:
         out.write("\t".join(c.name for c in COLUMNS) + "\n")
+    try:
+        utf8 = codecs.lookup(out.encoding).name == "utf-8"
+    except (LookupError, TypeError):
+        utf8 = False
     n = 0
-    for text, count in scan.text():
-        out.write(text)
+    # In UTF-8 (every output but a terminal in another encoding) part of the rows may come as bytes,
+    # encoded as this stream would, from a second process (DatelineScan.text).
+    for text, count in scan.text(("utf-8", out.errors or "strict") if utf8 else None):
+        if text.__class__ is bytes:
+            out.flush()
+            out.buffer.write(text)
+        else:
+            out.write(text)
         n += count
     out.flush()
     return n

@@ -166,8 +166,49 @@ def test_rows_formatted_in_the_workers_are_the_rows(tmp_path, monkeypatch, jobs)
         assert (os.listdir(scan._folder) if jobs == 2 else os.path.exists(scan._folder)) in ([], False)
         assert "".join(text for text, _ in scan.text()) == want
         assert sum(n for _, n in scan.text()) == want.count("\n")
+        # A helper process fills in the later rows, which come as bytes in the encoding asked for.
+        monkeypatch.setattr(scan_module, "HELPED_PIECES", 2)
+        got = list(scan.text(("utf-8", "strict")))
+        assert any(text.__class__ is bytes for text, _ in got)
+        assert "".join(t.decode() if t.__class__ is bytes else t for t, _ in got) == want
+        assert sum(n for _, n in got) == want.count("\n")
         folder = scan._folder
     assert not os.path.exists(folder)
+
+
+def test_a_helper_that_fails_is_one_error_and_one_given_up_on_leaves_no_process(tmp_path, monkeypatch):
+    import os
+
+    from analysis import scan as scan_module
+    from analysis.scan import SpillError
+
+    monkeypatch.setattr(scan_module, "SPILL_STORIES", 5)
+    monkeypatch.setattr(scan_module, "HELPED_PIECES", 2)
+    make_corpus(tmp_path, 3 * BATCH_FILES)
+    with DatelineScan([str(tmp_path)], parts=(_parts, _cell)) as scan:
+        scan.scan()
+        forks = []
+        real_fork = os.fork
+
+        def fork():
+            pid = real_fork()
+            if pid:
+                forks.append(pid)
+            return pid
+
+        monkeypatch.setattr(os, "fork", fork)
+        first = scan.text(("utf-8", "strict"))
+        next(first)  # the helper is at work
+        first.close()  # the reader went away (| head): the helper is stopped and reaped
+        with pytest.raises(ChildProcessError):
+            os.waitpid(forks[-1], os.WNOHANG)
+
+        def full(fd, data):  # the helper's disk is full
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "write", full)
+        with pytest.raises(SpillError, match="helper process failed"):
+            list(scan.text(("utf-8", "strict")))
 
 
 def test_a_page_of_duplicates_is_read_back_in_one_look_a_row(tmp_path, monkeypatch):
