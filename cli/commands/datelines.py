@@ -151,25 +151,44 @@ def tsv_row_parts(rows: list[tuple]) -> list[str]:
     The scan fills in those two cells (:func:`tsv_cell`) once the whole
     corpus is read. A row's values have fixed types (text; text or None; a
     number; tuples of text), so each line is written as ``tsv_text`` writes
-    it when no value needs an escape; one look at the whole text (tabs and
-    newlines counted, no backslash or carriage return, valid UTF-8) tells
-    whether that held for every line, and otherwise every value goes
-    through :func:`tsv_cell`, which gives what ``tsv_text`` gives.
+    it when no value needs an escape. The rows are the scan's: a row's id is
+    its file's stem, ``:`` and its number, and its headline the first
+    sentence of a decoded page with its white space collapsed, so neither
+    can hold a tab, newline, carriage return or lone surrogate that its file
+    name or page does not (decoded text has no lone surrogate). So each file
+    name and each other text value is looked at once, and the whole text for
+    a backslash; if any needs an escape, every value goes through
+    :func:`tsv_cell`, which gives what ``tsv_text`` gives.
     """
     joined: dict[tuple[str, ...], str] = {}
+    plain: set[str] = set()  # text values seen to need no escape
+    clean = True
+    last_path = None
     out = []
     add = out.append
     for rid, path, index, kind, section, _, agencies, age, dateline, headline, _ in rows:
         a = joined.get(agencies)
         if a is None:
             a = joined[agencies] = "/".join(agencies)
+            clean = clean and _plain(a)
+        if path is not last_path:
+            last_path = path
+            if path not in plain:
+                clean = clean and _plain(path)
+                plain.add(path)
+        if kind not in plain:
+            clean = clean and _plain(kind)
+            plain.add(kind)
+        if section is not None and section not in plain:
+            clean = clean and _plain(section)
+            plain.add(section)
+        if dateline is not None and dateline not in plain:
+            clean = clean and _plain(dateline)
+            plain.add(dateline)
         add(f"{rid}\t{path}\t{index}\t{kind}\t{'' if section is None else section}\t")
         add(f"\t{a}\t{'' if age is None else age}\t{'' if dateline is None else dateline}\t{headline}\t")
         add("\n")
-    text = "".join(out)
-    n = len(rows)
-    if (text.count("\t") == (len(COLUMNS) - 1) * n and text.count("\n") == n and "\\" not in text
-            and "\r" not in text and (text.isascii() or _utf8(text))):
+    if clean and "\\" not in "".join(out):
         return out
     out = []
     for row in rows:
@@ -177,6 +196,11 @@ def tsv_row_parts(rows: list[tuple]) -> list[str]:
         out.append("\t" + "\t".join(map(tsv_cell, row[6:10])) + "\t")
         out.append("\n")
     return out
+
+
+def _plain(text: str) -> bool:
+    """Whether tsv_text leaves ``text`` as it is, a backslash aside (looked for in the whole text)."""
+    return "\t" not in text and "\n" not in text and "\r" not in text and (text.isascii() or _utf8(text))
 
 
 def tsv_cell(value) -> str:

@@ -514,3 +514,29 @@ def test_odd_scripts_and_cases_stream_as_they_load(pages, digest):
                 page += f"Meer uit Buitenland\n{places[0]} (AFP) - {text} en meer.2 uur geleden\n"
             Path(tmp, f"p{k}.txt").write_text(page, encoding="utf-8")
         check_same(*both([tmp]))
+
+
+_HOSTILE_BITS = ["Kop", "ALMATY (ANP) - ", "\t", "\n", "\r\n", "  ", "\xa0", "\x85", "\x1c", "\u2028", "\u200b",
+                 "\xad", "back\\slash", "zin. ", "Zin! ", "Meer uit Buitenland\n", "3 minuten geleden",
+                 "BRUSSEL (AFP) - ", "Genève", "€", "“quote”"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_HOSTILE_BITS), max_size=25).map("".join), min_size=1, max_size=4))
+def test_a_row_s_id_and_headline_hold_nothing_its_file_name_does_not(pages):
+    # What cli.commands.datelines.tsv_row_parts takes for granted about the scan's rows.
+    import tempfile
+    from pathlib import Path
+
+    from analysis.reader import path_stem
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, page in enumerate(pages):
+            Path(tmp, f"p{k}.txt").write_text(page, encoding="utf-8")
+        with DatelineScan([tmp]) as scan:
+            scan.scan()
+            for row in scan.rows():
+                rid, path, index, headline = row[0], row[1], row[2], row[9]
+                assert rid == f"{path_stem(path)}:{index}"
+                assert headline == " ".join(headline.split())  # no tab, newline or carriage return
+                headline.encode("utf-8")  # no lone surrogate
