@@ -126,7 +126,8 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
     places_seen: set[tuple[str, ...]] = set()  # places tuples met in this batch (each looked at once)
     found_places: set[str] = set()
     combos: dict[tuple, int] = {}
-    by_dateline: dict[tuple, int] = {}  # (section, dateline as printed) -> its combination's number
+    by_dateline: dict[str | None, dict] = {}  # section -> dateline as printed -> its combination's number
+    last_section, in_section = (), {}  # (): no section yet
     counts: list[int] = []
     digests = array("Q")
     keys = array("Q")
@@ -180,7 +181,12 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 raw, places, agencies, _ = found[0]
             # The section (None for a lead) and the dateline as printed fix the combination:
             # a cheap key, the combination itself made once per key.
-            c = by_dateline.get((section, raw))
+            if section is not last_section:  # the same object for every item of a digest
+                last_section = section
+                in_section = by_dateline.get(section)
+                if in_section is None:
+                    in_section = by_dateline[section] = {}
+            c = in_section.get(raw)
             if c is None:
                 if places not in places_seen:
                     places_seen.add(places)
@@ -190,7 +196,7 @@ def scan_batch(spec, item: ScanItem) -> BatchScan:
                 if c is None:
                     c = combos[combo] = len(counts)
                     counts.append(0)
-                by_dateline[(section, raw)] = c
+                in_section[raw] = c
             counts[c] += 1
             # The body as the duplicate key reads it: cut from the folded page when there is one
             # (white space is white space in either).
@@ -267,6 +273,11 @@ class _Formatted:
 
     def add(self, k: int, rows: list[tuple], places: list[tuple[str, ...]]) -> None:
         """The rows of file ``k`` (in pieces of SPILL_STORIES rows: one file may hold a million stories)."""
+        if rows and len(self.rows) + len(rows) < SPILL_STORIES:  # the common case: they fit, no copy
+            self.runs.append((k, rows[0][2], len(rows)))
+            self.rows += rows
+            self.places += places
+            return
         i = 0
         while i < len(rows):
             take = rows[i: i + SPILL_STORIES - len(self.rows)]
