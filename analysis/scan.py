@@ -869,6 +869,9 @@ class DatelineScan:
                         os._exit(status)
                 helpers.append((pid, out, sum(p[3] for p in stretch)))
             yield from self._filled(mine)
+            # The table of first occurrences (a million entries) is done with: freed while the helper
+            # works, not when the scan goes.
+            self._first = {}
             for i, (pid, out, rows) in enumerate(helpers):
                 _, status = os.waitpid(pid, 0)
                 helpers[i] = (None, out, rows)
