@@ -813,9 +813,8 @@ class DatelineScan:
         forked helper process to fill in the later rows while this one fills
         in the first (on Linux, with at least :data:`HELPED_PIECES` pieces):
         those come as bytes in that encoding, their rows counted with the
-        last chunk. The client runs no
-        other thread by then (the caller closes the pool first), so a fork
-        copies no lock another thread holds.
+        last chunk. The client runs no other thread by then (the caller
+        closes the pool first), so a fork copies no lock another thread holds.
         """
         if self.parts is None or self._folder is None:
             raise ValueError("text() needs a scan() with parts and summary=False")
