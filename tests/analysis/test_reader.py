@@ -421,3 +421,17 @@ def test_a_missing_path_is_an_error_before_any_entry(tmp_path):
     (tmp_path / "a.txt").write_text("x")
     with pytest.raises(reader.InputError, match="no such file or directory"):
         iter_walk([str(tmp_path), str(tmp_path / "missing")])  # not a single entry taken yet
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xef\xbb", b"\xef\xbb\xbf\xef\xbb\xbf"]),
+                 st.binary(max_size=40).filter(lambda b: b"\x00" not in b)).map(b"".join))
+def test_utf8_is_read_as_the_utf_8_sig_codec_reads_it(data):
+    # decode drops one BOM itself and decodes UTF-8: quicker than the "utf-8-sig" codec, the same text.
+    from analysis.reader import _LATIN1_FALLBACK, _decode_raw
+
+    try:
+        want = (data.decode("utf-8-sig"), "utf-8")
+    except UnicodeDecodeError:
+        want = (data.decode("cp1252", errors=_LATIN1_FALLBACK), "cp1252")
+    assert _decode_raw(data) == want
