@@ -835,62 +835,53 @@ class DatelineScan:
         while half < len(pieces) - 1 and seen < total * HELPER_SHARE:
             seen += pieces[half][3]
             half += 1
-        yield from self._helped(pieces[:half], [pieces[half:]], encoding)
+        yield from self._helped(pieces[:half], pieces[half:], encoding)
 
-    def _helped(self, mine: list, theirs: list[list], encoding: tuple[str, str]):
-        """:meth:`text` of ``mine`` here, of each of ``theirs`` in a forked process at the same time, then copied out."""
+    def _helped(self, mine: list, theirs: list, encoding: tuple[str, str]):
+        """:meth:`text` of ``mine`` here, of ``theirs`` in a forked process at the same time, then copied out."""
         import os
         import signal
         import tempfile
 
-        helpers: list[tuple[int | None, object, int]] = []  # (process id, its file, its rows)
         try:
-            for stretch in theirs:
+            out = tempfile.TemporaryFile(prefix="newsctl-datelines-", dir=os.path.dirname(self._folder))
+        except OSError as exc:
+            raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc})") from None
+        with out:
+            pid = os.fork()
+            if pid == 0:  # the helper: it writes its rows and leaves, whatever happens
+                status = 1
                 try:
-                    out = tempfile.TemporaryFile(prefix="newsctl-datelines-", dir=os.path.dirname(self._folder))
-                except OSError as exc:
-                    raise SpillError(f"cannot make a temporary file for the rows ({exc.strerror or exc})") from None
-                pid = os.fork()
-                if pid == 0:  # a helper: it writes its stretch and leaves, whatever happens
-                    status = 1
-                    try:
-                        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the client's: it ends this one
-                        from .parallel import _leave_with_parent
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the client's: it ends this one
+                    from .parallel import _leave_with_parent
 
-                        _leave_with_parent()
-                        fd = out.fileno()
-                        for text, _ in self._filled(stretch):
-                            data = memoryview(text.encode(*encoding))
-                            while data:
-                                data = data[os.write(fd, data):]
-                        status = 0
-                    finally:
-                        os._exit(status)
-                helpers.append((pid, out, sum(p[3] for p in stretch)))
-            yield from self._filled(mine)
-            # The table of first occurrences (a million entries) is done with: freed while the helper
-            # works, not when the scan goes.
-            self._first = {}
-            for i, (pid, out, rows) in enumerate(helpers):
+                    _leave_with_parent()
+                    for text, _ in self._filled(theirs):
+                        data = memoryview(text.encode(*encoding))
+                        while data:
+                            data = data[os.write(out.fileno(), data):]
+                    status = 0
+                finally:
+                    os._exit(status)
+            try:
+                yield from self._filled(mine)
+                # The table of first occurrences (a million entries) is done with: freed while the helper
+                # works, not when the scan goes.
+                self._first = {}
                 _, status = os.waitpid(pid, 0)
-                helpers[i] = (None, out, rows)
+                pid = None
                 if status != 0:
                     raise SpillError("cannot write the rows to a temporary file (a helper process failed: "
                                      "is the temporary folder full?)")
-                fd, at = out.fileno(), 0
-                while True:
-                    chunk = os.pread(fd, 1 << 20, at)
-                    if not chunk:
-                        break
+                at = 0
+                while chunk := os.pread(out.fileno(), 1 << 20, at):
                     at += len(chunk)
                     yield chunk, 0
-                yield b"", rows
-        finally:
-            for pid, out, _ in helpers:
-                if pid is not None:  # Ctrl-C or an error here: the helpers go too
+                yield b"", sum(p[3] for p in theirs)
+            finally:
+                if pid is not None:  # Ctrl-C, the reader gone or an error here: the helper goes too
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
-                out.close()
 
     def _filled(self, pieces: list) -> Iterator[tuple[str, int]]:
         """The text of ``pieces`` with their corpus-wide cells, a piece at a time."""
