@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.datelines import count_forms, forms_patterns  # noqa: E402
 from analysis.reader import decode, read_regular, walk  # noqa: E402
-from analysis.scan import ROWS, SPLIT, ScanItem, scan_batch  # noqa: E402
+from analysis.scan import _SPACES, ROWS, SPLIT, ScanItem, scan_batch  # noqa: E402
 from analysis.stories import page_fields  # noqa: E402
 from analysis.textnorm import key_digest, lower_keyed, story_digest  # noqa: E402
 from cli.commands.datelines import tsv_row_parts  # noqa: E402
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                 s, e = story[4], story[3]
                 if keyed_:
                     piece = low[s:e]
-                    if piece[0] == 32 or piece[-1] == 32 or b"  " in piece:
+                    if piece[0] == 32 or piece[-1] == 32 or _SPACES(piece):
                         piece = b" ".join(piece.split())
                     key_digest(piece)
                 else:

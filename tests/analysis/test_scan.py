@@ -540,3 +540,10 @@ def test_a_row_s_id_and_headline_hold_nothing_its_file_name_does_not(pages):
                 assert rid == f"{path_stem(path)}:{index}"
                 assert headline == " ".join(headline.split())  # no tab, newline or carriage return
                 headline.encode("utf-8")  # no lone surrogate
+
+
+@given(st.binary(max_size=64).map(lambda b: b.replace(b"\x00", b" ")) | st.text(" ab", max_size=40).map(str.encode))
+def test_the_spaces_check_finds_two_spaces_in_a_row_as_in_does(piece):
+    from analysis.scan import _SPACES
+
+    assert bool(_SPACES(piece)) == (b"  " in piece)
