@@ -379,3 +379,21 @@ def test_a_name_with_other_white_space_is_found_in_the_keyed_bytes():
     count_forms(patterns, text, got, None, lower_keyed(text)[0])
     count_forms((patterns[0], False), text, want)
     assert got == want == Counter({"New\xa0York": 1, "Den\tHaag": 1, "Den Haag": 1})
+
+
+def test_a_name_inside_a_longer_name_the_search_reports_is_still_counted():
+    """The leftmost-longest search reports "ab cd" in "xab cd" (no match: it follows an x) and goes on
+    after it; "cd" inside it is a match, and its start is tried all the same."""
+    from collections import Counter
+
+    from analysis.datelines import _inner_starts, count_forms, forms_patterns
+    from analysis.textnorm import lower_keyed
+
+    assert _inner_starts([b"ab cd", b"cd", b"den haag", b"haag", b"amsterdam", b"dam"]) == [
+        (3,), (), (4,), (), (), ()]  # not after a letter, a digit, "_", "'" or "-": no name starts there
+    for text in ("xab Cd", "Xab Cd en ab Cd", "Den Haag-Haag den haag"):
+        patterns = forms_patterns(frozenset({"ab cd", "cd", "den haag", "haag"}))
+        got, plain = Counter(), Counter()
+        count_forms(patterns, text, got, None, lower_keyed(text)[0])
+        count_forms((patterns[0], False), text, plain)
+        assert got == plain and got
