@@ -13,7 +13,7 @@ from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Callable, Iterable, Iterator
 
 from .corpus import Corpus
@@ -342,24 +342,33 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
     and every form is also found in capitals (``ISTANBUL`` in a headline).
     Returns the number of mentions added.
     """
-    labels: dict[str, Counter[str]] = defaultdict(Counter)
-    surnames: Counter[str] = Counter()
+    labels: dict[str, dict[str, int]] = {}  # form -> label -> count (plain dicts: a Counter a form cost more)
+    surnames: dict[str, None] = {}
     for ann in page:
         for m in ann.mentions:
-            if m.source == MODEL and m.text[:1].isupper() and len(m.text) >= 2 and "\n" not in m.text:
-                labels[m.text][m.label] += 1
-                surname = m.text.split(" ")[-1]
-                if m.label == "PER" and surname != m.text and len(surname) >= 4 and surname[:1].isupper():
-                    surnames[surname] += 1  # "Zelensky" after "Volodymyr Zelensky"
+            form = m.text
+            if m.source == MODEL and form[:1].isupper() and len(form) >= 2 and "\n" not in form:
+                got = labels.get(form)
+                if got is None:
+                    labels[form] = {m.label: 1}
+                else:
+                    got[m.label] = got.get(m.label, 0) + 1
+                if m.label == "PER" and " " in form:
+                    surname = form[form.rindex(" ") + 1:]
+                    if len(surname) >= 4 and surname[:1].isupper():
+                        surnames[surname] = None  # "Zelensky" after "Volodymyr Zelensky"
     for surname in surnames:
         if surname not in labels and not _is_common_word(surname):
-            labels[surname]["PER"] += 1
+            labels[surname] = {"PER": 1}
     if not labels:
         return 0
     text = doc.text
     # Every whole-word occurrence on the page of every spelling at once: the form, the form in
     # capitals (a headline: ISTANBUL for Istanbul), and its lower-case spelling (a common word).
-    spellings = {f: [s for s in {f, f.upper()} if len(s) == len(f)] for f in labels}
+    spellings = {}
+    for f in labels:
+        up = f.upper()
+        spellings[f] = [f] if up == f or len(up) != len(f) else [f, up]
     wanted = [s for group in spellings.values() for s in group]
     low = text.lower()
     common = low != text
@@ -398,12 +407,15 @@ def propagate_within_file(doc: Document, page: list[AnnotatedStory]) -> int:
                 continue
             label = label_of.get(form)
             if label is None:
-                label = label_of[form] = labels[form].most_common(1)[0][0]
+                label = label_of[form] = max(labels[form].items(), key=_COUNT)[0]  # the first of the most
             sentence = max(bisect.bisect_right(starts, s) - 1, 0)
             ann.mentions.append(Mention(story.id, doc.path, story.index, sentence, s, e, spelled, label, MODEL))
             taken.add(s, e)
             added += 1
     return added
+
+
+_COUNT = itemgetter(1)
 
 
 class _Covered:
@@ -510,6 +522,10 @@ def _word_before(text: str, pos: int, floor: int, extra: str = "") -> tuple[int,
     j = pos - 1
     if j < floor + 1 or text[j] != " ":
         return None
+    k = max(text.rfind(" ", floor, j) + 1, floor)
+    word = text[k:j]
+    if word.isalpha():  # the common case, in C: the word runs from the space before it (or the floor)
+        return k, j, word
     k = j
     while k > floor and (text[k - 1].isalpha() or text[k - 1] in extra):
         k -= 1
@@ -698,12 +714,22 @@ def _whole_words(text: str, words: Iterable[str], low: str | None = None) -> dic
                     out[w] = [s]
 
     if _AhoCorasick is None or n * len(groups) <= _FINDS_UP_TO:
+        find = low.find
         for pattern, group in groups.items():
             m = len(pattern)
-            pos = low.find(pattern)
-            while pos != -1:
-                keep(pos, pos + m, group)
-                pos = low.find(pattern, pos + 1)
+            pos = find(pattern)
+            while pos != -1:  # keep(pos, pos + m, group), without a call an occurrence
+                e = pos + m
+                if not ((pos and ((c := text[pos - 1]).isalnum() or c in "_-"))
+                        or (e < n and ((c := text[e]).isalnum() or c in "_-"))):
+                    piece = text[pos:e]
+                    for w in group:
+                        if w == piece:
+                            if w in out:
+                                out[w].append(pos)
+                            else:
+                                out[w] = [pos]
+                pos = find(pattern, pos + 1)
     else:
         patterns = list(groups)
         for i, s, e in _AhoCorasick(patterns, implementation=_NFA).find_matches_as_indexes(low, overlapping=True):

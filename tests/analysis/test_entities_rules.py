@@ -171,3 +171,20 @@ def test_a_page_assembled_from_rows_is_the_one_assembled_from_records():
     assert [[(m.start, m.end, m.text, m.label, m.sentence, m.source) for m in x.mentions] for x in a] == \
         [[(m.start, m.end, m.text, m.label, m.sentence, m.source) for m in x.mentions] for x in b]
     assert len([m for x in a for m in x.mentions]) > 2  # the rules ran: Poetin and Zelensky spread
+
+
+def reference_word_before(text, pos, floor, extra=""):
+    j = pos - 1
+    if j < floor + 1 or text[j] != " ":
+        return None
+    k = j
+    while k > floor and (text[k - 1].isalpha() or text[k - 1] in extra):
+        k -= 1
+    return k, j, text[k:j]
+
+
+@given(st.text(alphabet=ALPHABET + ["(", '"'], max_size=30), st.integers(0, 31), st.integers(0, 31),
+       st.sampled_from(["", "-'’"]))
+def test_the_word_before_a_place_is_the_one_a_walk_back_finds(text, pos, floor, extra):
+    pos = min(pos, len(text))
+    assert E._word_before(text, pos, floor, extra) == reference_word_before(text, pos, floor, extra)
