@@ -150,11 +150,39 @@ def _check_address(address: str) -> None:
         if scheme == "inproc":  # a scheduler in another process's memory: its Client failed, then hung at exit
             raise ValueError("an inproc:// scheduler lives inside the process that made it; give tcp://HOST:PORT")
         backend = registry.get_backend(scheme)
-        backend.get_address_host_port(loc)
+        host, port = backend.get_address_host_port(loc)
     except NotImplementedError:  # a scheme without host and port: the Client will tell
-        pass
+        return
     except (ValueError, TypeError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+    if scheme in ("tcp", "tls"):
+        _probe(address, host, port)
+
+
+def _probe(address: str, host: str, port: int) -> None:
+    """Fail at once where nothing listens at ``host:port`` or the host has no address.
+
+    Dask's Client tries a refused connection again until its connect timeout
+    (30 s by default) has passed; a plain TCP connection (closed at once)
+    tells in milliseconds. A host that does not answer at all still takes
+    that timeout, here as there.
+    """
+    import socket
+
+    import dask
+    from dask.utils import parse_timedelta
+
+    try:
+        timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="seconds")
+    except (TypeError, ValueError, KeyError):
+        timeout = 30.0
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except socket.timeout:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: no answer within {timeout:g} s") from None
+    except OSError as exc:
+        why = exc.strerror or _one_line(exc)
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {why}") from None
 
 
 def _one_line(exc: BaseException) -> str:

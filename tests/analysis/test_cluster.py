@@ -194,3 +194,21 @@ def test_an_address_dask_cannot_parse_is_one_line_at_once(tmp_path, address):
     assert out.stderr.startswith(f"Error: cannot reach the Dask scheduler at {address}: ")
     assert len(out.stderr.splitlines()) == 1, out.stderr
     assert time.monotonic() - start < 30
+
+
+def test_a_port_where_nothing_listens_is_one_line_at_once(tmp_path):
+    """Dask's Client tried a refused connection again for its whole connect timeout (30 s)."""
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "60s"}
+    env.pop("NEWSCTL_SCHEDULER", None)
+    start = time.monotonic()
+    out = subprocess.run([str(Path(sys.executable).parent / "newsctl"), "entities", str(SEEDS), "--no-cache",
+                          "--scheduler", f"tcp://127.0.0.1:{port}", "-m", MODEL], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr == f"Error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: Connection refused\n"
+    assert time.monotonic() - start < 20
