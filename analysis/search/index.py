@@ -34,6 +34,7 @@ import time
 import unicodedata
 import weakref
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
@@ -408,6 +409,15 @@ def _unpack(data: bytes, zdicts: dict[int, bytes]) -> tuple[str, str]:
     except (_zstd().ZstdError, MemoryError, ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
         raise _damaged(exc) from exc
     return text, headline
+
+
+_FTS_TOKEN = re.compile("[0-9A-Za-z\u0080-\U0010ffff]+")  # a token of FTS5's ascii tokenizer
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # and its case fold
+
+
+def _one_line_error(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _plain(text: str, specials: str) -> bool:
@@ -2146,6 +2156,96 @@ class SearchIndex:
             out.update({"inputs": len(entries), "up_to_date": len(entries) - new - stale,
                         "new": new, "changed": stale, "removed": len(gone)})
         return out
+
+    def check(self, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Look the index over for damage: ``{what: "ok" | what is wrong}``, each part checked.
+
+        A damaged full-text index can answer without an error and miss hits
+        (a flipped byte in a posting list), so this reads all of it:
+        SQLite's ``quick_check`` of the store's pages, FTS5's own
+        ``integrity-check`` of the index's structure, each story's packed
+        text (its zstd checksum) and each file's count of stories. The
+        way out of any damage is ``index --rebuild``. Needs a connection
+        that may write (FTS5's check is an INSERT), though nothing is written.
+        """
+        out: dict[str, str] = {}
+        try:
+            rows = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
+            out["pages"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:3]))
+        except sqlite3.DatabaseError as exc:
+            out["pages"] = _one_line_error(exc)
+        try:
+            self.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
+            out["full_text_index"] = "ok"
+        except sqlite3.DatabaseError as exc:
+            out["full_text_index"] = _one_line_error(exc)
+        bad, n, first = 0, 0, None
+        terms: dict[str, list[int]] = {}  # term -> [instances, sum of their story ids], as the texts give them
+        try:
+            total = self.conn.execute("SELECT count(*) FROM search_stories").fetchone()[0]
+            self._load_zdicts()
+            for sid, data in self.conn.execute("SELECT id, data FROM search_stories"):
+                n += 1
+                try:
+                    text = _unpack(data, self._zdicts)[0]
+                except sqlite3.DatabaseError:
+                    bad += 1
+                    first = sid if first is None else first
+                    continue
+                for term, k in Counter(_FTS_TOKEN.findall(fts_body(text).translate(_ASCII_LOWER))).items():
+                    got = terms.get(term)
+                    if got is None:
+                        terms[term] = [k, k * sid]
+                    else:
+                        got[0] += k
+                        got[1] += k * sid
+                if progress is not None and n % 4096 == 0:
+                    progress(n, total)
+            if progress is not None:
+                progress(n, total)
+            out["story_texts"] = f"ok ({n})" if not bad else f"{bad} of {n} damaged (the first: story {first})"
+        except sqlite3.DatabaseError as exc:
+            out["story_texts"] = _one_line_error(exc)
+        if out["full_text_index"] == "ok" and out["story_texts"].startswith("ok"):
+            # Every term of every story, as FTS5 holds it: what a flipped byte in a posting list changes.
+            try:
+                out["full_text_index"] = self._compare_terms(terms)
+            except sqlite3.DatabaseError as exc:
+                out["full_text_index"] = _one_line_error(exc)
+        del terms
+        try:
+            wrong = self.conn.execute(
+                "SELECT count(*) FROM search_files f WHERE f.stories !="
+                " (SELECT count(*) FROM search_stories s WHERE s.file = f.id)").fetchone()[0]
+            out["files"] = "ok" if not wrong else f"{wrong} files whose stories do not add up"
+        except sqlite3.DatabaseError as exc:
+            out["files"] = _one_line_error(exc)
+        return out
+
+    def _compare_terms(self, terms: dict[str, list[int]]) -> str:
+        """"ok", or which terms the full-text index holds otherwise than the stories' texts say.
+
+        FTS5's vocabulary table lists every instance of every term; SQLite sums,
+        per term, the instances and their story ids, to compare with ``terms``.
+        """
+        self.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_fts_terms"
+                          " USING fts5vocab(main, search_fts, instance)")
+        try:
+            wrong, seen = [], 0
+            for term, k, ids in self.conn.execute(
+                    "SELECT term, count(*), sum(doc) FROM temp.search_fts_terms GROUP BY term"):
+                seen += 1
+                if terms.get(term) != [k, ids]:
+                    wrong.append(term)
+            if seen != len(terms):
+                held = {t for t, in self.conn.execute("SELECT DISTINCT term FROM temp.search_fts_terms")}
+                wrong += [t for t in terms if t not in held]
+        finally:
+            self.conn.execute("DROP TABLE IF EXISTS temp.search_fts_terms")
+        if not wrong:
+            return "ok"
+        shown = ", ".join(repr(t) for t in sorted(wrong)[:3])
+        return f"{len(wrong)} terms held otherwise than the stories' texts say ({shown}{', ...' if len(wrong) > 3 else ''})"
 
     def size_on_disk(self) -> int | None:
         """Bytes taken by the search tables, their indexes and the FTS shadow tables."""

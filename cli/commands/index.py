@@ -29,6 +29,7 @@ def index(
     status: Annotated[bool, typer.Option("--status", help="Show what the index holds (and, with PATHS, what is out of date) instead.")] = False,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and build it again from scratch.")] = False,
     prune: Annotated[bool, typer.Option("--prune", help="Also drop every indexed file that no longer exists, wherever it is.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Read the whole index to look for damage (a damaged index can miss hits without an error); exit 2 if there is any.")] = False,
     watch: Annotated[bool, typer.Option("--watch", help="Index PATHS (directories), then keep following their changes until Ctrl-C; searches under them skip the stat walk, and plain ones (-l, or hits as tsv) are answered by the watcher itself.")] = False,
     store: nlpopts.StoreOpt = None,
     fmt: common.FormatOpt = None,
@@ -47,6 +48,11 @@ def index(
     from analysis.search import SearchIndex
     from analysis.store import open_store
 
+    if check:
+        if paths or status or prune or rebuild or watch:
+            raise InputError("--check takes no PATHS and no other option but --store and the output format")
+        _check(store, fmt, no_header)
+        return
     if not (paths or status or prune or rebuild):
         raise InputError("no input: give the files or directories to index (see --help)")
     if watch:
@@ -79,6 +85,31 @@ def _status(st, idx, paths, fmt, no_header) -> None:
     rows = [{"field": "store", "value": str(st.path)}]
     rows += [{"field": k, "value": v} for k, v in idx.status(paths or None).items()]
     output.render(rows, STATUS_COLUMNS, fmt, header=not no_header)
+
+
+def _check(store, fmt, no_header) -> None:
+    """``index --check``: every part of the index read; one row each; exit 2 on damage."""
+    from analysis.errors import StoreError
+    from analysis.search import SearchIndex
+    from analysis.store import open_store
+
+    with open_store(store, readonly=True) as ro:  # no store made where there is none
+        rows = [{"field": "store", "value": str(ro.path)}]
+        held = SearchIndex(ro.conn, readonly=True).conn is ro.conn  # else none, or one of another version
+    if not held:
+        rows.append({"field": "index", "value": "none (newsctl index PATHS builds one)"})
+        output.render(rows, STATUS_COLUMNS, fmt, header=not no_header)
+        return
+    with open_store(store) as st:  # FTS5's own check is an INSERT (that writes nothing)
+        idx = SearchIndex(st.conn, readonly=True)
+        with output.progress("Checking", unit="stories") as advance:
+            found = idx.check(progress=advance)
+    rows += [{"field": k, "value": v} for k, v in found.items()]
+    output.render(rows, STATUS_COLUMNS, fmt, header=not no_header)
+    bad = [f"{k}: {v}" for k, v in found.items() if not v.startswith("ok")]
+    if bad:
+        raise StoreError(f"the search index in {st.path} is damaged ({bad[0]}); "
+                         "run newsctl index --rebuild PATHS to build it again from the files")
 
 
 def _watch(paths, store) -> None:
