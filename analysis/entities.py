@@ -700,11 +700,22 @@ def _whole_words(text: str, words: Iterable[str], low: str | None = None) -> dic
             groups.setdefault(w.lower(), []).append(w)
     n = len(text)
 
-    def keep(s: int, e: int, group: list[str]) -> None:
-        if s and ((c := text[s - 1]).isalnum() or c in "_-"):
-            return
-        if e < n and ((c := text[e]).isalnum() or c in "_-"):
-            return
+    if _AhoCorasick is None or n * len(groups) <= _FINDS_UP_TO:
+        hits = []  # (start, end, the words of that spelling), each spelling's in order
+        add, find = hits.append, low.find
+        for pattern, group in groups.items():
+            m = len(pattern)
+            pos = find(pattern)
+            while pos != -1:
+                add((pos, pos + m, group))
+                pos = find(pattern, pos + 1)
+    else:
+        patterns = list(groups)
+        hits = [(s, e, groups[patterns[i]])  # by end: the offsets of one pattern come in order
+                for i, s, e in _AhoCorasick(patterns, implementation=_NFA).find_matches_as_indexes(low, overlapping=True)]
+    for s, e, group in hits:  # whole words only, and each word where it is spelled exactly so
+        if (s and ((c := text[s - 1]).isalnum() or c in "_-")) or (e < n and ((c := text[e]).isalnum() or c in "_-")):
+            continue
         piece = text[s:e]
         for w in group:
             if w == piece:
@@ -712,28 +723,6 @@ def _whole_words(text: str, words: Iterable[str], low: str | None = None) -> dic
                     out[w].append(s)
                 else:
                     out[w] = [s]
-
-    if _AhoCorasick is None or n * len(groups) <= _FINDS_UP_TO:
-        find = low.find
-        for pattern, group in groups.items():
-            m = len(pattern)
-            pos = find(pattern)
-            while pos != -1:  # keep(pos, pos + m, group), without a call an occurrence
-                e = pos + m
-                if not ((pos and ((c := text[pos - 1]).isalnum() or c in "_-"))
-                        or (e < n and ((c := text[e]).isalnum() or c in "_-"))):
-                    piece = text[pos:e]
-                    for w in group:
-                        if w == piece:
-                            if w in out:
-                                out[w].append(pos)
-                            else:
-                                out[w] = [pos]
-                pos = find(pattern, pos + 1)
-    else:
-        patterns = list(groups)
-        for i, s, e in _AhoCorasick(patterns, implementation=_NFA).find_matches_as_indexes(low, overlapping=True):
-            keep(s, e, groups[patterns[i]])  # by end: the offsets of one pattern come in order
     return out
 
 
