@@ -111,7 +111,7 @@ def stream_annotations(
     from .corpus import Corpus
     from .datelines import PlaceNamer, count_forms, forms_patterns
     from .entities import annotate
-    from .pagecache import PageCache, page_record, page_version, unpack_record
+    from .pagecache import PageCache, page_record, page_version
     from .reader import DecodeError, read_corpus, read_document, walk
     from .stories import split_page
 
@@ -192,12 +192,12 @@ def stream_annotations(
         # The executor for the page rules, chosen on the first batch: how many files of it need them.
         n_first = len(queue[0][1]) if queue else 0
         rules = pool.rules(len(first or ()) * len(entries) // max(n_first, 1))
-        for packed in rules.map_ordered(page_rows, rows_at, chain([first] if first is not None else [], batches)):
+        for records in rules.map_ordered(page_rows, rows_at, chain([first] if first is not None else [], batches)):
             a, docs, found, shas = queue.popleft()
             if shas:
-                new = list(zip(shas, packed))
-                cache.put_packed(new)
-                found.update((sha, (unpack_record(blob), None)) for sha, blob in new)
+                new = list(zip(shas, records))
+                cache.put_many(new)
+                found.update((sha, (rec, None)) for sha, rec in new)
             for doc in docs:
                 k = number[doc.path]
                 (stories, keys, rows, pairs), forms = found[doc.sha256]
@@ -286,10 +286,8 @@ def stream_annotations(
     return sc
 
 
-def page_rows(store_path: str | None, items: list[tuple]) -> list[bytes]:
-    """The page rules for files whose model output is stored: :func:`analysis.pagecache.page_record` per file,
-    packed for the store (:func:`analysis.pagecache.pack_record`: the workers pack, the client only stores
-    and unpacks, several times quicker than packing).
+def page_rows(store_path: str | None, items: list[tuple]) -> list[tuple]:
+    """The page rules for files whose model output is stored: :func:`analysis.pagecache.page_record` per file.
 
     ``items`` are ``(path, text, encoding, sha256, stored)``, ``stored`` the
     stored rows as plain tuples, ``(sentences, mentions)``
@@ -298,7 +296,7 @@ def page_rows(store_path: str | None, items: list[tuple]) -> list[bytes]:
     ``annotate_batch``, so that they share the reading of the store.
     """
     from .entities import assemble_page
-    from .pagecache import pack_record, page_record
+    from .pagecache import page_record
     from .reader import Document
     from .stories import split_page
 
@@ -311,7 +309,7 @@ def page_rows(store_path: str | None, items: list[tuple]) -> list[bytes]:
         stories = split_page(doc)
         for st in stories:  # dateline mentions carry the place as printed; named at the end
             st.places = list(st.dateline.places_raw) if st.dateline else []
-        out.append(pack_record(page_record(assemble_page(doc, stories, sents, ments))))
+        out.append(page_record(assemble_page(doc, stories, sents, ments)))
     return out
 
 

@@ -83,22 +83,17 @@ class PageCache:
         return out
 
     def put_many(self, records: list[tuple[str, tuple]]) -> None:
-        """Store ``(sha256, record)`` pairs (:func:`page_record`)."""
-        if self.broken or not records:
-            return
-        self.put_packed([(sha, pack_record(rec)) for sha, rec in records])
-
-    def put_packed(self, packed: list[tuple[str, bytes]]) -> None:
-        """Store ``(sha256, pack_record(record))`` pairs."""
+        import marshal
         import sqlite3
+        import zlib
 
-        if self.broken or not packed:
+        if self.broken or not records:
             return
         try:
             with self.conn:
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO pages (sha256, pipeline, version, data, forms) VALUES (?, ?, ?, ?, NULL)",
-                    [(sha, self.pipeline, self.version, blob) for sha, blob in packed])
+                    [(sha, self.pipeline, self.version, zlib.compress(marshal.dumps(rec), 1)) for sha, rec in records])
         except sqlite3.Error:
             self.broken = True  # a full or read-only store: the next run does the rules again
 
@@ -115,22 +110,6 @@ class PageCache:
                     [(marshal.dumps(f), sha, self.pipeline, self.version) for sha, f in forms])
         except sqlite3.Error:
             self.broken = True
-
-
-def pack_record(rec: tuple) -> bytes:
-    """A :func:`page_record` as the ``pages`` table keeps it: marshalled, then deflated (level 1)."""
-    import marshal
-    import zlib
-
-    return zlib.compress(marshal.dumps(rec), 1)
-
-
-def unpack_record(blob: bytes) -> tuple:
-    """:func:`pack_record`'s record again (bytes this process was just given, not read from the store)."""
-    import marshal
-    import zlib
-
-    return marshal.loads(zlib.decompress(blob))
 
 
 def _decoded(data: bytes, forms: bytes | None) -> tuple | None:
