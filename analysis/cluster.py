@@ -20,6 +20,7 @@ from concurrent.futures import CancelledError
 import distributed
 
 from . import parallel
+from .errors import one_line
 from .parallel import ClusterError, Executor, WorkerSpec
 
 PLUGIN_NAME = "newsctl-model"
@@ -55,7 +56,7 @@ class DaskExecutor(Executor):
             self.client = distributed.Client(address, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             self._quiet.__exit__(None, None, None)
-            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+            raise ClusterError(f"cannot reach the Dask scheduler at {address}: {one_line(exc)}") from None
         try:
             self._check_and_prepare(spec)
         except BaseException:
@@ -81,7 +82,7 @@ class DaskExecutor(Executor):
         except ValueError as exc:
             raise ClusterError(
                 f"Dask packages differ between this client and the cluster at {self.address}: "
-                f"{_one_line(exc)}"
+                f"{one_line(exc)}"
             ) from None
         except _LOST:
             raise self._lost() from None
@@ -115,7 +116,7 @@ class DaskExecutor(Executor):
         except (CancelledError, OSError):
             raise self._lost() from None
         except distributed.scheduler.KilledWorker as exc:
-            raise ClusterError(f"a batch killed every Dask worker that tried it: {_one_line(exc)}") from None
+            raise ClusterError(f"a batch killed every Dask worker that tried it: {one_line(exc)}") from None
 
     def _lost(self) -> ClusterError:
         """The one error for a scheduler gone mid-run, whichever call noticed it first
@@ -154,7 +155,7 @@ def _check_address(address: str) -> None:
     except NotImplementedError:  # a scheme without host and port: the Client will tell
         return
     except (ValueError, TypeError) as exc:
-        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {_one_line(exc)}") from None
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {one_line(exc)}") from None
     if scheme in ("tcp", "tls"):
         _probe(address, host, port)
 
@@ -181,13 +182,8 @@ def _probe(address: str, host: str, port: int) -> None:
     except socket.timeout:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: no answer within {timeout:g} s") from None
     except OSError as exc:
-        why = exc.strerror or _one_line(exc)
+        why = exc.strerror or one_line(exc)
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {why}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 @contextlib.contextmanager

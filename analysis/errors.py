@@ -27,3 +27,9 @@ class StoreError(NewsctlError):
 
 class StoreFullError(StoreError):
     """The disk holding the store is full."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception's message on one line, cut to ``limit`` characters (its class name when it has none)."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate, chain, islice
 from typing import Callable, Iterable, Iterator, Sequence
 
-from ..errors import InputError, QueryError, StoreError
+from ..errors import InputError, QueryError, StoreError, one_line
 from ..reader import STDIN, DecodeError, Document, FileEntry, NotRegularFileError, ReadWarning, decode, file_digest
 from ..reader import open_regular, path_stem
 from ..reader import walk as _reader_walk
@@ -413,11 +413,6 @@ def _unpack(data: bytes, zdicts: dict[int, bytes]) -> tuple[str, str]:
 
 _FTS_TOKEN = re.compile("[0-9A-Za-z\u0080-\U0010ffff]+")  # a token of FTS5's ascii tokenizer
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")  # and its case fold
-
-
-def _one_line_error(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or exc.__class__.__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _plain(text: str, specials: str) -> bool:
@@ -2173,12 +2168,12 @@ class SearchIndex:
             rows = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
             out["pages"] = "ok" if rows == ["ok"] else "; ".join(map(str, rows[:3]))
         except sqlite3.DatabaseError as exc:
-            out["pages"] = _one_line_error(exc)
+            out["pages"] = one_line(exc)
         try:
             self.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('integrity-check')")
             out["full_text_index"] = "ok"
         except sqlite3.DatabaseError as exc:
-            out["full_text_index"] = _one_line_error(exc)
+            out["full_text_index"] = one_line(exc)
         bad, n, first = 0, 0, None
         terms: dict[str, list[int]] = {}  # term -> [instances, sum of their story ids], as the texts give them
         try:
@@ -2205,13 +2200,13 @@ class SearchIndex:
                 progress(n, total)
             out["story_texts"] = f"ok ({n})" if not bad else f"{bad} of {n} damaged (the first: story {first})"
         except sqlite3.DatabaseError as exc:
-            out["story_texts"] = _one_line_error(exc)
+            out["story_texts"] = one_line(exc)
         if out["full_text_index"] == "ok" and out["story_texts"].startswith("ok"):
             # Every term of every story, as FTS5 holds it: what a flipped byte in a posting list changes.
             try:
                 out["full_text_index"] = self._compare_terms(terms)
             except sqlite3.DatabaseError as exc:
-                out["full_text_index"] = _one_line_error(exc)
+                out["full_text_index"] = one_line(exc)
         del terms
         try:
             wrong = self.conn.execute(
@@ -2219,7 +2214,7 @@ class SearchIndex:
                 " (SELECT count(*) FROM search_stories s WHERE s.file = f.id)").fetchone()[0]
             out["files"] = "ok" if not wrong else f"{wrong} files whose stories do not add up"
         except sqlite3.DatabaseError as exc:
-            out["files"] = _one_line_error(exc)
+            out["files"] = one_line(exc)
         return out
 
     def _compare_terms(self, terms: dict[str, list[int]]) -> str:
