@@ -221,14 +221,19 @@ def _leave_with_parent(every: float = 0.5) -> None:
     threading.Thread(target=watch, name="newsctl-parent-watch", daemon=True).start()
 
 
-def _init_pool_worker(spec: WorkerSpec | None) -> None:
-    """Pool worker start: Ctrl-C is the client's to handle; one BLAS thread; load the model (if any)."""
+def _init_pool_worker(spec: WorkerSpec | None, modules: tuple[str, ...] = ()) -> None:
+    """Pool worker start: Ctrl-C is the client's to handle; one BLAS thread; ``modules`` imported;
+    the model loaded (if any)."""
+    import importlib
+
     global _in_worker
     _in_worker = True
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _leave_with_parent()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    for name in modules:  # a forked worker has the client's already
+        importlib.import_module(name)
     if spec is None:  # a pool without the model: datelines' scan (analysis.scan.scan_batch)
         return
     try:
@@ -237,12 +242,8 @@ def _init_pool_worker(spec: WorkerSpec | None) -> None:
         pass  # kept in _ready; the first batch raises it in the client
 
 
-def _import_modules(spec, modules: tuple[str, ...]) -> None:
-    """A pool worker's first task from :meth:`Executor.start`: the modules its work needs, imported."""
-    import importlib
-
-    for name in modules:
-        importlib.import_module(name)
+def _started(spec, item) -> None:
+    """A pool worker's first task from :meth:`Executor.start`: nothing, once the worker is up."""
 
 
 # -- executors --------------------------------------------------------------------
@@ -267,8 +268,8 @@ class Executor:
     def result(self, future):
         return future.result()
 
-    def start(self, modules: tuple[str, ...] = ()) -> None:
-        """Start the workers now, each importing ``modules``, while the client does something else (a walk)."""
+    def start(self) -> None:
+        """Start the workers now, while the client does something else (a walk)."""
 
     def map_ordered(self, fn: Callable, spec: WorkerSpec, items: Iterable[list]) -> Iterator:
         """``fn(spec, item)`` for every item, yielded in the order of ``items``."""
@@ -321,7 +322,8 @@ class LocalExecutor(Executor):
     the run ends with :class:`ClusterError`.
     """
 
-    def __init__(self, spec: WorkerSpec | None, workers: int, *, fork: bool = False) -> None:
+    def __init__(self, spec: WorkerSpec | None, workers: int, *, fork: bool = False,
+                 modules: tuple[str, ...] = ()) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -335,7 +337,7 @@ class LocalExecutor(Executor):
         method = "fork" if fork and spec is None and sys.platform.startswith("linux") else "spawn"
         self._pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context(method),
-            initializer=_init_pool_worker, initargs=(spec,),
+            initializer=_init_pool_worker, initargs=(spec, modules),
         )
         self._forking = method == "fork"  # until the first task has started the workers
 
@@ -354,10 +356,11 @@ class LocalExecutor(Executor):
             gc.unfreeze()
             self._forking = False
 
-    def start(self, modules: tuple[str, ...] = ()) -> None:
-        # The pool starts a process a task while none is idle: one task each starts them all.
+    def start(self) -> None:
+        # The pool starts a process a task while none is idle: one task each starts them all. (Which
+        # worker runs which of these is the pool's choice; the modules are the initializer's.)
         for _ in range(self.workers):
-            self.submit(_import_modules, None, modules)
+            self.submit(_started, None, None)
 
     def wait_any(self, futures):
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -465,10 +468,12 @@ def choose_jobs(jobs: int | None, *, words: int, cpus: int | None = None) -> int
     return max(1, min(cpus, words // AUTO_MIN_WORDS))
 
 
-def open_executor(spec: WorkerSpec, *, jobs: int = 1, scheduler: str | None = None, fork: bool = False) -> Executor:
+def open_executor(spec: WorkerSpec, *, jobs: int = 1, scheduler: str | None = None, fork: bool = False,
+                  modules: tuple[str, ...] = ()) -> Executor:
     """The executor for a run: the Dask cluster at ``scheduler``, else ``jobs`` local processes.
 
-    ``fork``: see :class:`LocalExecutor`.
+    ``fork``: see :class:`LocalExecutor`. ``modules``: imported by every local worker as it starts
+    (a Dask worker imports a task's module when it unpickles the task).
     """
     if scheduler:
         try:
@@ -480,7 +485,7 @@ def open_executor(spec: WorkerSpec, *, jobs: int = 1, scheduler: str | None = No
         return DaskExecutor(scheduler, spec)
     if jobs <= 1:
         return InProcessExecutor()
-    return LocalExecutor(spec, jobs, fork=fork)
+    return LocalExecutor(spec, jobs, fork=fork, modules=modules)
 
 
 def measure_local_start(spec: WorkerSpec, workers: int) -> float:

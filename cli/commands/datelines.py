@@ -96,8 +96,9 @@ def _streamed(paths, filt, fields, summary: bool, wide: bool, fmt, no_header: bo
     entries, n_jobs = scan_inputs(names, n_jobs)
     # tsv, the pipe's format, of every row: made in the workers as they read the files.
     in_workers = not summary and fmt is output.Format.tsv and not filt
-    with open_executor(None, jobs=n_jobs, fork=True) as executor:  # forked: no thread runs here yet
-        executor.start(("analysis.scan", __name__))
+    with open_executor(None, jobs=n_jobs, fork=True,  # forked: no thread runs here yet
+                       modules=("analysis.scan", __name__)) as executor:
+        executor.start()
         scan = DatelineScan(names, on_warning=lambda w: output.warn(f"{w.path}: {w.message}"), stdin=stdin,
                             executor=executor if n_jobs > 1 else None, summary=summary, walked=entries,
                             parts=(tsv_row_parts, tsv_cell) if in_workers else None)
