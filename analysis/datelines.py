@@ -5,6 +5,13 @@ a parenthesised agency part (upper-case codes joined by ``/``) and a hyphen,
 en dash or em dash. Only text at the very start of a story is tried, and the
 place part must be entirely upper case, so mid-sentence look-alikes such as
 ``de VN (OCHA) - het bureau`` are never datelines.
+
+Two spellings that other wire copy uses are read too: an agency written as a
+name (``Reuters``, ``Bloomberg News``) stands for its code (``RTR``,
+``BLOOMBERG``), and when every agency is a known one the places may be
+written in title case (``Den Haag (ANP) - ``, ``'s-Hertogenbosch/Tilburg
+(ANP/Belga) - ``). A name that is not a known agency (``(VVD)``,
+``(Oekraïne)``) makes no dateline.
 """
 
 from __future__ import annotations
@@ -37,6 +44,26 @@ AGENCIES = {
     "APA": "Austria Presse Agentur",
     "NOS": "NOS (Dutch public broadcaster)",
 }
+# Agencies written as names (case-folded) -> their code. A code itself in any case
+# (``Belga``, ``Tass``) is looked up in AGENCIES.
+AGENCY_NAMES = {
+    "reuters": "RTR",
+    "bloomberg news": "BLOOMBERG",
+    "associated press": "AP",
+    "agence france-presse": "AFP",
+    "agence france presse": "AFP",
+    "deutsche presse-agentur": "DPA",
+    "deutsche presse agentur": "DPA",
+    "pa media": "PA",
+    "united press international": "UPI",
+}
+
+
+def agency_code(name: str) -> str | None:
+    """The code of a known agency written as a code or a name in any case (``Reuters`` -> ``RTR``); else None."""
+    folded = " ".join(name.split()).casefold()
+    code = AGENCY_NAMES.get(folded) or folded.upper()
+    return code if code in AGENCIES else None
 
 _DASHES = "-\u2013\u2014"  # hyphen, en dash, em dash
 _AGENCY_RE = re.compile(r"^[A-Z][A-Z0-9&.]*$")
@@ -123,18 +150,26 @@ _PARSED_MAX = 8192
 def _parse_parts(raw: str, opening: int, closing: int) -> tuple | bool:
     """The checked parts of dateline ``raw`` (``(`` and ``)`` at these offsets), offsets relative; False if none."""
     places_part = raw[:opening].rstrip(" \t")
-    agencies = tuple(a.strip() for a in raw[opening + 1: closing].split("/"))
+    printed = [a.strip() for a in raw[opening + 1: closing].split("/")]
     if not places_part or len(places_part) > 100 or ")" in places_part:
         return False
-    if not all(_AGENCY_RE.match(a) for a in agencies):
-        return False
+    agencies = []
+    known = True  # every agency a known one: the places may be in title case
+    for a in printed:
+        code = agency_code(a)
+        if code is None:
+            if not _AGENCY_RE.match(a):
+                return False  # a name that is no agency: "(VVD)", "(Oekraïne)"
+            known = False
+            code = a  # an upper-case code of its own, kept as printed
+        agencies.append(code)
     places: list[str] = []
     spans: list[tuple[int, int]] = []
     offset = 0
     for piece in places_part.split("/"):
         stripped = piece.strip()
         lead = len(piece) - len(piece.lstrip())
-        if not stripped or not _is_upper_place(stripped):
+        if not stripped or not (_is_upper_place(stripped) or known and _is_title_place(stripped)):
             return False
         places.append(stripped)
         spans.append((offset + lead, offset + lead + len(stripped)))
@@ -151,6 +186,32 @@ def _parse_parts(raw: str, opening: int, closing: int) -> tuple | bool:
 def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
     """One tuple object for equal tuples of names (memory: stories share their places and agencies)."""
     return names
+
+
+def _is_title_place(place: str) -> bool:
+    """``Den Haag``, ``'s-Hertogenbosch``, ``Frankfurt am Main``, ``Sint-Niklaas``: each word capitalised
+    or a particle, at most four words, the first one capitalised; a dot only after a short word (``St.``)."""
+    if not _PLACE_CHARS.match(place) and not (place[0] in "'\u2019" and _PLACE_CHARS.match(place[1:] or "x")):
+        return False
+    words = place.split(" ")
+    if len(words) > 4 or "" in words:
+        return False
+    for i, word in enumerate(words):
+        if "." in word[:-1] or word[-1] == "." and len(word) > 4:
+            return False  # a sentence before the place ("Tekst. Almaty"); "St. Louis" is one
+        head = word
+        if word[:3].lower() in ("'s-", "'t-", "\u2019s-", "\u2019t-") or word[:2].lower() in ("'s", "'t"):
+            head = word[3:] if "-" in word[:3] else word[2:].lstrip()  # 's-Hertogenbosch
+            if not head:
+                if i == len(words) - 1:
+                    return False
+                continue  # 's Gravenhage: the particle alone
+        first = next((c for c in head if c.isalpha()), "")
+        if first.isupper():
+            continue
+        if i == 0 or word not in _LOWER_PARTICLES:
+            return False
+    return True
 
 
 def _is_upper_place(place: str) -> bool:

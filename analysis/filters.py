@@ -40,6 +40,14 @@ def fold_name(name: str) -> str:
 _fold_value = functools.lru_cache(maxsize=8192)(fold_name)  # places and agencies repeat story after story
 
 
+def agency_key(value: str) -> str:
+    """An agency as filters compare it: a known agency's code whether written as code or name
+    (``reuters`` and ``RTR`` alike), folded."""
+    from .datelines import agency_code  # here: a search without --agency does not import datelines
+
+    return fold_name(agency_code(value) or value)
+
+
 def split_values(values: str | Iterable[str] | None) -> tuple[str, ...]:
     """Repeated options and comma lists as one tuple: ``['a,b', 'c']`` -> ``('a', 'b', 'c')``."""
     if values is None:
@@ -91,7 +99,7 @@ class StoryFilter:
         object.__setattr__(self, "kind", kinds)
         object.__setattr__(self, "label", labels)
         for name in DATELINE_FILTERS:
-            self._folded[name] = frozenset(fold_name(v) for v in getattr(self, name))
+            self._folded[name] = frozenset(map(agency_key if name == "agency" else fold_name, getattr(self, name)))
         self._folded["any"] = any(self._folded[n] for n in DATELINE_FILTERS) or self.stories is not None
 
     # -- what it asks for ----------------------------------------------------------
@@ -247,9 +255,10 @@ def hints(filt: StoryFilter, present: Mapping[str, Iterable[str]]) -> Iterator[s
         if name not in present:
             continue
         have = set(present[name])
-        folded = {fold_name(v) for v in have}
+        fold = agency_key if name == "agency" else fold_name
+        folded = {fold(v) for v in have}
         for value in getattr(filt, name):
-            key = fold_name(value)
+            key = fold(value)
             if key in folded:
                 continue
             if name == "entity":

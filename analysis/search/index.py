@@ -225,8 +225,9 @@ def _body_char(m: re.Match) -> str:
 
 # -- the index ----------------------------------------------------------------------
 
-SEARCH_SCHEMA = "7"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers;
-# 6: texts deflated per story with a preset dictionary; 7: zstd frames with a trained dictionary
+SEARCH_SCHEMA = "8"  # 3: paths as bytes, NFC bodies; 4: texts compressed per file; 5: watchers;
+# 6: texts deflated per story with a preset dictionary; 7: zstd frames with a trained dictionary;
+# 8: datelines with agency names (Reuters -> RTR) and title-case places
 _SCHEMA_KEY = "search_schema"
 _GENERATION_KEY = "search_generation"
 _BUILT_KEY = "search_built"  # a token made with the tables: a rebuild by another process changes it

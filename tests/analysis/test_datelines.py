@@ -21,6 +21,21 @@ from analysis.datelines import PlaceNamer, parse_dateline, title_case_place
         ("RIO DE JANEIRO (ANP) – x", ["RIO DE JANEIRO"], ["ANP"], ["Rio de Janeiro"]),
         ("KYIV (ANP/DPA) — x", ["KYIV"], ["ANP", "DPA"], ["Kyiv"]),
         ("N'DJAMENA (AFP) - x", ["N'DJAMENA"], ["AFP"], ["N'Djamena"]),
+        # agencies written as names stand for their codes
+        ("NEW YORK (ANP/Reuters) - x", ["NEW YORK"], ["ANP", "RTR"], ["New York"]),
+        ("LONDEN (REUTERS) - x", ["LONDEN"], ["RTR"], ["Londen"]),
+        ("WASHINGTON (ANP/Bloomberg News) - x", ["WASHINGTON"], ["ANP", "BLOOMBERG"], ["Washington"]),
+        ("BRUSSEL (Belga) - x", ["BRUSSEL"], ["BELGA"], ["Brussel"]),
+        ("ALMATY (anp) - x", ["ALMATY"], ["ANP"], ["Almaty"]),
+        ("AMSTERDAM (ANP/HH) - x", ["AMSTERDAM"], ["ANP", "HH"], ["Amsterdam"]),  # an unknown code as printed
+        # with known agencies only, places in title case
+        ("Almaty (ANP) - x", ["Almaty"], ["ANP"], ["Almaty"]),
+        ("Den Haag (ANP/Reuters) - x", ["Den Haag"], ["ANP", "RTR"], ["Den Haag"]),
+        ("'s-Hertogenbosch/Tilburg (ANP) - x", ["'s-Hertogenbosch", "Tilburg"], ["ANP"],
+         ["'s-Hertogenbosch", "Tilburg"]),
+        ("Frankfurt am Main (DPA) - x", ["Frankfurt am Main"], ["DPA"], ["Frankfurt am Main"]),
+        ("Sint-Niklaas (Belga) – x", ["Sint-Niklaas"], ["BELGA"], ["Sint-Niklaas"]),
+        ("St. Louis (AP) - x", ["St. Louis"], ["AP"], ["St. Louis"]),
     ],
 )
 def test_dateline_variants(text, places, agencies, readable):
@@ -39,8 +54,17 @@ def test_dateline_variants(text, places, agencies, readable):
     [
         "de VN (OCHA) - het bureau",
         "Volgens de VN (OCHA) - het bureau",
-        "Almaty (ANP) - x",  # not upper case
-        "ALMATY (anp) - x",  # agency not upper case
+        "Almaty (OCHA) - x",  # title case with an agency that is not a known one
+        "Almaty (ANP/XYZ) - x",
+        "Kyiv (Oekraïne) - x",  # a name that is no agency
+        "KYIV (Oekraïne) - x",
+        "Rutte (VVD) - x",
+        "De minister (ANP) - x",  # a word not capitalised
+        "Hoofdstad van het land (ANP) - x",
+        "Een Twee Drie Vier Vijf (ANP) - x",  # five words
+        "Tekst. Almaty (ANP) - x",  # a sentence before it
+        "Dat zei Almaty (ANP) - x",
+        "ALMATY (xyz) - x",  # an unknown agency not upper case
         "ALMATY (ANP) x",  # no dash
         "2024 (ANP) - x",  # digits are no place
         "",

@@ -72,3 +72,12 @@ def test_entity_hints_know_last_names():
 
 def test_close_matches_fold_before_comparing():
     assert close_matches("BELEM", {"Belém", "Berlijn"}) == ["Belém"]
+
+
+def test_an_agency_filter_takes_the_agency_s_name_for_its_code():
+    assert StoryFilter(agency="reuters").admits(rec(agencies=("ANP", "RTR")))
+    assert StoryFilter(agency="Bloomberg News").admits(rec(agencies=("BLOOMBERG",)))
+    assert StoryFilter(agency="rtr").admits(rec(agencies=("RTR",)))
+    assert not StoryFilter(agency="reuters").admits(rec(agencies=("ANP", "AFP")))
+    assert list(hints(StoryFilter(agency="Reuters"), {"agency": {"ANP", "RTR"}})) == []
+    assert list(hints(StoryFilter(agency="Reuter"), {"agency": {"ANP", "RTR"}}))

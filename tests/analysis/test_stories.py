@@ -127,6 +127,20 @@ def test_glued_ages_and_datelines_and_unknown_age_words():
     assert "2 jaar geleden begon de oorlog" in text[items[2].start: items[2].end]
 
 
+def test_items_with_agency_names_and_title_case_places_are_split():
+    text = (
+        "Kop\nTilburg (ANP/Belga) - Lead.\nMeer uit Binnenland\n"
+        "NEW YORK (ANP/Reuters) - Een.2 uur geleden's-Hertogenbosch (ANP) - Twee.\n"
+        "3 uur geledenDen Haag (ANP/Bloomberg) - Drie, zei Rutte (VVD) - niet.\n4 uur geleden"
+    )
+    stories = split_page(doc(text))
+    assert [s.dateline.places_raw for s in stories] == [("Tilburg",), ("NEW YORK",), ("'s-Hertogenbosch",),
+                                                       ("Den Haag",)]
+    assert [s.agencies for s in stories] == [["ANP", "BELGA"], ["ANP", "RTR"], ["ANP"], ["ANP", "BLOOMBERG"]]
+    assert [s.age_minutes for s in stories[1:]] == [120, 180, 240]
+    assert text[stories[3].start: stories[3].end] == "Den Haag (ANP/Bloomberg) - Drie, zei Rutte (VVD) - niet."
+
+
 def test_first_sentence_skips_abbreviations_and_initials():
     from analysis.stories import first_sentence
 
