@@ -472,7 +472,8 @@ def refine_page(doc: Document, page: list[AnnotatedStory]) -> None:
       becomes a person (``Ramaphosa`` -> ``Cyril Ramaphosa``).
     * A mention that runs across a line break is cut at it.
     * A lower-case type noun right before a mention gives its label
-      (``het energiebedrijf Naftogaz``: ORG).
+      (``het energiebedrijf Naftogaz``: ORG), as does a capitalised one that
+      opens a sentence (``Premier Schoof``: PER).
     * Capitalised words the model left out become mentions when the lists
       know them: a city or country name that is not a Dutch word (``LOC``),
       a known first name followed by surnames (``PER``).
@@ -533,7 +534,8 @@ def _word_before(text: str, pos: int, floor: int, extra: str = "") -> tuple[int,
 
 
 def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
-    """A lower-case type noun right before a mention gives its label: ``het energiebedrijf Naftogaz``."""
+    """A lower-case type noun right before a mention gives its label: ``het energiebedrijf Naftogaz``;
+    so does a capitalised one opening a sentence: ``Premier Schoof``."""
     floor = ann.story.start
     for m in ann.mentions:
         # What follows needs a space right before the mention, inside the story: most have none.
@@ -544,7 +546,14 @@ def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
         before = text[max(floor, m.start - 40):m.start]
         if not before.strip():
             continue
-        prev = before.split()[-1].strip(",;:()\"'“”‘’")
+        raw = before.split()[-1]
+        prev = raw.strip(",;:()\"'“”‘’")
+        if prev and prev[0].isupper() and prev[1:].islower() and raw == prev:
+            # A capitalised cue that opens a sentence or follows the dateline's dash: "Premier Schoof".
+            head = before[:before.rstrip().rfind(raw)]
+            if head.strip() and head.rstrip()[-1] in ".!?:-\u2013\u2014" or "\n" in head[len(head.rstrip()):] or (
+                    not head.strip() and m.start - len(before) == floor):
+                prev = prev.lower()
         if prev:
             cue = _CUES.get(prev, _CUES)
             if cue is _CUES:

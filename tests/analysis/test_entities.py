@@ -220,3 +220,16 @@ def test_all_caps_headline_names_are_found(tmp_path, model_ref):
     found = {(m.text, m.label) for m in headline}
     assert {("POETIN", "PER"), ("ZELENSKY", "PER"), ("ISTANBUL", "LOC")} <= found
     assert labels["Cyril Ramaphosa"] == "PER"
+
+
+def test_a_capitalised_type_noun_opening_a_sentence_labels_the_name(tmp_path, model_ref):
+    page = tmp_path / "cue.txt"
+    page.write_text(
+        "Kabinet overlegt\n"
+        "DEN HAAG (ANP) - Premier Schoof sprak met koning Willem-Alexander. Minister Schoof zei daarna niets.\n"
+        "De bijeenkomst duurde kort.\n",
+        encoding="utf-8",
+    )
+    annotated = annotate(load_corpus([str(page)]), model_ref=model_ref, store=None)
+    schoof = [m for m in annotated.mentions() if m.text == "Schoof"]
+    assert len(schoof) == 2 and {m.label for m in schoof} == {"PER"}
