@@ -155,6 +155,9 @@ class FileEntry(NamedTuple):
     problem: str = ""  # why it is skipped unread ("not a regular file (a FIFO)"); "" to read it
 
 
+NO_TEXT_FILES = "no *.txt files in it"
+
+
 class NotRegularFileError(OSError):
     """Raised by :func:`open_regular` for a FIFO, socket, device or directory."""
 
@@ -287,6 +290,7 @@ def _iter_dir(top: str, sizes: bool) -> Iterator[FileEntry]:
     """The ``*.txt`` entries below ``top``, sorted by path; a stack of listings, not recursion, so any depth works."""
     root = (top, "" if top == "." else top.rstrip(os.sep) + os.sep, os.path.join(os.path.abspath(top), ""))
     stack = [iter([("", None, root)])]
+    found = False
     while stack:
         item = next(stack[-1], None)
         if item is None:
@@ -294,13 +298,17 @@ def _iter_dir(top: str, sizes: bool) -> Iterator[FileEntry]:
             continue
         _, entry, sub = item
         if entry is not None:
+            found = True
             yield entry
             continue
         listed = _list_dir(*sub, sizes)
         if isinstance(listed, FileEntry):
+            found = True
             yield listed  # the directory could not be read
         else:
             stack.append(iter(listed))
+    if not found:  # a directory named on the command line that holds no input at all is said, not silent
+        yield FileEntry(top, os.path.abspath(top), -1, -1, NO_TEXT_FILES)
 
 
 def _list_dir(directory: str, prefix: str, absdir: str, sizes: bool) -> list[tuple] | FileEntry:

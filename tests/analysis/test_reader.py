@@ -60,6 +60,19 @@ def test_expand_paths_walks_sorted_txt_only(tmp_path):
     assert got == [str(tmp_path / "1.txt"), str(tmp_path / "b" / "2.txt")]
 
 
+def test_a_directory_named_without_any_text_file_is_a_problem_entry(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bin" / "deeper").mkdir(parents=True)
+    (tmp_path / "bin" / "x.bin").write_bytes(b"\x00")
+    (tmp_path / "some" / "sub").mkdir(parents=True)
+    (tmp_path / "some" / "sub" / "a.txt").write_text("x")
+    (tmp_path / "some" / "nothing").mkdir()  # an empty subdirectory is no problem
+    got = walk([str(tmp_path / d) for d in ("empty", "bin", "some")])
+    assert [(e.path[len(str(tmp_path)) + 1:], e.problem) for e in got] == [
+        ("empty", "no *.txt files in it"), ("bin", "no *.txt files in it"), ("some/sub/a.txt", "")]
+    assert got == _reference_walk([str(tmp_path / d) for d in ("empty", "bin", "some")])
+
+
 def test_missing_path_names_it(tmp_path):
     with pytest.raises(InputError, match="nope.txt"):
         expand_paths([str(tmp_path / "nope.txt")])
@@ -299,7 +312,7 @@ def _reference_walk(paths, sizes=True):
         if stat.S_ISDIR(st.st_mode):
             found = _reference_walk_dir(p, sizes)
             found.sort()  # by path: the first field, unique within one walk
-            out.extend(found)
+            out.extend(found or [reader.FileEntry(p, os.path.abspath(p), -1, -1, reader.NO_TEXT_FILES)])
         else:
             out.append(reader.FileEntry(p, os.path.abspath(p), st.st_size, st.st_mtime_ns, reader._not_regular(st.st_mode)))
     return out

@@ -110,6 +110,15 @@ def test_binary_and_latin1_and_empty(runner, tmp_path, seeds):
     assert any("d.txt" in e and "no text" in e for e in err)
 
 
+def test_a_directory_without_text_files_is_said_and_partial(runner, tmp_path, seeds):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "x.bin").write_bytes(b"\x7fELF\x00")
+    result = invoke(runner, ["datelines", tmp_path / "bin", seeds / "000_6886c8d2ffe8f8a4.txt", "-f", "tsv"])
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) > 1
+    assert result.stderr.splitlines() == [f"warning: {tmp_path / 'bin'}: skipped: no *.txt files in it"]
+
+
 def test_summary_counts(runner, in_root):
     result = invoke(runner, ["datelines", "seeds", "--summary", "-f", "jsonl"])
     rows = [json.loads(x) for x in result.stdout.splitlines()]
