@@ -440,6 +440,23 @@ def _store_path(conn: sqlite3.Connection) -> str:
     return "(unknown)"
 
 
+def _statements(script: str) -> list[str]:
+    """``script``'s statements one by one (a trigger's body holds semicolons), for ``execute``
+    inside a transaction, where ``executescript`` would commit first."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+_DDL_STATEMENTS = _statements(_DDL)
+
+
 def _empty_store() -> sqlite3.Connection:
     """An empty store with an empty index, in memory: what a missing one reads as."""
     from ..store import _SCHEMA
@@ -1302,15 +1319,36 @@ class SearchIndex:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
         if row is not None and row[0] == _schema_tag():
             return
-        # No schema key and search tables: the leftovers of a build that was stopped
-        # before its key was written (Ctrl-C, kill -9). Start from nothing.
-        if row is not None or self.conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE name IN (%s)" % ",".join("?" * len(_TABLES)), _TABLES).fetchone():
-            self.drop()
-        self.conn.executescript(_DDL)
-        with self.conn:
+        # Checked again, and the tables made, in one write transaction: another process may be
+        # making them now, and its tables without their key yet would read as leftovers (below),
+        # dropped under it ("no such table: search_scopes" in a concurrent refresh).
+        if self.conn.in_transaction:
+            self.conn.commit()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (_SCHEMA_KEY,)).fetchone()
+            if row is not None and row[0] == _schema_tag():
+                self.conn.commit()  # made by another process meanwhile
+                return
+            # No schema key and search tables: the leftovers of a build that was stopped
+            # before its key was written (Ctrl-C, kill -9). Start from nothing.
+            if row is not None or self.conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name IN (%s)" % ",".join("?" * len(_TABLES)), _TABLES).fetchone():
+                self._drop_tables()
+            for statement in _DDL_STATEMENTS:
+                self.conn.execute(statement)
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_SCHEMA_KEY, _schema_tag()))
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_BUILT_KEY, os.urandom(8).hex()))
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+
+    def _drop_tables(self) -> None:
+        """Inside a transaction: the schema key and every search table gone."""
+        self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
+        for table in _TABLES:
+            self.conn.execute(f"DROP TABLE IF EXISTS {table}")
 
     @guarded
     def drop(self) -> None:
@@ -1325,9 +1363,7 @@ class SearchIndex:
             self.conn.commit()
         self.conn.execute("BEGIN")
         try:
-            self.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_SCHEMA_KEY, _BUILT_KEY))
-            for table in _TABLES:
-                self.conn.execute(f"DROP TABLE IF EXISTS {table}")
+            self._drop_tables()
             self.conn.commit()
         except BaseException:
             self.conn.rollback()

@@ -363,6 +363,55 @@ def test_concurrent_refreshes_agree(tmp_path, corpus_copy):
         assert st.conn.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH 'oekraine'").fetchone()[0] == 11
 
 
+def test_a_schema_another_process_made_meanwhile_is_not_dropped_as_leftovers(tmp_path, seeds):
+    """Process B read no schema key, then A made the tables and key: B's check inside its write
+    transaction sees A's key, and leaves A's tables (they were dropped under A before)."""
+    path = tmp_path / "shared.sqlite"
+    with open_store(path) as a, open_store(path) as b:
+        index_b = SearchIndex(b.conn)
+        late = _LateKey(b.conn)  # B's first look at the key: from before A wrote it
+        index_b.conn = late
+        index_a = SearchIndex(a.conn)
+        index_a.refresh([str(seeds)])
+        index_b._ensure_schema()
+        assert late.stale_reads == 1
+        assert index_a.status()["stories"] == 40
+
+
+class _LateKey:
+    def __init__(self, conn):
+        self.conn, self.stale_reads = conn, 0
+
+    def execute(self, sql, *args):
+        if sql.startswith("SELECT value FROM meta") and not self.stale_reads:
+            self.stale_reads += 1
+            return self.conn.execute("SELECT 1 WHERE 0")
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+    def __enter__(self):
+        return self.conn.__enter__()
+
+    def __exit__(self, *exc):
+        return self.conn.__exit__(*exc)
+
+
+def test_the_schema_statements_one_by_one_make_what_the_script_makes():
+    import sqlite3
+
+    from analysis.search.index import _DDL, _DDL_STATEMENTS
+
+    one, each = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
+    one.executescript(_DDL)
+    for statement in _DDL_STATEMENTS:
+        each.execute(statement)
+    master = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    assert each.execute(master).fetchall() == one.execute(master).fetchall()
+    assert len(_DDL_STATEMENTS) == _DDL.count(";")
+
+
 def test_files_outside_the_inputs_stay_until_pruned(index, corpus_copy):
     index.refresh([str(corpus_copy)])
     gone = corpus_copy / "000_6886c8d2ffe8f8a4.txt"
