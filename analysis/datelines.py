@@ -600,7 +600,30 @@ def _matches_of_words(pattern: re.Pattern, index: _WordIndex, text: str, low: st
 
 
 def title_case_place(place: str) -> str:
-    """A readable form of an upper-case place: ``'S-HERTOGENBOSCH`` -> ``'s-Hertogenbosch``."""
+    """A readable form of an upper-case place: ``'S-HERTOGENBOSCH`` -> ``'s-Hertogenbosch``.
+
+    A name the gazetteer writes otherwise is written its way (``IJMUIDEN`` ->
+    ``IJmuiden``, ``DAR ES SALAAM`` -> ``Dar es Salaam``, ``MCALLEN`` ->
+    ``McAllen``: ``data/place_casing.txt``); the rest word by word.
+    """
+    known = _place_casing().get(place.lower())
+    return known if known is not None else _title_case_words(place)
+
+
+@lru_cache(maxsize=1)
+def _place_casing() -> dict[str, str]:
+    """Lower-cased name -> its written form, for the places whose case title case gets wrong."""
+    from pathlib import Path
+
+    try:
+        text = (Path(__file__).resolve().parent / "data" / "place_casing.txt").read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return {ln.lower(): ln for ln in text.splitlines() if ln and not ln.startswith("#")}
+
+
+def _title_case_words(place: str) -> str:
+    """Title case word by word, particles in lower case, Dutch IJ kept (``IJSLAND`` -> ``IJsland``)."""
     words = place.lower().split(" ")
     out = []
     for i, word in enumerate(words):
@@ -623,6 +646,8 @@ def _capitalise(word: str) -> str:
     m = re.match(r"^([^\W\d_])(['\u2019])([^\W\d_].*)$", word)
     if m:  # N'Djamena, O'Hare
         return m.group(1).upper() + m.group(2) + _capitalise(m.group(3))
+    if word[:2] == "ij" and word[2:3].isalpha() and word[2] not in "aeiouy":
+        return "IJ" + word[2:]  # the Dutch digraph: IJsselstein, IJzendijke
     for k, ch in enumerate(word):
         if ch.isalpha():
             return word[:k] + ch.upper() + word[k + 1:]

@@ -80,6 +80,24 @@ def test_only_at_the_given_position():
     assert parse_dateline(text, 7).places_raw == ("ALMATY",)
 
 
+@pytest.mark.parametrize("upper, readable", [
+    ("IJMUIDEN", "IJmuiden"), ("IJSLAND", "IJsland"), ("IJEVAN", "Ijevan"), ("SINT-IJSBRECHT", "Sint-IJsbrecht"),
+    ("DAR ES SALAAM", "Dar es Salaam"), ("MCALLEN", "McAllen"), ("PORT-AU-PRINCE", "Port-au-Prince"),
+    ("AIX-EN-PROVENCE", "Aix-en-Provence"), ("RIO DE JANEIRO", "Rio de Janeiro"), ("KYIV", "Kyiv"),
+])
+def test_title_case_knows_the_dutch_ij_and_the_gazetteer_s_spellings(upper, readable):
+    assert title_case_place(upper) == readable
+
+
+def test_every_shipped_place_casing_comes_back_from_capitals():
+    from analysis.datelines import _place_casing
+
+    forms = _place_casing()
+    assert len(forms) > 200
+    for form in forms.values():
+        assert title_case_place(form.upper()) == form, form
+
+
 def test_corpus_casing_wins_over_title_case():
     namer = PlaceNamer()
     namer.learn(["MEXICO-STAD", "KYIV", "NEW YORK"], ["In Mexico-stad en in Mexico-stad, niet NEW YORK; Kyiv."])
