@@ -21,15 +21,17 @@ import pytest
 
 from tests.conftest import ROOT, SEEDS, invoke
 
-class SlowConnection:
-    """A store connection whose INSERTs take a while (inside their transaction).
+class PausingConnection:
+    """A store connection that stops at the process's ``at``-th INSERT, inside its transaction.
 
-    The first INSERT creates the file ``mark``, so that a kill -9 aimed just
-    after it lands in the middle of the writing.
+    There it creates the file ``mark`` and waits for the kill -9, which so
+    lands in the middle of the writing whatever the machine's speed.
     """
 
-    def __init__(self, conn, mark: str):
-        self._conn, self._mark = conn, mark
+    inserts = 0  # in this process (a forked child)
+
+    def __init__(self, conn, mark: str, at: int):
+        self._conn, self._mark, self._at = conn, mark, at
 
     def __getattr__(self, name):
         return getattr(self._conn, name)
@@ -41,25 +43,28 @@ class SlowConnection:
     def __exit__(self, *exc):
         return self._conn.__exit__(*exc)
 
-    def _slow(self, sql: str) -> None:
+    def _pause(self, sql: str) -> None:
         if sql.lstrip().upper().startswith("INSERT"):
-            if not os.path.exists(self._mark):
+            PausingConnection.inserts += 1
+            if PausingConnection.inserts == self._at:
                 open(self._mark, "w").close()
-            time.sleep(0.004)
+                parent, deadline = os.getppid(), time.monotonic() + 300
+                while os.getppid() == parent and time.monotonic() < deadline:  # not past the test's end
+                    time.sleep(0.05)
 
     def execute(self, sql, *args):
         cur = self._conn.execute(sql, *args)
-        self._slow(sql)
+        self._pause(sql)
         return cur
 
     def executemany(self, sql, *args):
         cur = self._conn.executemany(sql, *args)
-        self._slow(sql)
+        self._pause(sql)
         return cur
 
 
-def _run_cli(args, mark: str | None) -> None:
-    """In a forked child: run newsctl with ``args`` (slow writes when ``mark``), then exit."""
+def _run_cli(args, mark: str | None, at: int = 0) -> None:
+    """In a forked child: run newsctl with ``args`` (stopping at the ``at``-th INSERT when ``mark``), then exit."""
     code = 3
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -69,7 +74,7 @@ def _run_cli(args, mark: str | None) -> None:
             import analysis.store as store
 
             init = store.Store.__init__
-            store.Store.__init__ = lambda self, conn, path: init(self, SlowConnection(conn, mark), path)
+            store.Store.__init__ = lambda self, conn, path: init(self, PausingConnection(conn, mark, at), path)
         from cli.app import app
 
         try:
@@ -81,11 +86,11 @@ def _run_cli(args, mark: str | None) -> None:
         os._exit(code)
 
 
-def fork_newsctl(args, mark: Path | None = None) -> int:
+def fork_newsctl(args, mark: Path | None = None, at: int = 0) -> int:
     """Run newsctl in a forked child (no start-up: spaCy is already imported here); its pid."""
     pid = os.fork()
     if pid == 0:
-        _run_cli(args, str(mark) if mark else None)
+        _run_cli(args, str(mark) if mark else None, at)
     return pid
 
 
@@ -114,15 +119,14 @@ def newsctl(args) -> subprocess.Popen:
 
 
 def kill_while_writing(args, mark: Path, rng: random.Random, timeout: float = 120) -> int:
-    """Start newsctl with slow writes, kill -9 it a moment after its first INSERT; its exit status."""
+    """Start newsctl, kill -9 it at one of its first 20 INSERTs (drawn from ``rng``); its exit status."""
     mark.unlink(missing_ok=True)
-    pid = fork_newsctl(args, mark)
+    pid = fork_newsctl(args, mark, at=rng.randint(1, 20))
     deadline = time.monotonic() + timeout
     while not mark.exists() and time.monotonic() < deadline:
         if os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return 0  # ended before writing anything (nothing to write)
+            return 0  # ended before that INSERT (less or nothing to write)
         time.sleep(0.005)
-    time.sleep(rng.uniform(0, 0.1))
     os.kill(pid, signal.SIGKILL)
     return wait(pid)
 

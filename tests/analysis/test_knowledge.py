@@ -76,10 +76,10 @@ def test_context_label(word, label):
 def test_truecase_is_quick_on_odd_input():
     import time
 
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU: a loaded machine's waits are not the code's
     for text in ("É" * 20000, "AB 12 " * 3000, "ÉÉÉ " * 5000):
         assert len(kn.truecase(text, text)) == len(text)
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
 
 
 @pytest.mark.parametrize(

@@ -234,12 +234,14 @@ def test_workers_leave_when_the_client_is_killed(tmp_path):
                       "    print(ex.submit(worker_pid, None, None).result(), flush=True)\n"
                       "    time.sleep(60)\n", encoding="utf-8")
     worker = int(killed_client(script))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             os.kill(worker, 0)
         except ProcessLookupError:
             return  # gone
+        if _zombie(worker):
+            return  # exited: it waits there until init, its parent now, reaps it
         try:  # reap it if it was ours (it is not: it is the killed client's child, now init's)
             os.waitpid(worker, os.WNOHANG)
         except ChildProcessError:
@@ -247,6 +249,14 @@ def test_workers_leave_when_the_client_is_killed(tmp_path):
         time.sleep(0.1)
     os.kill(worker, signal.SIGKILL)
     pytest.fail("the worker outlived its client")
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"  # the state, after the command's name
+    except (OSError, IndexError):
+        return False
 
 
 def worker_pid(spec, item):

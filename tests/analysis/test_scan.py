@@ -262,7 +262,7 @@ def test_a_worker_whose_client_is_killed_leaves_no_file(tmp_path):
     (tmp_path / "tmp").mkdir()
     written = killed_client(script, tmp_path / "tmp", tmp_path / "in" / "a.txt")
     assert os.path.isfile(written)  # the worker's file of rows, not yet unlinked by the client
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while os.listdir(tmp_path / "tmp") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert os.listdir(tmp_path / "tmp") == []
@@ -542,6 +542,7 @@ def test_a_row_s_id_and_headline_hold_nothing_its_file_name_does_not(pages):
                 headline.encode("utf-8")  # no lone surrogate
 
 
+@settings(deadline=None)  # Hypothesis' 200 ms an example fails a test stalled by a loaded machine
 @given(st.binary(max_size=64).map(lambda b: b.replace(b"\x00", b" ")) | st.text(" ab", max_size=40).map(str.encode))
 def test_the_spaces_check_finds_two_spaces_in_a_row_as_in_does(piece):
     from analysis.scan import _SPACES

@@ -148,11 +148,26 @@ def test_closed_pipe_is_quiet(tmp_path, seeds):
     assert out.stderr == ""
 
 
+def _unread(pipe) -> int:
+    """Bytes written into ``pipe`` that its reader has not taken yet (Linux answers FIONREAD on either end)."""
+    import fcntl
+    import struct
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
 def test_ctrl_c_prints_one_line_and_exits_130():
     proc = subprocess.Popen([NEWSCTL, "datelines", "-"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=_default_sigint)
-    time.sleep(1.5)
+    # Ctrl-C once the command reads its input, however long Python takes to start (a signal
+    # before that is the interpreter's: a traceback, as for any Python program).
+    proc.stdin.write("Kop\n")
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while _unread(proc.stdin) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130

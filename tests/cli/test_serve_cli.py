@@ -22,7 +22,10 @@ pytest.importorskip("watchdog.observers.inotify_c", reason="index --watch needs 
 
 SHORT = "import sys\nfrom cli.launch import main\nsys.exit(main())"
 TYPER = "import sys\nfrom cli.app import app\napp()"  # the Typer application itself: never asks a watcher
-ASK = "import sys\nfrom cli.client import ask\nstatus = ask(sys.argv[1:])\nprint(status, file=sys.stderr)"
+# Which way a search goes. A watcher gets a minute, not ACCEPT_TIMEOUT's 2 s, to take it: on a loaded
+# machine it may be slower than that, and the search then goes the usual way (as correct, but not asked).
+ASK = ("import sys\nfrom cli import client\nclient.ACCEPT_TIMEOUT = 60.0\nstatus = client.ask(sys.argv[1:])\n"
+       "print(status, file=sys.stderr)")
 
 
 def _default_sigint() -> None:
