@@ -93,3 +93,41 @@ def tiny_model(tmp_path_factory) -> Path:
     from tests.tinymodel import build
 
     return build(tmp_path_factory.mktemp("tiny_model"))
+
+
+class ConnectionStandIn:
+    """A store connection that a test watches: everything goes to the real one, ``execute`` by way
+    of :meth:`before` and :meth:`after` (which a test overrides to interrupt, pause or lie)."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+
+    def before(self, sql: str):
+        """Called before ``sql`` runs; a cursor returned here stands for its result."""
+        return None
+
+    def after(self, sql: str) -> None:
+        """Called once ``sql`` has run."""
+
+    def execute(self, sql, *args):
+        cur = self.before(sql)
+        if cur is None:
+            cur = self._conn.execute(sql, *args)
+        self.after(sql)
+        return cur
+
+    def executemany(self, sql, *args):
+        cur = self._conn.executemany(sql, *args)
+        self.after(sql)
+        return cur
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def __enter__(self):
+        self._conn.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._conn.__exit__(*exc)
+

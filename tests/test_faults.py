@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEEDS, invoke
+from tests.conftest import ROOT, SEEDS, ConnectionStandIn, invoke
 
-class PausingConnection:
+class PausingConnection(ConnectionStandIn):
     """A store connection that stops at the process's ``at``-th INSERT, inside its transaction.
 
     There it creates the file ``mark`` and waits for the kill -9, which so
@@ -31,19 +31,10 @@ class PausingConnection:
     inserts = 0  # in this process (a forked child)
 
     def __init__(self, conn, mark: str, at: int):
-        self._conn, self._mark, self._at = conn, mark, at
+        super().__init__(conn)
+        self._mark, self._at = mark, at
 
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
-
-    def __enter__(self):
-        self._conn.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self._conn.__exit__(*exc)
-
-    def _pause(self, sql: str) -> None:
+    def after(self, sql: str) -> None:
         if sql.lstrip().upper().startswith("INSERT"):
             PausingConnection.inserts += 1
             if PausingConnection.inserts == self._at:
@@ -51,16 +42,6 @@ class PausingConnection:
                 parent, deadline = os.getppid(), time.monotonic() + 300
                 while os.getppid() == parent and time.monotonic() < deadline:  # not past the test's end
                     time.sleep(0.05)
-
-    def execute(self, sql, *args):
-        cur = self._conn.execute(sql, *args)
-        self._pause(sql)
-        return cur
-
-    def executemany(self, sql, *args):
-        cur = self._conn.executemany(sql, *args)
-        self._pause(sql)
-        return cur
 
 
 def _run_cli(args, mark: str | None, at: int = 0) -> None:

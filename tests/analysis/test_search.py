@@ -11,6 +11,7 @@ from analysis.errors import InputError, QueryError
 from analysis.reader import expand_paths
 from analysis.search import Filters, Matcher, SearchIndex, fold, fts_expression, parse_query
 from analysis.store import open_store
+from tests.conftest import ConnectionStandIn
 
 
 @pytest.fixture()
@@ -378,24 +379,14 @@ def test_a_schema_another_process_made_meanwhile_is_not_dropped_as_leftovers(tmp
         assert index_a.status()["stories"] == 40
 
 
-class _LateKey:
-    def __init__(self, conn):
-        self.conn, self.stale_reads = conn, 0
+class _LateKey(ConnectionStandIn):
+    stale_reads = 0
 
-    def execute(self, sql, *args):
+    def before(self, sql):
         if sql.startswith("SELECT value FROM meta") and not self.stale_reads:
             self.stale_reads += 1
-            return self.conn.execute("SELECT 1 WHERE 0")
-        return self.conn.execute(sql, *args)
-
-    def __getattr__(self, name):
-        return getattr(self.conn, name)
-
-    def __enter__(self):
-        return self.conn.__enter__()
-
-    def __exit__(self, *exc):
-        return self.conn.__exit__(*exc)
+            return self._conn.execute("SELECT 1 WHERE 0")
+        return None
 
 
 def test_the_schema_statements_one_by_one_make_what_the_script_makes():

@@ -6,30 +6,19 @@ import pytest
 
 from analysis.search import Filters, Matcher, SearchIndex
 from analysis.store import open_store
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, ConnectionStandIn
 
 
-class _StopAtSecondDrop:
+class _StopAtSecondDrop(ConnectionStandIn):
     """A connection that is interrupted (Ctrl-C) at the second DROP TABLE."""
 
-    def __init__(self, conn) -> None:
-        self._conn, self.drops = conn, 0
+    drops = 0
 
-    def execute(self, sql, *args):
+    def before(self, sql):
         if sql.startswith("DROP TABLE"):
             self.drops += 1
             if self.drops == 2:
                 raise KeyboardInterrupt
-        return self._conn.execute(sql, *args)
-
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
-
-    def __enter__(self):
-        return self._conn.__enter__()
-
-    def __exit__(self, *exc):
-        return self._conn.__exit__(*exc)
 
 
 def _hits(store, corpus) -> list:
