@@ -551,8 +551,9 @@ def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
         if prev and prev[0].isupper() and prev[1:].islower() and raw == prev:
             # A capitalised cue that opens a sentence or follows the dateline's dash: "Premier Schoof".
             head = before[:before.rstrip().rfind(raw)]
-            if head.strip() and head.rstrip()[-1] in ".!?:-\u2013\u2014" or "\n" in head[len(head.rstrip()):] or (
-                    not head.strip() and m.start - len(before) == floor):
+            if prev not in _VERB_CUES and (
+                    head.strip() and head.rstrip()[-1] in ".!?:-\u2013\u2014" or "\n" in head[len(head.rstrip()):]
+                    or not head.strip() and m.start - len(before) == floor):
                 prev = prev.lower()
         if prev:
             cue = _CUES.get(prev, _CUES)
@@ -565,6 +566,7 @@ def _context_labels(text: str, ann: AnnotatedStory, kn) -> None:
 
 
 _CUES: dict[str, str | None] = {}  # word -> its kn.context_label, which depends on the word alone
+_VERB_CUES = {"Staat"}  # opening a question it is the verb: "Staat Poetin open voor ...?" (Poetin was LOC)
 
 
 def _extend_organisations(text: str, ann: AnnotatedStory, kn) -> None:

@@ -233,3 +233,10 @@ def test_a_capitalised_type_noun_opening_a_sentence_labels_the_name(tmp_path, mo
     annotated = annotate(load_corpus([str(page)]), model_ref=model_ref, store=None)
     schoof = [m for m in annotated.mentions() if m.text == "Schoof"]
     assert len(schoof) == 2 and {m.label for m in schoof} == {"PER"}
+
+
+def test_a_verb_opening_a_question_is_no_cue(tmp_path, model_ref):
+    page = tmp_path / "vraag.txt"
+    page.write_text("Kabinet\nDEN HAAG (ANP) - Er is overleg. Staat Poetin open voor een gesprek?\n", encoding="utf-8")
+    annotated = annotate(load_corpus([str(page)]), model_ref=model_ref, store=None)
+    assert [m.label for m in annotated.mentions() if m.text == "Poetin"] == ["PER"]
