@@ -162,7 +162,9 @@ def _group(pgid: int) -> list[str]:
 
 def _started_workers(client: int) -> list[str]:
     """The client's pool workers that run their initializer (its thread that watches the client has started)."""
-    out = subprocess.run(["ps", "-o", "pid=,ppid=,nlwp=,args=", "-g", str(client)], capture_output=True,
+    # -ww: whole command lines; ps cuts them at $COLUMNS (100 in the tests), which a longer checkout
+    # path than this one made cut "spawn_main" off in CI
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,ppid=,nlwp=,args=", "-g", str(client)], capture_output=True,
                          text=True).stdout
     rows = [line.split(None, 3) for line in out.splitlines()]
     return [pid for pid, ppid, threads, args in rows
