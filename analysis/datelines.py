@@ -191,7 +191,7 @@ def _shared(names: tuple[str, ...]) -> tuple[str, ...]:
 def _is_title_place(place: str) -> bool:
     """``Den Haag``, ``'s-Hertogenbosch``, ``Frankfurt am Main``, ``Sint-Niklaas``: each word capitalised
     or a particle, at most four words, the first one capitalised; a dot only after a short word (``St.``)."""
-    if not _PLACE_CHARS.match(place) and not (place[0] in "'\u2019" and _PLACE_CHARS.match(place[1:] or "x")):
+    if not _place_shaped(place):
         return False
     words = place.split(" ")
     if len(words) > 4 or "" in words:
@@ -200,8 +200,8 @@ def _is_title_place(place: str) -> bool:
         if "." in word[:-1] or word[-1] == "." and len(word) > 4:
             return False  # a sentence before the place ("Tekst. Almaty"); "St. Louis" is one
         head = word
-        if word[:3].lower() in ("'s-", "'t-", "\u2019s-", "\u2019t-") or word[:2].lower() in ("'s", "'t"):
-            head = word[3:] if "-" in word[:3] else word[2:].lstrip()  # 's-Hertogenbosch
+        if word[:1] in "'\u2019" and word[1:2].lower() in ("s", "t"):
+            head = word[2:].lstrip("-")  # 's-Hertogenbosch
             if not head:
                 if i == len(words) - 1:
                     return False
@@ -214,10 +214,13 @@ def _is_title_place(place: str) -> bool:
     return True
 
 
+def _place_shaped(place: str) -> bool:
+    """Letters, spaces, dots, apostrophes and hyphens, starting with a letter or an apostrophe."""
+    return bool(_PLACE_CHARS.match(place) or place[0] in "'\u2019" and _PLACE_CHARS.match(place[1:] or "x"))
+
+
 def _is_upper_place(place: str) -> bool:
-    if not _PLACE_CHARS.match(place) and not (
-        place[0] in "'\u2019" and _PLACE_CHARS.match(place[1:] or "x")
-    ):
+    if not _place_shaped(place):
         return False
     letters = [c for c in place if c.isalpha()]
     return bool(letters) and all(c.isupper() for c in letters) and "  " not in place
